@@ -1,0 +1,61 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "volley",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "volley", targets: ["volley"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+    ],
+    targets: [
+        // libmicrohttpd through pkg-config; `make deps` installs it with apt-get.
+        .systemLibrary(
+            name: "CMicroHTTPD",
+            pkgConfig: "libmicrohttpd",
+            providers: [.apt(["libmicrohttpd-dev"])]
+        ),
+        // sendmmsg/recvmmsg and UDP GSO/GRO are not visible through Glibc; a tiny C shim exposes them.
+        // Build with `-Xcc -DCBATCHIO_FORCE_FALLBACK` to compile the sendmsg/recvmsg loop in their place.
+        .target(
+            name: "CBatchIO",
+            cSettings: [.define("_GNU_SOURCE")]
+        ),
+        .target(name: "VolleyModel"),
+        .target(
+            name: "VolleyEngine",
+            dependencies: [
+                "CBatchIO", "VolleyModel",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .target(name: "MicroHTTP", dependencies: ["CMicroHTTPD"]),
+        .target(
+            name: "VolleyAgent",
+            dependencies: [
+                "MicroHTTP", "VolleyEngine", "VolleyModel",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .executableTarget(
+            name: "volley",
+            dependencies: [
+                "VolleyAgent", "VolleyEngine", "VolleyModel",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+
+        // Helpers shared by the test targets: UDP readers, free ports, a launched agent, an HTTP client.
+        .target(name: "VolleyTestSupport", dependencies: ["VolleyModel"], path: "Tests/VolleyTestSupport"),
+        .testTarget(name: "CBatchIOTests", dependencies: ["CBatchIO", "VolleyTestSupport"]),
+        .testTarget(name: "VolleyModelTests", dependencies: ["VolleyModel"]),
+        .testTarget(name: "VolleyEngineTests", dependencies: ["VolleyEngine", "VolleyTestSupport"]),
+        .testTarget(name: "MicroHTTPTests", dependencies: ["MicroHTTP", "VolleyTestSupport"]),
+        .testTarget(name: "VolleyAgentTests", dependencies: ["VolleyAgent", "VolleyTestSupport"]),
+        .testTarget(name: "volleyTests", dependencies: ["volley", "VolleyTestSupport"]),
+    ]
+)

@@ -1,0 +1,48 @@
+#ifndef CBATCHIO_H
+#define CBATCHIO_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <time.h>
+
+/// Layout-identical mirror of glibc's `struct mmsghdr` (checked with _Static_assert in shim.c), so Swift
+/// can build message vectors without `_GNU_SOURCE` leaking into every module.
+typedef struct {
+    struct msghdr msg_hdr;
+    unsigned int msg_len;
+} CBatchIO_mmsghdr;
+
+/// True when this build calls the kernel's sendmmsg/recvmmsg; false when it was compiled with the
+/// sendmsg/recvmsg loop only (no sendmmsg in the C library, or `-DCBATCHIO_FORCE_FALLBACK`).
+bool CBatchIO_built_with_mmsg(void);
+
+/// sendmmsg(2). Returns the number of messages sent (possibly fewer than `vlen`) or -1 with errno set.
+/// In a fallback build this is CBatchIO_sendmsg_loop.
+int CBatchIO_sendmmsg(int fd, CBatchIO_mmsghdr *vec, unsigned int vlen, int flags);
+
+/// recvmmsg(2) without its (racy) timeout argument. Same return convention as sendmmsg.
+int CBatchIO_recvmmsg(int fd, CBatchIO_mmsghdr *vec, unsigned int vlen, int flags);
+
+/// Portable fallback: one sendmsg(2) per message, stopping at the first failure. Returns the count sent
+/// if at least one message went out (errno then describes why it stopped), else -1 with errno set —
+/// the same contract as sendmmsg, so callers need no second code path.
+int CBatchIO_sendmsg_loop(int fd, CBatchIO_mmsghdr *vec, unsigned int vlen, int flags);
+
+/// Portable fallback for recvmmsg: the first recvmsg honours `flags` (it may block); later ones add
+/// MSG_DONTWAIT so the call returns as soon as the queue is empty, like recvmmsg with MSG_WAITFORONE.
+int CBatchIO_recvmsg_loop(int fd, CBatchIO_mmsghdr *vec, unsigned int vlen, int flags);
+
+/// Run-time probes on a throw-away UDP socket: does the kernel implement the call or option?
+bool CBatchIO_probe_sendmmsg(void);
+bool CBatchIO_probe_recvmmsg(void);
+bool CBatchIO_probe_udp_segment(void);
+bool CBatchIO_probe_udp_gro(void);
+
+/// Flag values Swift cannot see through Glibc.
+extern const int CBatchIO_MSG_WAITFORONE;
+extern const int CBatchIO_MSG_TRUNC;
+extern const int CBatchIO_MSG_DONTWAIT;
+
+#endif

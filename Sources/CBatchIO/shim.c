@@ -1,0 +1,116 @@
+// Keep this file free of logic Swift can do: wrappers, a fallback loop and feature probes only.
+#include "CBatchIO.h"
+
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/udp.h>
+#include <stddef.h>
+#include <unistd.h>
+
+#if defined(__linux__) && !defined(CBATCHIO_FORCE_FALLBACK)
+#define CBATCHIO_HAVE_MMSG 1
+_Static_assert(sizeof(CBatchIO_mmsghdr) == sizeof(struct mmsghdr), "mmsghdr mirror has the wrong size");
+_Static_assert(offsetof(CBatchIO_mmsghdr, msg_hdr) == offsetof(struct mmsghdr, msg_hdr), "msg_hdr offset");
+_Static_assert(offsetof(CBatchIO_mmsghdr, msg_len) == offsetof(struct mmsghdr, msg_len), "msg_len offset");
+#else
+#define CBATCHIO_HAVE_MMSG 0
+#endif
+
+#ifndef UDP_SEGMENT
+#define UDP_SEGMENT 103
+#endif
+#ifndef UDP_GRO
+#define UDP_GRO 104
+#endif
+#ifndef SOL_UDP
+#define SOL_UDP 17
+#endif
+
+const int CBatchIO_MSG_WAITFORONE = 0x10000;  // MSG_WAITFORONE; only recvmmsg reads it.
+const int CBatchIO_MSG_TRUNC = MSG_TRUNC;
+const int CBatchIO_MSG_DONTWAIT = MSG_DONTWAIT;
+
+bool CBatchIO_built_with_mmsg(void) { return CBATCHIO_HAVE_MMSG; }
+
+int CBatchIO_sendmsg_loop(int fd, CBatchIO_mmsghdr *vec, unsigned int vlen, int flags) {
+    unsigned int i = 0;
+    while (i < vlen) {
+        ssize_t n = sendmsg(fd, &vec[i].msg_hdr, flags);
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            return i > 0 ? (int)i : -1;
+        }
+        vec[i++].msg_len = (unsigned int)n;
+    }
+    return (int)i;
+}
+
+int CBatchIO_recvmsg_loop(int fd, CBatchIO_mmsghdr *vec, unsigned int vlen, int flags) {
+    unsigned int i = 0;
+    int first = flags & ~CBatchIO_MSG_WAITFORONE;
+    while (i < vlen) {
+        ssize_t n = recvmsg(fd, &vec[i].msg_hdr, i == 0 ? first : (first | MSG_DONTWAIT));
+        if (n < 0) {
+            if (errno == EINTR && i == 0) continue;
+            return i > 0 ? (int)i : -1;
+        }
+        vec[i++].msg_len = (unsigned int)n;
+    }
+    return (int)i;
+}
+
+int CBatchIO_sendmmsg(int fd, CBatchIO_mmsghdr *vec, unsigned int vlen, int flags) {
+#if CBATCHIO_HAVE_MMSG
+    return sendmmsg(fd, (struct mmsghdr *)vec, vlen, flags);
+#else
+    return CBatchIO_sendmsg_loop(fd, vec, vlen, flags);
+#endif
+}
+
+int CBatchIO_recvmmsg(int fd, CBatchIO_mmsghdr *vec, unsigned int vlen, int flags) {
+#if CBATCHIO_HAVE_MMSG
+    return recvmmsg(fd, (struct mmsghdr *)vec, vlen, flags, NULL);
+#else
+    return CBatchIO_recvmsg_loop(fd, vec, vlen, flags);
+#endif
+}
+
+static int probe_socket(void) { return socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0); }
+
+bool CBatchIO_probe_sendmmsg(void) {
+#if CBATCHIO_HAVE_MMSG
+    int fd = probe_socket();
+    if (fd < 0) return false;
+    int rc = sendmmsg(fd, NULL, 0, 0);  // zero messages: 0 when implemented, ENOSYS when not
+    bool ok = rc >= 0 || errno != ENOSYS;
+    close(fd);
+    return ok;
+#else
+    return false;
+#endif
+}
+
+bool CBatchIO_probe_recvmmsg(void) {
+#if CBATCHIO_HAVE_MMSG
+    int fd = probe_socket();
+    if (fd < 0) return false;
+    struct mmsghdr m = {0};
+    int rc = recvmmsg(fd, &m, 1, MSG_DONTWAIT, NULL);  // EAGAIN when implemented, ENOSYS when not
+    bool ok = rc >= 0 || errno != ENOSYS;
+    close(fd);
+    return ok;
+#else
+    return false;
+#endif
+}
+
+static bool probe_udp_option(int option, int value) {
+    int fd = probe_socket();
+    if (fd < 0) return false;
+    int rc = setsockopt(fd, SOL_UDP, option, &value, sizeof(value));
+    close(fd);
+    return rc == 0;
+}
+
+bool CBatchIO_probe_udp_segment(void) { return probe_udp_option(UDP_SEGMENT, 1400); }
+bool CBatchIO_probe_udp_gro(void) { return probe_udp_option(UDP_GRO, 1); }

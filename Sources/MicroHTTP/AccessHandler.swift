@@ -1,0 +1,63 @@
+import CMicroHTTPD
+
+/// libmicrohttpd's access handler. It is called several times per request: first with no body
+/// (we set up a context and, unless the declared body is too large, answer nothing yet), then once
+/// per uploaded chunk, then once more with no data, when the whole request is passed to the handler.
+/// Answering on a later call than the first keeps keep-alive connections open.
+let accessHandler: MHD_AccessHandlerCallback = { cls, connection, url, method, _, uploadData, uploadSize, context in
+    guard let cls, let connection, let context, let uploadSize else { return .NO }
+    let server = Unmanaged<HTTPServer>.fromOpaque(cls).takeUnretainedValue()
+
+    guard let raw = context.pointee else {
+        let state = RequestContext()
+        context.pointee = Unmanaged.passRetained(state).toOpaque()
+        if let length = MHD_lookup_connection_value(connection, .HEADER_KIND, "Content-Length"),
+           let declared = Int(String(cString: length)), declared > server.maxBodyBytes {
+            state.answered = true
+            return queue(server.tooLarge, on: connection)  // refuse before reading the body
+        }
+        return .YES
+    }
+    let state = Unmanaged<RequestContext>.fromOpaque(raw).takeUnretainedValue()
+
+    if uploadSize.pointee > 0 {
+        let size = uploadSize.pointee
+        uploadSize.pointee = 0
+        if state.answered { return .YES }  // discard what follows a refusal
+        guard state.body.count + size <= server.maxBodyBytes, let uploadData else {
+            state.answered = true
+            state.body = []
+            return queue(server.tooLarge, on: connection)
+        }
+        uploadData.withMemoryRebound(to: UInt8.self, capacity: size) {
+            state.body.append(contentsOf: UnsafeBufferPointer(start: $0, count: size))
+        }
+        return .YES
+    }
+    if state.answered { return .YES }
+    state.answered = true
+
+    let full = url.map { String(cString: $0) } ?? "/"
+    let path = full.split(separator: "?", maxSplits: 1).first.map(String.init) ?? full
+    let request = HTTPRequest(
+        method: method.map { String(cString: $0) } ?? "GET",
+        path: path.isEmpty ? "/" : path,
+        query: ValueCollector.collect(connection, kind: .GET_ARGUMENT_KIND, lowercaseKeys: false),
+        headers: ValueCollector.collect(connection, kind: .HEADER_KIND, lowercaseKeys: true),
+        body: state.body)
+    return queue(server.handler(request), on: connection)
+}
+
+/// Copies a response into libmicrohttpd and queues it on the connection.
+func queue(_ response: HTTPResponse, on connection: OpaquePointer) -> MHD_Result {
+    let mhdResponse = response.body.withUnsafeBytes { bytes in
+        MHD_create_response_from_buffer(bytes.count, UnsafeMutableRawPointer(mutating: bytes.baseAddress),
+                                        .RESPMEM_MUST_COPY)
+    }
+    guard let mhdResponse else { return .NO }
+    defer { MHD_destroy_response(mhdResponse) }
+    for header in response.headers {
+        _ = MHD_add_response_header(mhdResponse, header.name, header.value)
+    }
+    return MHD_queue_response(connection, UInt32(response.status), mhdResponse)
+}

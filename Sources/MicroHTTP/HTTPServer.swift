@@ -1,0 +1,57 @@
+import CMicroHTTPD
+import Glibc
+
+/// A small Swift face over libmicrohttpd: one internal epoll thread accepts and serves connections and
+/// calls `handler` with each complete request. Bodies over `maxBodyBytes` are answered 413 by the
+/// server itself. The server knows nothing of what the handler does.
+public final class HTTPServer: @unchecked Sendable {  // daemon pointer is written once in init, read in stop
+    public typealias Handler = @Sendable (HTTPRequest) -> HTTPResponse
+
+    public let port: UInt16
+    let maxBodyBytes: Int
+    let handler: Handler
+    let tooLarge: HTTPResponse
+    private var daemon: OpaquePointer?
+
+    /// Starts serving on `host:port` (port 0 picks a free one; read it back from `port`).
+    public init(host: String, port: UInt16, maxBodyBytes: Int, tooLarge: HTTPResponse,
+                handler: @escaping Handler) throws(HTTPServerError) {
+        let listener = try ListenSocket.open(host: host, port: port)
+        self.port = listener.port
+        self.maxBodyBytes = maxBodyBytes
+        self.tooLarge = tooLarge
+        self.handler = handler
+        var flags = MHD_USE_EPOLL_INTERNAL_THREAD.rawValue | MHD_USE_ERROR_LOG.rawValue
+        if listener.ipv6 { flags |= MHD_USE_IPv6.rawValue }
+        let cls = Unmanaged.passUnretained(self).toOpaque()
+        let completed: MHD_RequestCompletedCallback = { _, _, context, _ in
+            guard let context, let raw = context.pointee else { return }
+            Unmanaged<RequestContext>.fromOpaque(raw).release()
+            context.pointee = nil
+        }
+        let options: [CVarArg] = [
+            MHD_OPTION.LISTEN_SOCKET.rawValue, listener.fd,
+            MHD_OPTION.CONNECTION_TIMEOUT.rawValue, UInt32(30),
+            MHD_OPTION.CONNECTION_LIMIT.rawValue, UInt32(512),
+            MHD_OPTION.NOTIFY_COMPLETED.rawValue, unsafeBitCast(completed, to: OpaquePointer.self), Int(0),  // callback, NULL cls
+            MHD_OPTION.END.rawValue,
+        ]
+        daemon = withVaList(options) { args in
+            MHD_start_daemon_va(UInt32(flags), 0, nil, nil, accessHandler, cls, args)
+        }
+        guard daemon != nil else {
+            close(listener.fd)
+            throw HTTPServerError("libmicrohttpd could not start on \(host):\(port)")
+        }
+    }
+
+    /// Stops accepting, finishes the connection work in flight, joins the server thread.
+    public func stop() {
+        if let daemon {
+            MHD_stop_daemon(daemon)
+            self.daemon = nil
+        }
+    }
+
+    deinit { stop() }
+}

@@ -1,0 +1,43 @@
+import Foundation
+import MicroHTTP
+import VolleyModel
+
+/// An error the API answers with: an HTTP status and `{"error":{"code","message","field"}}`.
+/// Handlers throw it; `Router` renders it once.
+public struct APIError: Error, Equatable, Sendable {
+    public var status: Int
+    public var code: String
+    public var message: String
+    public var field: String?
+    /// Extra response headers (e.g. `Allow` for 405).
+    public var headers: [String: String] = [:]
+
+    public init(status: Int, code: String, _ message: String, field: String? = nil, headers: [String: String] = [:]) {
+        self.status = status
+        self.code = code
+        self.message = message
+        self.field = field
+        self.headers = headers
+    }
+
+    public init(_ error: SpecError) {
+        self.init(status: 400, code: error.kind.rawValue, error.message, field: error.field)
+    }
+
+    static func notFound(_ message: String) -> APIError { APIError(status: 404, code: "not_found", message) }
+
+    private struct Body: Encodable {
+        struct Detail: Encodable {
+            var code: String
+            var message: String
+            var field: String?
+        }
+        var error: Detail
+    }
+
+    var response: HTTPResponse {
+        let body = (try? VolleyJSON.encode(Body(error: .init(code: code, message: message, field: field)))) ?? Data()
+        return HTTPResponse(status: status, contentType: "application/json", body: Array(body) + [0x0a],
+                            headers: headers.sorted { $0.key < $1.key }.map { ($0.key, $0.value) })
+    }
+}

@@ -1,0 +1,46 @@
+import Foundation
+import Glibc
+
+/// Crash-safe file replacement: write a hidden temp file beside the target, fsync it, rename it over
+/// the target, then fsync the folder so the rename itself is durable.
+enum AtomicFile {
+    static func write(_ bytes: [UInt8], to url: URL) throws(StoreError) {
+        let folder = url.deletingLastPathComponent().path
+        let temp = folder + "/.\(url.lastPathComponent).\(getpid()).\(UInt32.random(in: 0 ... .max)).tmp"
+        let fd = open(temp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw failure("create", temp) }
+        var written = 0
+        while written < bytes.count {
+            let n = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + written, $0.count - written) }
+            if n < 0 && errno == EINTR { continue }
+            guard n > 0 else {
+                let error = failure("write", temp)
+                close(fd)
+                unlink(temp)
+                throw error
+            }
+            written += n
+        }
+        guard fsync(fd) == 0 else {
+            let error = failure("fsync", temp)
+            close(fd)
+            unlink(temp)
+            throw error
+        }
+        close(fd)
+        guard rename(temp, url.path) == 0 else {
+            let error = failure("rename", url.path)
+            unlink(temp)
+            throw error
+        }
+        let dir = open(folder, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        if dir >= 0 {
+            fsync(dir)
+            close(dir)
+        }
+    }
+
+    private static func failure(_ what: String, _ path: String) -> StoreError {
+        StoreError(message: "\(what) \(path): \(String(cString: strerror(errno)))")
+    }
+}

@@ -1,0 +1,65 @@
+import Foundation
+import MicroHTTP
+import VolleyModel
+
+/// A table of routes. A pattern segment `{id}` matches any segment; the handler gets the captures.
+/// A path that matches with another method is 405 with `Allow`; no match at all is 404.
+struct Router: Sendable {
+    typealias Handler = @Sendable (HTTPRequest, [String]) throws(APIError) -> HTTPResponse
+
+    struct Route: Sendable {
+        var method: String
+        var pattern: [Substring]
+        var handler: Handler
+    }
+
+    private var routes: [Route] = []
+
+    mutating func add(_ method: String, _ pattern: String, _ handler: @escaping Handler) {
+        routes.append(Route(method: method, pattern: pattern.split(separator: "/"), handler: handler))
+    }
+
+    func respond(to request: HTTPRequest) -> HTTPResponse {
+        let segments = request.path.split(separator: "/", omittingEmptySubsequences: false).dropFirst()
+        var allowed: [String] = []
+        for route in routes {
+            guard let captures = match(route.pattern, Array(segments)) else { continue }
+            guard route.method == request.method else {
+                allowed.append(route.method)
+                continue
+            }
+            do {
+                return try route.handler(request, captures)
+            } catch {
+                return error.response
+            }
+        }
+        if !allowed.isEmpty {
+            return APIError(status: 405, code: "method_not_allowed",
+                            "\(request.method) is not allowed on \(request.path); use \(allowed.joined(separator: ", "))",
+                            headers: ["Allow": allowed.joined(separator: ", ")]).response
+        }
+        return APIError.notFound("no route for \(request.path); see openapi.yaml for the API").response
+    }
+
+    private func match(_ pattern: [Substring], _ segments: [Substring]) -> [String]? {
+        guard pattern.count == segments.count else { return nil }
+        var captures: [String] = []
+        for (p, s) in zip(pattern, segments) {
+            if p.hasPrefix("{") {
+                captures.append(String(s))
+            } else if p != s {
+                return nil
+            }
+        }
+        return captures
+    }
+}
+
+extension HTTPResponse {
+    /// 200 (or `status`) with a JSON body in the project's style.
+    static func json<T: Encodable>(_ value: T, status: Int = 200, headers: [(name: String, value: String)] = []) -> HTTPResponse {
+        let body = (try? VolleyJSON.encode(value)) ?? Data()
+        return HTTPResponse(status: status, contentType: "application/json", body: Array(body) + [0x0a], headers: headers)
+    }
+}

@@ -1,0 +1,67 @@
+import CBatchIO
+import Glibc
+
+/// How a worker moves a batch through the kernel.
+public enum IOMethod: String, Sendable, CaseIterable {
+    /// One sendmmsg/recvmmsg call per batch.
+    case batched
+    /// The portable loop: one sendmsg/recvmsg per datagram.
+    case loop
+
+    /// `batched` when this build has sendmmsg and the kernel implements it, else `loop`.
+    public static let preferred: IOMethod =
+        CBatchIO_built_with_mmsg() && CBatchIO_probe_sendmmsg() && CBatchIO_probe_recvmmsg() ? .batched : .loop
+
+    var sendName: String { self == .batched ? "sendmmsg" : "sendmsg" }
+    var receiveName: String { self == .batched ? "recvmmsg" : "recvmsg" }
+}
+
+/// The outcome of one batch call: messages moved, and the errno when it stopped short.
+struct BatchOutcome {
+    var count: Int
+    var errno: Int32
+    /// System calls it took: one for sendmmsg, one per attempted datagram for the loop.
+    var syscalls: Int
+}
+
+/// A worker's view of the batch calls. It starts on `method` and drops to the loop for good if the
+/// kernel answers ENOSYS (a sendmmsg-less kernel or seccomp filter), without losing the batch.
+struct BatchIO {
+    private(set) var method: IOMethod
+
+    init(method: IOMethod) { self.method = method }
+
+    @inline(__always)
+    mutating func send(fd: Int32, _ vec: UnsafeMutablePointer<CBatchIO_mmsghdr>, count: Int) -> BatchOutcome {
+        while true {
+            let n = method == .batched
+                ? CBatchIO_sendmmsg(fd, vec, UInt32(count), Int32(MSG_NOSIGNAL))
+                : CBatchIO_sendmsg_loop(fd, vec, UInt32(count), Int32(MSG_NOSIGNAL))
+            // errno means something only when nothing went out; a short count alone is not an error.
+            let code = n < 0 ? errno : 0
+            if method == .batched {
+                if n < 0 && code == ENOSYS { method = .loop; continue }
+                if n < 0 && code == EINTR { continue }
+                return BatchOutcome(count: max(0, Int(n)), errno: code, syscalls: 1)
+            }
+            let sent = max(0, Int(n))
+            return BatchOutcome(count: sent, errno: code, syscalls: sent + (sent < count ? 1 : 0))
+        }
+    }
+
+    @inline(__always)
+    mutating func receive(fd: Int32, _ vec: UnsafeMutablePointer<CBatchIO_mmsghdr>, count: Int) -> BatchOutcome {
+        // MSG_TRUNC makes msg_len the datagram's real size even when it is larger than its slot.
+        let flags = CBatchIO_MSG_WAITFORONE | CBatchIO_MSG_TRUNC
+        while true {
+            let n = method == .batched
+                ? CBatchIO_recvmmsg(fd, vec, UInt32(count), flags)
+                : CBatchIO_recvmsg_loop(fd, vec, UInt32(count), flags)
+            let code = n < 0 ? errno : 0
+            if method == .batched && n < 0 && code == ENOSYS { method = .loop; continue }
+            if n < 0 && code == EINTR { continue }
+            let got = max(0, Int(n))
+            return BatchOutcome(count: got, errno: code, syscalls: method == .batched ? 1 : got + (got < count ? 1 : 0))
+        }
+    }
+}

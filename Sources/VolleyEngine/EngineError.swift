@@ -1,0 +1,32 @@
+import Glibc
+import VolleyModel
+
+/// Why a job could not be set up. Raised before any traffic flows, so callers can refuse the job.
+public enum EngineError: Error, Equatable, Sendable, CustomStringConvertible {
+    /// Another socket already holds the listen address.
+    case addressInUse(Endpoint)
+    /// The address is not on this host (or IPv6 is off).
+    case addressNotAvailable(Endpoint)
+    /// Binding needs privileges the agent lacks (ports below 1024).
+    case permissionDenied(Endpoint)
+    /// Any other socket set-up failure.
+    case socket(SocketError)
+
+    public var description: String {
+        switch self {
+        case .addressInUse(let e): "\(e) is already in use"
+        case .addressNotAvailable(let e): "\(e) is not an address of this host"
+        case .permissionDenied(let e): "binding \(e) is not permitted (ports below 1024 need privileges)"
+        case .socket(let error): "socket set-up failed: \(error)"
+        }
+    }
+
+    init(binding endpoint: Endpoint, _ error: SocketError) {
+        switch error.errno {
+        case EADDRINUSE: self = .addressInUse(endpoint)
+        case EADDRNOTAVAIL, EAFNOSUPPORT: self = .addressNotAvailable(endpoint)
+        case EACCES, EPERM: self = .permissionDenied(endpoint)
+        default: self = .socket(error)
+        }
+    }
+}

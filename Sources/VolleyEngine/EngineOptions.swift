@@ -1,0 +1,16 @@
+/// Knobs of the engine that are not part of a job spec: defaults for production, seams for tests.
+public struct EngineOptions: Sendable {
+    /// Which calls move batches; `IOMethod.preferred` unless a test forces the fallback loop.
+    public var ioMethod: IOMethod = .preferred
+    /// Blocking socket calls time out after this long so workers notice a stop request.
+    public var socketTimeoutMilliseconds = 20
+    /// Socket buffer size asked for on every worker socket (the kernel may grant less).
+    public var socketBufferBytes: Int32 = 4 << 20
+    /// Test seam: hand the kernel at most this many messages per call, to exercise the engine's
+    /// handling of a short sendmmsg count (the kernel may always return fewer than asked).
+    public var maxMessagesPerCall: Int?
+    /// Test seam: override the send buffer size (a tiny buffer makes non-blocking sends come back short).
+    public var sendBufferBytes: Int32?
+
+    public init() {}
+}

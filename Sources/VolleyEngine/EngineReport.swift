@@ -1,0 +1,15 @@
+import Foundation
+import VolleyModel
+
+/// What a finished run measured: exact totals over all workers, and when it ran.
+public struct EngineReport: Sendable {
+    public var startedAt: Date
+    public var finishedAt: Date
+    /// Monotonic time from the workers' start to the last worker's exit.
+    public var elapsedSeconds: Double
+    public var sent: DirectionTotals
+    public var received: DirectionTotals
+    public var io: JobResult.IOPath
+    /// True when `stop()` ended the run before its duration or packet limit.
+    public var stoppedEarly: Bool
+}

@@ -1,0 +1,64 @@
+import Glibc
+import VolleyModel
+
+/// A UDP socket that owns its file descriptor and closes it when released.
+/// Set-up calls throw `SocketError`; the hot path uses `fd` directly through `BatchIO`.
+public final class UDPSocket: Sendable {
+    public let fd: Int32
+
+    public init(family: Int32) throws(SocketError) {
+        fd = try syscall("socket") { Glibc.socket(family, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0) }
+    }
+
+    deinit { Glibc.close(fd) }
+
+    public func bind(_ endpoint: Endpoint) throws(SocketError) {
+        try endpoint.withSockAddr { (sa, len) throws(SocketError) in try syscall("bind") { Glibc.bind(fd, sa, len) } }
+    }
+
+    /// A connected socket sends without a per-message address and learns of ICMP errors (ECONNREFUSED).
+    public func connect(_ endpoint: Endpoint) throws(SocketError) {
+        try endpoint.withSockAddr { (sa, len) throws(SocketError) in
+            try syscall("connect") { Glibc.connect(fd, sa, len) }
+        }
+    }
+
+    public func localEndpoint() throws(SocketError) -> Endpoint? {
+        var storage = sockaddr_storage()
+        var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
+        _ = try withUnsafeMutablePointer(to: &storage) { (p) throws(SocketError) in
+            try p.withMemoryRebound(to: sockaddr.self, capacity: 1) { (sa) throws(SocketError) in
+                try syscall("getsockname") { getsockname(fd, sa, &length) }
+            }
+        }
+        return Endpoint(storage)
+    }
+
+    public func setOption(_ level: Int32, _ name: Int32, _ value: Int32) throws(SocketError) {
+        var v = value
+        try syscall("setsockopt") { setsockopt(fd, level, name, &v, socklen_t(MemoryLayout<Int32>.size)) }
+    }
+
+    public func option(_ level: Int32, _ name: Int32) throws(SocketError) -> Int32 {
+        var v: Int32 = 0
+        var len = socklen_t(MemoryLayout<Int32>.size)
+        try syscall("getsockopt") { getsockopt(fd, level, name, &v, &len) }
+        return v
+    }
+
+    /// Blocking calls give up after `milliseconds` with EAGAIN, so workers notice a stop request in time.
+    public func setTimeouts(milliseconds: Int) throws(SocketError) {
+        var tv = timeval(tv_sec: milliseconds / 1000, tv_usec: (milliseconds % 1000) * 1000)
+        for name in [SO_RCVTIMEO, SO_SNDTIMEO] {
+            try syscall("setsockopt") { setsockopt(fd, SOL_SOCKET, name, &tv, socklen_t(MemoryLayout<timeval>.size)) }
+        }
+    }
+
+    /// Asks for a large buffer; as root (CAP_NET_ADMIN) past `rmem_max`/`wmem_max`, else up to them.
+    public func requestBuffer(receive: Bool, bytes: Int32) {
+        let force = receive ? SO_RCVBUFFORCE : SO_SNDBUFFORCE
+        if (try? setOption(SOL_SOCKET, force, bytes)) == nil {
+            try? setOption(SOL_SOCKET, receive ? SO_RCVBUF : SO_SNDBUF, bytes)
+        }
+    }
+}

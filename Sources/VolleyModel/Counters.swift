@@ -1,0 +1,53 @@
+/// Exact totals for one direction (sending or receiving) of a job.
+public struct DirectionTotals: Codable, Equatable, Sendable {
+    /// Datagrams the kernel accepted (sent) or delivered (received).
+    public var packets: UInt64 = 0
+    /// UDP payload bytes of those datagrams.
+    public var bytes: UInt64 = 0
+    /// sendmmsg/recvmmsg calls made (or sendmsg/recvmsg calls on the fallback path).
+    public var syscalls: UInt64 = 0
+    /// Calls that moved some but not all messages of their batch (sending only).
+    public var partialBatches: UInt64?
+    /// Failed calls by category, e.g. `connection_refused`, `would_block`, `no_buffers`.
+    public var errors: [String: UInt64] = [:]
+
+    public init(packets: UInt64 = 0, bytes: UInt64 = 0, syscalls: UInt64 = 0, partialBatches: UInt64? = nil,
+                errors: [String: UInt64] = [:]) {
+        self.packets = packets
+        self.bytes = bytes
+        self.syscalls = syscalls
+        self.partialBatches = partialBatches
+        self.errors = errors
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case packets, bytes, syscalls, errors
+        case partialBatches = "partial_batches"
+    }
+}
+
+/// Live counters of a job, as `GET /v1/jobs/{id}` shows them while it runs.
+public struct JobProgress: Codable, Equatable, Sendable {
+    public var packetsSent: UInt64
+    public var packetsReceived: UInt64
+    public var bytesSent: UInt64
+    public var bytesReceived: UInt64
+    public var elapsedSeconds: Double
+
+    public init(packetsSent: UInt64 = 0, packetsReceived: UInt64 = 0, bytesSent: UInt64 = 0, bytesReceived: UInt64 = 0,
+                elapsedSeconds: Double = 0) {
+        self.packetsSent = packetsSent
+        self.packetsReceived = packetsReceived
+        self.bytesSent = bytesSent
+        self.bytesReceived = bytesReceived
+        self.elapsedSeconds = elapsedSeconds
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case packetsSent = "packets_sent"
+        case packetsReceived = "packets_received"
+        case bytesSent = "bytes_sent"
+        case bytesReceived = "bytes_received"
+        case elapsedSeconds = "elapsed_s"
+    }
+}

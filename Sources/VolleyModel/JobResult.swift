@@ -1,0 +1,81 @@
+/// The stored outcome of a finished job: `<data-dir>/results/<id>.json`. Counts are exact.
+public struct JobResult: Codable, Equatable, Sendable {
+    /// Who ran the job.
+    public struct Agent: Codable, Equatable, Sendable {
+        public var hostname: String
+        public var version: String
+        public init(hostname: String, version: String) {
+            self.hostname = hostname
+            self.version = version
+        }
+    }
+
+    /// Asked-for and achieved rates over the job's elapsed time.
+    public struct Rate: Codable, Equatable, Sendable {
+        /// `rate_pps` from the spec (0: as fast as possible).
+        public var targetPPS: Int
+        /// Datagrams per second, sent for `send` jobs and received for `sink` jobs.
+        public var achievedPPS: Double
+        /// Payload bits per second of those datagrams.
+        public var achievedBPS: Double
+
+        public init(targetPPS: Int, achievedPPS: Double, achievedBPS: Double) {
+            self.targetPPS = targetPPS
+            self.achievedPPS = achievedPPS
+            self.achievedBPS = achievedBPS
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case targetPPS = "target_pps"
+            case achievedPPS = "achieved_pps"
+            case achievedBPS = "achieved_bps"
+        }
+    }
+
+    /// Which system calls moved the datagrams (`sendmmsg`/`recvmmsg`, or the `sendmsg`/`recvmsg` loop).
+    public struct IOPath: Codable, Equatable, Sendable {
+        public var send: String
+        public var receive: String
+        public init(send: String, receive: String) {
+            self.send = send
+            self.receive = receive
+        }
+    }
+
+    public var id: JobID
+    public var state: JobState
+    public var spec: JobSpec
+    public var agent: Agent
+    public var startedAt: Timestamp
+    public var finishedAt: Timestamp
+    public var elapsedSeconds: Double
+    public var sent: DirectionTotals
+    public var received: DirectionTotals
+    public var rate: Rate
+    public var io: IOPath
+    public var error: JobError?
+
+    public init(id: JobID, state: JobState, spec: JobSpec, agent: Agent, startedAt: Timestamp, finishedAt: Timestamp,
+                elapsedSeconds: Double, sent: DirectionTotals, received: DirectionTotals, rate: Rate, io: IOPath,
+                error: JobError? = nil) {
+        self.id = id
+        self.state = state
+        self.spec = spec
+        self.agent = agent
+        self.startedAt = startedAt
+        self.finishedAt = finishedAt
+        self.elapsedSeconds = elapsedSeconds
+        self.sent = sent
+        self.received = received
+        self.rate = rate
+        self.io = io
+        self.error = error
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case id, state, spec, agent, sent, received, rate, io, error
+        case startedAt = "started_at"
+        case finishedAt = "finished_at"
+        case elapsedSeconds = "elapsed_s"
+    }
+}

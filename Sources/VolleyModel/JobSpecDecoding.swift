@@ -1,0 +1,104 @@
+import Foundation
+
+extension JobSpec: Decodable {
+    /// Decodes and validates a spec from request-body bytes, turning every failure into a `SpecError`.
+    public static func decode(json data: Data) throws(SpecError) -> JobSpec {
+        do {
+            return try JSONDecoder().decode(JobSpec.self, from: data)
+        } catch let error as SpecError {
+            throw error
+        } catch let DecodingError.dataCorrupted(context) where context.codingPath.isEmpty {
+            throw SpecError(.badJSON, field: nil, "request body is not valid JSON: \(context.underlyingDescription)")
+        } catch let DecodingError.typeMismatch(_, context) where context.codingPath.isEmpty {
+            throw SpecError(field: nil, "the job spec must be a JSON object")
+        } catch {
+            throw SpecError(field: nil, "could not read the job spec: \(error)")
+        }
+    }
+
+    public init(from decoder: Decoder) throws {
+        let any = try decoder.container(keyedBy: AnyKey.self)
+        let unknown = any.allKeys.map(\.stringValue).filter { CodingKeys(stringValue: $0) == nil }.sorted()
+        if let first = unknown.first {
+            let known = CodingKeys.allCases.map(\.stringValue).joined(separator: ", ")
+            throw SpecError(field: first, "unknown field '\(unknown.joined(separator: "', '"))'; known fields: \(known)")
+        }
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let modeText: String = try c.field(.mode, "a string") ?? {
+            throw SpecError(field: "mode", "field 'mode' is required: one of \(Self.modeList)")
+        }()
+        guard let mode = Mode(rawValue: modeText) else {
+            throw SpecError(field: "mode", "mode '\(modeText)' is not supported: use one of \(Self.modeList)")
+        }
+        let allowed = Self.fields(for: mode)
+        if let stray = c.allKeys.first(where: { !allowed.contains($0) }) {
+            throw SpecError(field: stray.stringValue, "field '\(stray.stringValue)' does not apply to mode '\(mode.rawValue)'")
+        }
+        self.init(mode: mode)
+        target = try c.endpoint(.target)
+        listen = try c.endpoint(.listen)
+        durationSeconds = try c.field(.durationSeconds, "a number of seconds") ?? Self.defaultDurationSeconds
+        ratePPS = try c.field(.ratePPS, "a whole number") ?? 0
+        payloadBytes = try c.field(.payloadBytes, "a whole number") ?? Self.defaultPayloadBytes
+        batch = try c.field(.batch, "a whole number") ?? Self.defaultBatch
+        threads = try c.field(.threads, "a whole number") ?? 1
+        maxPackets = try c.field(.maxPackets, "a whole number") ?? 0
+        tags = try c.field(.tags, "an object of string values") ?? [:]
+        try validate()
+    }
+
+    private static var modeList: String { Mode.allCases.map(\.rawValue).joined(separator: ", ") }
+}
+
+/// Any JSON object key, to find the ones `CodingKeys` does not know.
+struct AnyKey: CodingKey {
+    var stringValue: String
+    var intValue: Int? { nil }
+    init(stringValue: String) { self.stringValue = stringValue }
+    init?(intValue: Int) { nil }
+}
+
+extension KeyedDecodingContainer where Key == JobSpec.CodingKeys {
+    /// Decodes an optional field, naming it (and what was expected) when the JSON has the wrong type.
+    func field<T: Decodable>(_ key: Key, _ expected: String) throws -> T? {
+        do {
+            if try !contains(key) || decodeNil(forKey: key) { return nil }
+            return try decode(T.self, forKey: key)
+        } catch let error as DecodingError {
+            throw SpecError(field: error.fieldPath(under: key), "field '\(error.fieldPath(under: key))' must be \(expected)")
+        }
+    }
+
+    func endpoint(_ key: Key) throws -> Endpoint? {
+        guard let text: String = try field(key, "a string of the form host:port") else { return nil }
+        do {
+            return try Endpoint(parsing: text)
+        } catch {
+            throw SpecError(field: key.stringValue, "field '\(key.stringValue)': \(error)")
+        }
+    }
+}
+
+extension DecodingError {
+    /// `tags.team` for a bad value inside `tags`, else just the field's name.
+    func fieldPath(under key: CodingKey) -> String {
+        let path: [CodingKey]
+        switch self {
+        case .typeMismatch(_, let c), .valueNotFound(_, let c), .keyNotFound(_, let c), .dataCorrupted(let c):
+            path = c.codingPath
+        @unknown default:
+            path = []
+        }
+        let names = path.map(\.stringValue)
+        return names.isEmpty ? key.stringValue : names.joined(separator: ".")
+    }
+}
+
+extension DecodingError.Context {
+    var underlyingDescription: String {
+        if let underlying = underlyingError as NSError? {
+            return underlying.userInfo[NSDebugDescriptionErrorKey] as? String ?? underlying.localizedDescription
+        }
+        return debugDescription
+    }
+}

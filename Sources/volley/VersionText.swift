@@ -1,0 +1,5 @@
+import VolleyModel
+
+enum VolleyVersionText {
+    static var current: String { Volley.version }
+}
