@@ -130,7 +130,8 @@ public final class JobManager: Sendable {
 extension JobSpec {
     /// True when two sink specs would receive on the same port of overlapping addresses.
     func listens(like other: JobSpec) -> Bool {
-        guard mode == .sink, other.mode == .sink, let a = listen, let b = other.listen, a.port == b.port else { return false }
+        guard mode == .sink, other.mode == .sink, let a = listen, let b = other.listen, a.port == b.port,
+              a.address.isIPv6 == b.address.isIPv6 else { return false }  // IPv6 sockets are V6ONLY
         let wildcard = { (e: Endpoint) in e.address.bytes.allSatisfy { $0 == 0 } }
         return a.address == b.address || wildcard(a) || wildcard(b)
     }

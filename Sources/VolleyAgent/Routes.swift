@@ -37,7 +37,7 @@ enum Routes {
 
     /// An id that could not have been generated is unknown, checked before anything touches the disk.
     private static func jobID(_ text: String) throws(APIError) -> JobID {
-        guard let id = JobID(text.removingPercentEncoding ?? text) else { throw .notFound("no job with id '\(text)'") }
+        guard let id = JobID(text) else { throw .notFound("no job with id '\(text)'") }
         return id
     }
 }

@@ -29,7 +29,8 @@ struct BatchOutcome {
 struct BatchIO {
     private(set) var method: IOMethod
 
-    init(method: IOMethod) { self.method = method }
+    /// A build without sendmmsg (or forced to the fallback) always uses the loop, whatever was asked.
+    init(method: IOMethod) { self.method = CBatchIO_built_with_mmsg() ? method : .loop }
 
     @inline(__always)
     mutating func send(fd: Int32, _ vec: UnsafeMutablePointer<CBatchIO_mmsghdr>, count: Int) -> BatchOutcome {

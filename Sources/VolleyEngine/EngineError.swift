@@ -21,10 +21,11 @@ public enum EngineError: Error, Equatable, Sendable, CustomStringConvertible {
         }
     }
 
+    /// Classifies a failure to open, bind or connect a socket for `endpoint`.
     init(binding endpoint: Endpoint, _ error: SocketError) {
         switch error.errno {
         case EADDRINUSE: self = .addressInUse(endpoint)
-        case EADDRNOTAVAIL, EAFNOSUPPORT: self = .addressNotAvailable(endpoint)
+        case EADDRNOTAVAIL, EAFNOSUPPORT, ENETUNREACH: self = .addressNotAvailable(endpoint)
         case EACCES, EPERM: self = .permissionDenied(endpoint)
         default: self = .socket(error)
         }

@@ -23,7 +23,7 @@ public final class JobRun: Sendable {
                 let socket = try Self.openSender(to: target, options: options)
                 workers.append(SendWorker(socket: socket, payloadBytes: spec.payloadBytes, batch: spec.batch,
                                           ratePPS: Self.share(spec.ratePPS, index, spec.threads),
-                                          maxPackets: UInt64(Self.share(spec.maxPackets, index, spec.threads)),
+                                          maxPackets: spec.maxPackets == 0 ? nil : UInt64(Self.share(spec.maxPackets, index, spec.threads)),
                                           options: options))
             }
             senders = workers
@@ -57,7 +57,7 @@ public final class JobRun: Sendable {
             try socket.connect(target)
             return socket
         } catch {
-            throw .socket(error)
+            throw EngineError(binding: target, error)
         }
     }
 
@@ -70,7 +70,7 @@ public final class JobRun: Sendable {
             if shared { try socket.setOption(SOL_SOCKET, SO_REUSEPORT, 1) }
             if listen.address.isIPv6 { try socket.setOption(Int32(IPPROTO_IPV6), IPV6_V6ONLY, 1) }
         } catch {
-            throw .socket(error)
+            throw EngineError(binding: listen, error)
         }
         do {
             try socket.bind(listen)

@@ -7,12 +7,13 @@ final class SendWorker: @unchecked Sendable {
     private let batch: MessageBatch
     private let payloadBytes: Int
     private let ratePPS: Int
-    private let maxPackets: UInt64
+    /// nil: no limit. A thread whose share of the job's limit is 0 sends nothing.
+    private let maxPackets: UInt64?
     private let perCallLimit: Int
     let counters = DirectionCounters()
     private(set) var io: BatchIO
 
-    init(socket: UDPSocket, payloadBytes: Int, batch: Int, ratePPS: Int, maxPackets: UInt64, options: EngineOptions) {
+    init(socket: UDPSocket, payloadBytes: Int, batch: Int, ratePPS: Int, maxPackets: UInt64?, options: EngineOptions) {
         self.socket = socket
         self.payloadBytes = payloadBytes
         self.ratePPS = ratePPS
@@ -28,7 +29,7 @@ final class SendWorker: @unchecked Sendable {
         let pacer = Pacer(ratePPS: ratePPS, batch: batch.capacity, startNanos: startNanos)
         var sent: UInt64 = 0
         var now = startNanos
-        while !stop.isSet && now < deadline && (maxPackets == 0 || sent < maxPackets) {
+        while !stop.isSet && now < deadline && sent < (maxPackets ?? .max) {
             var want = pacer.allowance(sent: sent, now: now)
             if want == 0 {
                 // Simple pacing: sleep toward the next due packet, at most 5 ms so a stop is seen quickly.
@@ -36,7 +37,7 @@ final class SendWorker: @unchecked Sendable {
                 now = MonotonicClock.now()
                 continue
             }
-            if maxPackets > 0 { want = Int(min(UInt64(want), maxPackets - sent)) }
+            if let maxPackets { want = Int(min(UInt64(want), maxPackets - sent)) }
             sent &+= UInt64(sendAll(want, deadline: deadline, stop: stop))
             now = MonotonicClock.now()
         }

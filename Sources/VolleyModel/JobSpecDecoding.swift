@@ -8,8 +8,14 @@ extension JobSpec: Decodable {
         } catch let error as SpecError {
             throw error
         } catch let DecodingError.dataCorrupted(context) where context.codingPath.isEmpty {
+            // Syntax errors come here, but so do some value errors: only call it bad JSON if it is.
+            guard (try? JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed])) == nil else {
+                throw SpecError(field: nil, "could not read the job spec: \(context.underlyingDescription)")
+            }
             throw SpecError(.badJSON, field: nil, "request body is not valid JSON: \(context.underlyingDescription)")
         } catch let DecodingError.typeMismatch(_, context) where context.codingPath.isEmpty {
+            throw SpecError(field: nil, "the job spec must be a JSON object")
+        } catch let DecodingError.valueNotFound(_, context) where context.codingPath.isEmpty {
             throw SpecError(field: nil, "the job spec must be a JSON object")
         } catch {
             throw SpecError(field: nil, "could not read the job spec: \(error)")
@@ -38,11 +44,11 @@ extension JobSpec: Decodable {
         target = try c.endpoint(.target)
         listen = try c.endpoint(.listen)
         durationSeconds = try c.field(.durationSeconds, "a number of seconds") ?? Self.defaultDurationSeconds
-        ratePPS = try c.field(.ratePPS, "a whole number") ?? 0
-        payloadBytes = try c.field(.payloadBytes, "a whole number") ?? Self.defaultPayloadBytes
-        batch = try c.field(.batch, "a whole number") ?? Self.defaultBatch
-        threads = try c.field(.threads, "a whole number") ?? 1
-        maxPackets = try c.field(.maxPackets, "a whole number") ?? 0
+        ratePPS = try c.integer(.ratePPS) ?? 0
+        payloadBytes = try c.integer(.payloadBytes) ?? Self.defaultPayloadBytes
+        batch = try c.integer(.batch) ?? Self.defaultBatch
+        threads = try c.integer(.threads) ?? 1
+        maxPackets = try c.integer(.maxPackets) ?? 0
         tags = try c.field(.tags, "an object of string values") ?? [:]
         try validate()
     }
@@ -67,6 +73,16 @@ extension KeyedDecodingContainer where Key == JobSpec.CodingKeys {
         } catch let error as DecodingError {
             throw SpecError(field: error.fieldPath(under: key), "field '\(error.fieldPath(under: key))' must be \(expected)")
         }
+    }
+
+    /// Decodes a whole number. It goes through Double because JSONDecoder reports `1.5` for an Int
+    /// as corrupt data without naming the field; counts above 2^53 are refused as imprecise.
+    func integer(_ key: Key) throws -> Int? {
+        guard let value: Double = try field(key, "a whole number") else { return nil }
+        guard value.isFinite, value.rounded() == value, abs(value) <= 9_007_199_254_740_992 else {
+            throw SpecError(field: key.stringValue, "field '\(key.stringValue)' must be a whole number, not \(value)")
+        }
+        return Int(value)
     }
 
     func endpoint(_ key: Key) throws -> Endpoint? {

@@ -1,0 +1,85 @@
+import CBatchIO
+import Glibc
+import Testing
+import VolleyTestSupport
+
+/// The C shim on its own: both the kernel calls and the portable loop move whole batches and keep
+/// sendmmsg's return convention.
+@Suite struct ShimTests {
+    /// A connected sender and a bound receiver on loopback.
+    private func socketPair() -> (send: Int32, receive: Int32) {
+        let receive = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
+        let port = bindLoopback(receive)
+        let send = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_port = port.bigEndian
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        _ = withUnsafePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(send, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        var tv = timeval(tv_sec: 1, tv_usec: 0)
+        setsockopt(receive, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
+        return (send, receive)
+    }
+
+    /// `count` headers over one buffer of `count * size` bytes, message i filled with byte i.
+    private func withMessages<R>(count: Int, size: Int, _ body: (UnsafeMutablePointer<CBatchIO_mmsghdr>) -> R) -> R {
+        let buffer = UnsafeMutablePointer<UInt8>.allocate(capacity: count * size)
+        let iovecs = UnsafeMutablePointer<iovec>.allocate(capacity: count)
+        let headers = UnsafeMutablePointer<CBatchIO_mmsghdr>.allocate(capacity: count)
+        defer { buffer.deallocate(); iovecs.deallocate(); headers.deallocate() }
+        for i in 0..<count {
+            (buffer + i * size).initialize(repeating: UInt8(i), count: size)
+            iovecs[i] = iovec(iov_base: buffer + i * size, iov_len: size)
+            var header = CBatchIO_mmsghdr()
+            header.msg_hdr.msg_iov = iovecs + i
+            header.msg_hdr.msg_iovlen = 1
+            headers[i] = header
+        }
+        return body(headers)
+    }
+
+    @Test(arguments: [false, true])
+    func batchOfTenGoesOutAndComesBack(useLoop: Bool) {
+        let (tx, rx) = socketPair()
+        defer { close(tx); close(rx) }
+        let sent = withMessages(count: 10, size: 32) { headers in
+            useLoop ? CBatchIO_sendmsg_loop(tx, headers, 10, 0) : CBatchIO_sendmmsg(tx, headers, 10, 0)
+        }
+        #expect(sent == 10)
+        let (received, lengths, firstBytes) = withMessages(count: 16, size: 64) { headers in
+            let n = useLoop ? CBatchIO_recvmsg_loop(rx, headers, 16, CBatchIO_MSG_WAITFORONE)
+                            : CBatchIO_recvmmsg(rx, headers, 16, CBatchIO_MSG_WAITFORONE)
+            let count = max(0, Int(n))
+            let lengths = (0..<count).map { headers[$0].msg_len }
+            let first = (0..<count).map { headers[$0].msg_hdr.msg_iov.pointee.iov_base.load(as: UInt8.self) }
+            return (n, lengths, first)
+        }
+        #expect(received == 10)
+        #expect(lengths == Array(repeating: 32, count: 10))
+        #expect(firstBytes == (0..<10).map(UInt8.init))  // in order, each message its own payload
+    }
+
+    @Test func loopReportsFailureLikeSendmmsg() {
+        let fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)  // not connected: no destination
+        defer { close(fd) }
+        let rc = withMessages(count: 4, size: 8) { CBatchIO_sendmsg_loop(fd, $0, 4, 0) }
+        #expect(rc == -1)
+        #expect(errno == EDESTADDRREQ)
+    }
+
+    @Test func emptyReceiveQueueReturnsEAGAINWithoutBlocking() {
+        let (tx, rx) = socketPair()
+        defer { close(tx); close(rx) }
+        let rc = withMessages(count: 4, size: 8) { CBatchIO_recvmsg_loop(rx, $0, 4, CBatchIO_MSG_DONTWAIT) }
+        #expect(rc == -1)
+        #expect(errno == EAGAIN)
+    }
+
+    @Test func probesAnswerOnThisKernel() {
+        // On Linux ≥ 3.0 both calls exist unless the build forced the fallback.
+        #expect(CBatchIO_probe_sendmmsg() == CBatchIO_built_with_mmsg())
+        #expect(CBatchIO_probe_recvmmsg() == CBatchIO_built_with_mmsg())
+    }
+}

@@ -1,0 +1,111 @@
+import Foundation
+import Testing
+import VolleyTestSupport
+@testable import VolleyAgent
+@testable import VolleyModel
+
+@Suite(.serialized) struct APITests {
+    @Test func healthAndAgentInfo() async throws {
+        let h = try AgentHarness()
+        defer { h.agent.shutdown() }
+        let health = try await h.client.get("/v1/health")
+        #expect(health.status == 200)
+        #expect(health.header("Content-Type") == "application/json")
+        #expect(health.json["status"] as? String == "ok")
+        let info = try await h.client.get("/v1/agent").json
+        #expect(info["name"] as? String == "volley")
+        #expect(info["version"] as? String == Volley.version)
+        #expect((info["hostname"] as? String)?.isEmpty == false)
+        let time = try #require(info["time"] as? String)
+        #expect(time.range(of: #"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$"#, options: .regularExpression) != nil)
+        let caps = try #require(info["capabilities"] as? [String: Bool])
+        #expect(Set(caps.keys) == ["sendmmsg", "recvmmsg", "udp_gso", "udp_gro"])
+    }
+
+    @Test func specErrorsNameTheField() async throws {
+        let h = try AgentHarness()
+        defer { h.agent.shutdown() }
+        let cases: [(String, Int, String, String?)] = [
+            ("{nope", 400, "bad_json", nil),
+            ("", 400, "bad_json", nil),
+            (#"{"mode":"send","target":"127.0.0.1:9","batch":"big"}"#, 400, "invalid_spec", "batch"),
+            (#"{"mode":"send","target":"127.0.0.1:9","threads":65}"#, 400, "invalid_spec", "threads"),
+            (#"{"mode":"send","target":"127.0.0.1:9","colour":"red"}"#, 400, "invalid_spec", "colour"),
+            (#"{"mode":"send"}"#, 400, "invalid_spec", "target"),
+            (#"{"mode":"send","target":"[2001:db8::1]:53"}"#, 403, "target_not_allowed", "target"),
+            (#"{"mode":"sink","listen":"0.0.0.0:9000"}"#, 403, "target_not_allowed", "listen"),
+        ]
+        for (body, status, code, field) in cases {
+            let reply = try await h.client.request("POST", "/v1/jobs", body: Data(body.utf8))
+            #expect(reply.status == status, "\(body)")
+            #expect(reply.errorCode == code, "\(body)")
+            #expect(reply.errorField == field, "\(body)")
+            #expect((reply.json["error"] as? [String: Any])?["message"] is String)
+        }
+    }
+
+    @Test func routingErrors() async throws {
+        let h = try AgentHarness()
+        defer { h.agent.shutdown() }
+        let unknownRoute = try await h.client.get("/v2/nothing")
+        #expect(unknownRoute.status == 404 && unknownRoute.errorCode == "not_found")
+        let wrongMethod = try await h.client.request("DELETE", "/v1/health")
+        #expect(wrongMethod.status == 405 && wrongMethod.errorCode == "method_not_allowed")
+        #expect(wrongMethod.header("Allow") == "GET")
+        let listJobs = try await h.client.get("/v1/jobs")
+        #expect(listJobs.status == 405 && listJobs.header("Allow") == "POST")
+        for id in ["nope", "..", ".hidden", "a%20b", "%2E%2E%2Fetc", String(repeating: "x", count: 65)] {
+            let reply = try await h.client.get("/v1/jobs/\(id)/result")
+            #expect(reply.status == 404, "\(id)")
+            #expect(reply.errorCode == "not_found", "\(id)")
+        }
+        let big = try await h.client.request("POST", "/v1/jobs", body: Data(repeating: 0x20, count: 64 * 1024 + 1))
+        #expect(big.status == 413 && big.errorCode == "body_too_large")
+        #expect(try await h.client.get("/v1/health").status == 200)
+    }
+
+    @Test func jobLifecycleAndStoredResult() async throws {
+        let h = try AgentHarness()
+        defer { h.agent.shutdown() }
+        let port = freeUDPPort()
+        let sink = try await h.submit(#"{"mode":"sink","listen":"127.0.0.1:\#(port)","duration_s":1.2,"tags":{"t":"<x>"}}"#)
+        #expect(sink.status == 201)
+        let sinkID = try #require(sink.json["id"] as? String)
+        #expect(sink.header("Location") == "/v1/jobs/\(sinkID)")
+        #expect(sink.json["state"] as? String == "running")
+        #expect((sink.json["spec"] as? [String: Any])?["batch"] as? Int == 64)
+
+        let clash = try await h.submit(#"{"mode":"sink","listen":"127.0.0.1:\#(port)","duration_s":1}"#)
+        #expect(clash.status == 409 && clash.errorCode == "address_in_use" && clash.errorField == "listen")
+
+        let notYet = try await h.client.get("/v1/jobs/\(sinkID)/result")
+        #expect(notYet.status == 409 && notYet.errorCode == "not_finished")
+
+        let sendID = try await h.start(#"{"mode":"send","target":"127.0.0.1:\#(port)","duration_s":0.5,"rate_pps":4000,"payload_bytes":48}"#)
+        try await Task.sleep(nanoseconds: 250_000_000)
+        let live = try await h.client.get("/v1/jobs/\(sendID)").json
+        #expect(live["state"] as? String == "running")
+        #expect(((live["progress"] as? [String: Any])?["packets_sent"] as? Int ?? 0) > 0)
+
+        let sendJob = try await h.client.waitForJob(sendID)
+        let sinkJob = try await h.client.waitForJob(sinkID)
+        #expect(sendJob["state"] as? String == "completed" && sinkJob["state"] as? String == "completed")
+        #expect(sendJob["finished_at"] is String)
+
+        let sendResult = try await h.client.get("/v1/jobs/\(sendID)/result")
+        let sinkResult = try await h.client.get("/v1/jobs/\(sinkID)/result")
+        #expect(sendResult.status == 200 && sinkResult.status == 200)
+        #expect(try Data(contentsOf: h.resultFile(sendID)) == sendResult.body)
+        #expect(try Data(contentsOf: h.resultFile(sinkID)) == sinkResult.body)
+        let sent = try #require(sendResult.json["sent"] as? [String: Any])
+        let received = try #require(sinkResult.json["received"] as? [String: Any])
+        #expect((sent["packets"] as? Int ?? 0) > 1_500)
+        #expect(sent["packets"] as? Int == received["packets"] as? Int)
+        #expect(sent["bytes"] as? Int == (sent["packets"] as? Int ?? -1) * 48)
+        let rate = try #require(sendResult.json["rate"] as? [String: Any])
+        #expect(rate["target_pps"] as? Int == 4000)
+        #expect(abs((rate["achieved_pps"] as? Double ?? 0) - 4000) < 200)
+        #expect((sinkResult.json["spec"] as? [String: Any])?["tags"] as? [String: String] == ["t": "<x>"])
+        #expect((sendResult.json["agent"] as? [String: Any])?["version"] as? String == Volley.version)
+    }
+}

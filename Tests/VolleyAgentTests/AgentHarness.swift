@@ -1,0 +1,44 @@
+import Foundation
+import Logging
+import VolleyAgent
+import VolleyModel
+import VolleyTestSupport
+
+/// An in-process agent on a free port with its own data folder.
+struct AgentHarness {
+    let agent: Agent
+    let client: HTTPClient
+    let dataDirectory: URL
+
+    init(dataDirectory: URL = AgentProcess.temporaryDirectory(), allow: [CIDR] = []) throws {
+        self.dataDirectory = dataDirectory
+        var logger = Logger(label: "volley-test")
+        logger.logLevel = .warning
+        agent = try Agent(config: AgentConfig(host: "127.0.0.1", port: 0, dataDirectory: dataDirectory,
+                                              allowlist: CIDR.loopback + allow), logger: logger)
+        client = HTTPClient(port: agent.port)
+    }
+
+    func resultFile(_ id: String) -> URL {
+        dataDirectory.appendingPathComponent("results/\(id).json")
+    }
+
+    /// POSTs a spec and returns the reply (status checked by the caller).
+    func submit(_ json: String) async throws -> HTTPReply {
+        try await client.post("/v1/jobs", json: json)
+    }
+
+    /// POSTs a spec that must be accepted and returns its id.
+    func start(_ json: String) async throws -> String {
+        let reply = try await submit(json)
+        guard reply.status == 201, let id = reply.json["id"] as? String else {
+            throw HarnessError("job refused: \(reply.status) \(String(decoding: reply.body, as: UTF8.self))")
+        }
+        return id
+    }
+}
+
+struct HarnessError: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}

@@ -1,0 +1,58 @@
+import Testing
+@testable import VolleyModel
+
+@Suite struct AddressTests {
+    @Test func ipv4AndIPv6LiteralsParseAndPrint() {
+        #expect(IPAddress("10.1.2.3")?.bytes == [10, 1, 2, 3])
+        #expect(IPAddress("::1")?.description == "::1")
+        #expect(IPAddress("999.1.1.1") == nil)
+        #expect(IPAddress("host") == nil)
+    }
+
+    @Test func mappedIPv4FoldsToIPv4SoTheAllowlistSeesIt() {
+        #expect(IPAddress("::ffff:10.0.0.1") == IPAddress("10.0.0.1"))
+        #expect(!CIDR.loopback.contains { $0.contains(IPAddress("::ffff:10.0.0.1")!) })
+        #expect(CIDR.loopback.contains { $0.contains(IPAddress("::ffff:127.0.0.1")!) })
+    }
+
+    @Test func cidrContainment() throws {
+        let block = try #require(CIDR("10.20.0.0/14"))
+        #expect(block.contains(IPAddress("10.23.255.255")!))
+        #expect(!block.contains(IPAddress("10.24.0.0")!))
+        #expect(!block.contains(IPAddress("::1")!))
+        #expect(CIDR("0.0.0.0/0")!.contains(IPAddress("8.8.8.8")!))
+        #expect(CIDR("fd00::/8")!.contains(IPAddress("fd12::1")!))
+        #expect(CIDR("10.0.0.1")!.prefixLength == 32)
+        #expect(CIDR("10.0.0.0/33") == nil)
+        #expect(CIDR("10.0.0.0/x") == nil)
+    }
+
+    @Test func defaultAllowlistIsLoopbackOnly() {
+        let allowed = { (text: String) in CIDR.loopback.contains { $0.contains(IPAddress(text)!) } }
+        #expect(allowed("127.0.0.1") && allowed("127.255.0.9") && allowed("::1"))
+        #expect(!allowed("0.0.0.0") && !allowed("192.0.2.1") && !allowed("::2"))
+    }
+
+    @Test func jobIDsAreSafeFileNames() {
+        let id = JobID.generate()
+        #expect(JobID.isValid(id.rawValue))
+        #expect(JobID("a.b_c-D9") != nil)
+        for bad in ["", ".hidden", "..", "a/b", "a b", "é", String(repeating: "a", count: 65), "a%2Fb"] {
+            #expect(JobID(bad) == nil, "\(bad)")
+        }
+    }
+
+    @Test func generatedIDsSortByCreationTime() {
+        let early = JobID.generate(now: .init(timeIntervalSince1970: 1_000))
+        let late = JobID.generate(now: .init(timeIntervalSince1970: 2_000))
+        #expect(early < late)
+    }
+
+    @Test func timestampsAreRFC3339WithMilliseconds() {
+        let t = Timestamp(.init(timeIntervalSince1970: 1_700_000_000.123))
+        #expect(t.description == "2023-11-14T22:13:20.123Z")
+        #expect(Timestamp(rfc3339: t.description) == t)
+        #expect(Timestamp(rfc3339: "2023-11-14T22:13:20Z") != nil)
+        #expect(Timestamp(rfc3339: "yesterday") == nil)
+    }
+}
