@@ -3,14 +3,14 @@ SHELL := /bin/bash
 LISTEN ?= 127.0.0.1:8080
 DATA_DIR ?= ./var
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
-APT_PACKAGES := libmicrohttpd-dev pkg-config curl jq python3-venv
+APT_PACKAGES := libmicrohttpd-dev zlib1g-dev pkg-config curl jq python3-venv
 VENV := .build-tools/venv
 
 .PHONY: deps build release run test test-swift test-fallback test-openapi bench clean
 
 ## deps: install libmicrohttpd-dev (and the small tools the tests use) with apt-get when missing.
 deps:
-	@if ! pkg-config --exists libmicrohttpd 2>/dev/null || ! command -v curl >/dev/null || ! command -v jq >/dev/null \
+	@if ! pkg-config --exists libmicrohttpd zlib 2>/dev/null || ! command -v curl >/dev/null || ! command -v jq >/dev/null \
 	    || ! python3 -c 'import venv, ensurepip' 2>/dev/null; then \
 	  echo "make deps: installing $(APT_PACKAGES)"; \
 	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $(APT_PACKAGES); \
@@ -28,22 +28,24 @@ run: release
 	.build/release/volley serve --listen $(LISTEN) --data-dir $(DATA_DIR)
 
 ## test: every test — Swift tests, the forced-fallback build, and the OpenAPI document.
-test: deps test-swift test-fallback test-openapi
+test: deps $(VENV)/.installed test-swift test-fallback test-openapi
 
-test-swift:
+test-swift: $(VENV)/.installed
 	swift build --build-tests
-	swift test --skip-build --no-parallel
+	VOLLEY_PYTHON=$(VENV)/bin/python3 swift test --skip-build --no-parallel
 
 ## The same engine and shim tests with sendmmsg/recvmmsg compiled out (the portable sendmsg loop).
 test-fallback:
 	swift build --build-tests --scratch-path .build-fallback -Xcc -DCBATCHIO_FORCE_FALLBACK
 	swift test --skip-build --no-parallel --scratch-path .build-fallback --filter 'CBatchIOTests|VolleyEngineTests'
 
-$(VENV)/bin/openapi-spec-validator:
+## Python tools the tests use: the OpenAPI validator, and hdrhistogram to read our HDR encoding.
+$(VENV)/.installed:
 	python3 -m venv $(VENV)
-	$(VENV)/bin/pip install -q openapi-spec-validator
+	$(VENV)/bin/pip install -q openapi-spec-validator hdrhistogram
+	touch $@
 
-test-openapi: $(VENV)/bin/openapi-spec-validator
+test-openapi: $(VENV)/.installed
 	$(VENV)/bin/openapi-spec-validator openapi.yaml
 
 clean:

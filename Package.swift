@@ -10,6 +10,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
     ],
     targets: [
         // libmicrohttpd through pkg-config; `make deps` installs it with apt-get.
@@ -24,7 +25,12 @@ let package = Package(
             name: "CBatchIO",
             cSettings: [.define("_GNU_SOURCE")]
         ),
-        .target(name: "VolleyModel"),
+        // zlib for the standard HdrHistogram V2 compressed encoding; `make deps` installs zlib1g-dev.
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        .target(
+            name: "VolleyModel",
+            dependencies: ["CZlib", .product(name: "Histogram", package: "hdrhistogram-swift")]
+        ),
         .target(
             name: "VolleyEngine",
             dependencies: [
@@ -52,7 +58,7 @@ let package = Package(
         // Helpers shared by the test targets: UDP readers, free ports, a launched agent, an HTTP client.
         .target(name: "VolleyTestSupport", dependencies: ["VolleyModel"], path: "Tests/VolleyTestSupport"),
         .testTarget(name: "CBatchIOTests", dependencies: ["CBatchIO", "VolleyTestSupport"]),
-        .testTarget(name: "VolleyModelTests", dependencies: ["VolleyModel"]),
+        .testTarget(name: "VolleyModelTests", dependencies: ["VolleyModel", "VolleyTestSupport"]),
         .testTarget(name: "VolleyEngineTests", dependencies: ["VolleyEngine", "VolleyTestSupport"]),
         .testTarget(name: "MicroHTTPTests", dependencies: ["MicroHTTP", "VolleyTestSupport"]),
         .testTarget(name: "VolleyAgentTests", dependencies: ["VolleyAgent", "VolleyTestSupport"]),

@@ -2,6 +2,9 @@
 #include "CBatchIO.h"
 
 #include <errno.h>
+#include <poll.h>
+#include <string.h>
+#include <sys/prctl.h>
 #include <netinet/in.h>
 #include <netinet/udp.h>
 #include <stddef.h>
@@ -29,6 +32,9 @@ _Static_assert(offsetof(CBatchIO_mmsghdr, msg_len) == offsetof(struct mmsghdr, m
 const int CBatchIO_MSG_WAITFORONE = 0x10000;  // MSG_WAITFORONE; only recvmmsg reads it.
 const int CBatchIO_MSG_TRUNC = MSG_TRUNC;
 const int CBatchIO_MSG_DONTWAIT = MSG_DONTWAIT;
+const int CBatchIO_SOL_UDP = SOL_UDP;
+const int CBatchIO_UDP_SEGMENT = UDP_SEGMENT;
+const int CBatchIO_UDP_GRO = UDP_GRO;
 
 bool CBatchIO_built_with_mmsg(void) { return CBATCHIO_HAVE_MMSG; }
 
@@ -114,3 +120,44 @@ static bool probe_udp_option(int option, int value) {
 
 bool CBatchIO_probe_udp_segment(void) { return probe_udp_option(UDP_SEGMENT, 1400); }
 bool CBatchIO_probe_udp_gro(void) { return probe_udp_option(UDP_GRO, 1); }
+
+size_t CBatchIO_segment_control_size(void) { return CMSG_SPACE(sizeof(uint16_t)); }
+
+void CBatchIO_put_segment_size(struct msghdr *msg, void *control, uint16_t segment_size) {
+    memset(control, 0, CMSG_SPACE(sizeof(uint16_t)));
+    msg->msg_control = control;
+    msg->msg_controllen = CMSG_SPACE(sizeof(uint16_t));
+    struct cmsghdr *cm = CMSG_FIRSTHDR(msg);
+    cm->cmsg_level = SOL_UDP;
+    cm->cmsg_type = UDP_SEGMENT;
+    cm->cmsg_len = CMSG_LEN(sizeof(uint16_t));
+    memcpy(CMSG_DATA(cm), &segment_size, sizeof(segment_size));
+}
+
+size_t CBatchIO_gro_control_size(void) { return CMSG_SPACE(sizeof(int)); }
+
+int CBatchIO_gro_segment_size(const struct msghdr *msg) {
+    for (struct cmsghdr *cm = CMSG_FIRSTHDR((struct msghdr *)msg); cm; cm = CMSG_NXTHDR((struct msghdr *)msg, cm)) {
+        if (cm->cmsg_level == SOL_UDP && cm->cmsg_type == UDP_GRO) {
+            int size;
+            memcpy(&size, CMSG_DATA(cm), sizeof(size));
+            return size;
+        }
+    }
+    return 0;
+}
+
+int CBatchIO_wait_readable(const int *fds, int count, int64_t timeout_ns) {
+    struct pollfd pfds[64];
+    if (count > 64) count = 64;
+    for (int i = 0; i < count; i++) {
+        pfds[i].fd = fds[i];
+        pfds[i].events = POLLIN;
+        pfds[i].revents = 0;
+    }
+    if (timeout_ns < 0) timeout_ns = 0;
+    struct timespec ts = { .tv_sec = timeout_ns / 1000000000, .tv_nsec = timeout_ns % 1000000000 };
+    return ppoll(pfds, (nfds_t)count, &ts, NULL);
+}
+
+void CBatchIO_set_timer_slack(unsigned long ns) { prctl(PR_SET_TIMERSLACK, ns, 0, 0, 0); }

@@ -28,7 +28,8 @@ public final class Agent: Sendable {
         let hostname = Self.hostname()
         let capabilities = Capabilities.probe()
         let jobs = JobManager(store: store, allowlist: config.allowlist,
-                              agent: .init(hostname: hostname, version: Volley.version), logger: logger)
+                              agent: .init(hostname: hostname, version: Volley.version),
+                              capabilities: capabilities, logger: logger)
         self.jobs = jobs
         let router = Routes.make(jobs: jobs, hostname: hostname, capabilities: capabilities)
         let tooLarge = APIError(status: 413, code: "body_too_large",

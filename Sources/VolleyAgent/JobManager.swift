@@ -18,10 +18,12 @@ public final class JobManager: Sendable {
     private let allowlist: [CIDR]
     private let agent: JobResult.Agent
     private let engineOptions: EngineOptions
+    private let capabilities: Capabilities
     private let logger: Logger
 
-    public init(store: ResultStore, allowlist: [CIDR], agent: JobResult.Agent,
+    public init(store: ResultStore, allowlist: [CIDR], agent: JobResult.Agent, capabilities: Capabilities,
                 engineOptions: EngineOptions = EngineOptions(), logger: Logger) {
+        self.capabilities = capabilities
         self.store = store
         self.allowlist = allowlist
         self.agent = agent
@@ -40,7 +42,13 @@ public final class JobManager: Sendable {
     /// Checks the spec against the allowlist and the addresses in use, opens its sockets, starts it.
     public func submit(_ spec: JobSpec) throws(APIError) -> Job {
         guard let endpoint = spec.endpoint else { throw APIError(SpecError(field: nil, "the spec has no address")) }
-        let field = spec.mode == .send ? "target" : "listen"
+        let field = spec.mode.originates ? "target" : "listen"
+        if spec.gso && !capabilities.udpGSO {
+            throw APIError(status: 400, code: "invalid_spec", "'gso' needs UDP_SEGMENT, which this agent's kernel does not offer (see GET /v1/agent)", field: "gso")
+        }
+        if spec.gro && !capabilities.udpGRO {
+            throw APIError(status: 400, code: "invalid_spec", "'gro' needs UDP_GRO, which this agent's kernel does not offer (see GET /v1/agent)", field: "gro")
+        }
         guard allowlist.contains(where: { $0.contains(endpoint.address) }) else {
             let allowed = allowlist.map(\.description).joined(separator: ", ")
             throw APIError(status: 403, code: "target_not_allowed",
@@ -48,7 +56,7 @@ public final class JobManager: Sendable {
                            field: field)
         }
         return try entries.withLock { (entries) throws(APIError) -> Job in
-            if spec.mode == .sink, let busy = entries.values.first(where: { $0.run != nil && $0.job.spec.listens(like: spec) }) {
+            if !spec.mode.originates, let busy = entries.values.first(where: { $0.run != nil && $0.job.spec.listens(like: spec) }) {
                 throw APIError(status: 409, code: "address_in_use",
                                "\(endpoint) is already used by job \(busy.job.id)", field: field)
             }
@@ -128,9 +136,9 @@ public final class JobManager: Sendable {
 }
 
 extension JobSpec {
-    /// True when two sink specs would receive on the same port of overlapping addresses.
+    /// True when two receiving specs (sink, reflect) would receive on the same port of overlapping addresses.
     func listens(like other: JobSpec) -> Bool {
-        guard mode == .sink, other.mode == .sink, let a = listen, let b = other.listen, a.port == b.port,
+        guard !mode.originates, !other.mode.originates, let a = listen, let b = other.listen, a.port == b.port,
               a.address.isIPv6 == b.address.isIPv6 else { return false }  // IPv6 sockets are V6ONLY
         let wildcard = { (e: Endpoint) in e.address.bytes.allSatisfy { $0 == 0 } }
         return a.address == b.address || wildcard(a) || wildcard(b)

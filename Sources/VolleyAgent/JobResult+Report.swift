@@ -4,14 +4,18 @@ import VolleyModel
 extension JobResult {
     /// The result file for a finished run: exact totals, rates over the measured elapsed time.
     init(id: JobID, report: EngineReport, spec: JobSpec, agent: Agent) {
-        let counted = spec.mode == .send ? report.sent : report.received
-        let seconds = max(report.elapsedSeconds, 1e-9)
+        let counted = spec.mode.originates ? report.sent : report.received
+        // An echo job's elapsed time includes waiting for stragglers: its rate is over the sending phase.
+        let active = spec.mode == .echo ? min(report.elapsedSeconds, spec.durationSeconds) : report.elapsedSeconds
+        let seconds = max(active, 1e-9)
         self.init(id: id, state: report.stoppedEarly ? .cancelled : .completed, spec: spec, agent: agent,
                   startedAt: Timestamp(report.startedAt), finishedAt: Timestamp(report.finishedAt),
                   elapsedSeconds: report.elapsedSeconds, sent: report.sent, received: report.received,
                   rate: Rate(targetPPS: spec.ratePPS, achievedPPS: Double(counted.packets) / seconds,
                              achievedBPS: Double(counted.bytes) * 8 / seconds),
-                  io: report.io)
+                  io: report.io, echo: report.echo, latency: report.latency, sequence: report.sequence,
+                  timeline: report.timeline)
+        jobTag = report.jobTag
     }
 }
 

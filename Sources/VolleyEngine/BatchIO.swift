@@ -51,9 +51,10 @@ struct BatchIO {
     }
 
     @inline(__always)
-    mutating func receive(fd: Int32, _ vec: UnsafeMutablePointer<CBatchIO_mmsghdr>, count: Int) -> BatchOutcome {
+    mutating func receive(fd: Int32, _ vec: UnsafeMutablePointer<CBatchIO_mmsghdr>, count: Int,
+                          flags extra: Int32 = 0) -> BatchOutcome {
         // MSG_TRUNC makes msg_len the datagram's real size even when it is larger than its slot.
-        let flags = CBatchIO_MSG_WAITFORONE | CBatchIO_MSG_TRUNC
+        let flags = CBatchIO_MSG_WAITFORONE | CBatchIO_MSG_TRUNC | extra
         while true {
             let n = method == .batched
                 ? CBatchIO_recvmmsg(fd, vec, UInt32(count), flags)

@@ -12,4 +12,12 @@ public struct EngineReport: Sendable {
     public var io: JobResult.IOPath
     /// True when `stop()` ended the run before its duration or packet limit.
     public var stoppedEarly: Bool
+    /// Echo jobs.
+    public var echo: EchoTotals?
+    public var latency: LatencySummary?
+    /// Sinks that saw stamped traffic.
+    public var sequence: SequenceReport?
+    public var timeline: [TimelineEntry]
+    /// The tag stamped into this job's datagrams.
+    public var jobTag: UInt32
 }

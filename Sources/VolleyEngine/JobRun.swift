@@ -1,3 +1,4 @@
+import CBatchIO
 import Dispatch
 import Foundation
 import Synchronization
@@ -8,36 +9,50 @@ import VolleyModel
 /// and a report when the last worker exits.
 public final class JobRun: Sendable {
     public let spec: JobSpec
+    /// Random per job; stamped into every datagram so replies and sinks can tell jobs apart.
+    public let tag: UInt32
     private let senders: [SendWorker]
     private let sinks: [SinkWorker]
+    private let reflectors: [ReflectWorker]
+    private let latency: LatencyCollector?
     private let stopSignal = StopSignal()
-    private let timing = Mutex<(startNanos: UInt64, startedAt: Date?, stopRequested: Bool)>((0, nil, false))
+    private let timing = Mutex<(startNanos: UInt64, stopRequested: Bool)>((0, false))
 
     public init(spec: JobSpec, options: EngineOptions = EngineOptions()) throws(EngineError) {
         self.spec = spec
+        tag = UInt32.random(in: 1 ... .max)
+        var senders: [SendWorker] = []
+        var sinks: [SinkWorker] = []
+        var reflectors: [ReflectWorker] = []
+        latency = spec.mode == .echo ? LatencyCollector(workers: spec.threads) : nil
         switch spec.mode {
-        case .send:
+        case .send, .echo:
             guard let target = spec.target else { preconditionFailure("validated spec has a target") }
-            var workers: [SendWorker] = []
-            for index in 0..<spec.threads {
-                let socket = try Self.openSender(to: target, options: options)
-                workers.append(SendWorker(socket: socket, payloadBytes: spec.payloadBytes, batch: spec.batch,
-                                          ratePPS: Self.share(spec.ratePPS, index, spec.threads),
-                                          maxPackets: spec.maxPackets == 0 ? nil : UInt64(Self.share(spec.maxPackets, index, spec.threads)),
-                                          options: options))
+            for thread in 0..<spec.threads {
+                var flows: [UDPSocket] = []
+                for _ in 0..<spec.flows { flows.append(try SocketSetup.sender(to: target, spec: spec, options: options)) }
+                let limit = spec.maxPackets == 0 ? nil : UInt64(Self.share(spec.maxPackets, thread, spec.threads))
+                senders.append(SendWorker(flows: flows, thread: thread, tag: tag, spec: spec, limit: limit,
+                                          collector: latency, options: options))
             }
-            senders = workers
-            sinks = []
         case .sink:
             guard let listen = spec.listen else { preconditionFailure("validated spec has a listen address") }
-            var workers: [SinkWorker] = []
             for _ in 0..<spec.threads {
-                let socket = try Self.openSink(at: listen, shared: spec.threads > 1, options: options)
-                workers.append(SinkWorker(socket: socket, batch: spec.batch, options: options))
+                let socket = try SocketSetup.receiver(at: listen, spec: spec, options: options)
+                sinks.append(SinkWorker(socket: socket, batch: spec.batch, gro: spec.gro, totalSeconds: spec.totalSeconds,
+                                        options: options))
             }
-            senders = []
-            sinks = workers
+        case .reflect:
+            guard let listen = spec.listen else { preconditionFailure("validated spec has a listen address") }
+            for _ in 0..<spec.threads {
+                let socket = try SocketSetup.receiver(at: listen, spec: spec, options: options)
+                reflectors.append(ReflectWorker(socket: socket, batch: spec.batch, gro: spec.gro,
+                                                totalSeconds: spec.totalSeconds, options: options))
+            }
         }
+        self.senders = senders
+        self.sinks = sinks
+        self.reflectors = reflectors
     }
 
     /// Splits a total evenly over `count` workers; the first `total % count` get one more.
@@ -45,74 +60,47 @@ public final class JobRun: Sendable {
         total / count + (index < total % count ? 1 : 0)
     }
 
-    private static func openSender(to target: Endpoint, options: EngineOptions) throws(EngineError) -> UDPSocket {
-        do {
-            let socket = try UDPSocket(family: target.family)
-            try socket.setTimeouts(milliseconds: options.socketTimeoutMilliseconds)
-            if let bytes = options.sendBufferBytes {
-                try socket.setOption(SOL_SOCKET, SO_SNDBUF, bytes)
-            } else {
-                socket.requestBuffer(receive: false, bytes: options.socketBufferBytes)
-            }
-            try socket.connect(target)
-            return socket
-        } catch {
-            throw EngineError(binding: target, error)
-        }
-    }
-
-    private static func openSink(at listen: Endpoint, shared: Bool, options: EngineOptions) throws(EngineError) -> UDPSocket {
-        let socket: UDPSocket
-        do {
-            socket = try UDPSocket(family: listen.family)
-            try socket.setTimeouts(milliseconds: options.socketTimeoutMilliseconds)
-            socket.requestBuffer(receive: true, bytes: options.socketBufferBytes)
-            if shared { try socket.setOption(SOL_SOCKET, SO_REUSEPORT, 1) }
-            if listen.address.isIPv6 { try socket.setOption(Int32(IPPROTO_IPV6), IPV6_V6ONLY, 1) }
-        } catch {
-            throw EngineError(binding: listen, error)
-        }
-        do {
-            try socket.bind(listen)
-        } catch {
-            throw EngineError(binding: listen, error)
-        }
-        return socket
-    }
-
     /// Starts every worker on its own thread; `onFinish` runs once, on a background queue, after the last exits.
     public func start(onFinish: @escaping @Sendable (EngineReport) -> Void) {
-        let group = DispatchGroup()
         let startNanos = MonotonicClock.now()
         let startedAt = Date()
-        timing.withLock { $0.startNanos = startNanos; $0.startedAt = startedAt }
+        timing.withLock { $0.startNanos = startNanos }
         let deadline = startNanos + UInt64(spec.durationSeconds * 1e9)
         let budget = spec.maxPackets > 0 ? ReceiveBudget(limit: UInt64(spec.maxPackets)) : nil
-        for (index, worker) in senders.enumerated() {
-            spawn("volley-send-\(index)", group) { worker.run(startNanos: startNanos, deadline: deadline, stop: self.stopSignal) }
-        }
-        for (index, worker) in sinks.enumerated() {
-            spawn("volley-sink-\(index)", group) {
-                worker.run(deadline: deadline, stop: self.stopSignal, budget: budget)
-            }
-        }
-        group.notify(queue: .global()) {
+        let stop = stopSignal
+        // The last worker to exit measures the elapsed time and reports, on its own thread: no queue
+        // that a busy process could delay stands between the traffic and its numbers.
+        let remaining = Countdown(senders.count + sinks.count + reflectors.count)
+        let finish: @Sendable () -> Void = {
+            guard remaining.tick() else { return }
             let elapsed = Double(MonotonicClock.now() - startNanos) / 1e9
             onFinish(self.report(startedAt: startedAt, elapsed: elapsed))
         }
+        for (index, worker) in senders.enumerated() {
+            spawn("volley-send-\(index)", finish) { worker.run(startNanos: startNanos, deadline: deadline, stop: stop) }
+        }
+        for (index, worker) in sinks.enumerated() {
+            spawn("volley-sink-\(index)", finish) {
+                worker.run(startNanos: startNanos, deadline: deadline, stop: stop, budget: budget)
+            }
+        }
+        for (index, worker) in reflectors.enumerated() {
+            spawn("volley-reflect-\(index)", finish) {
+                worker.run(startNanos: startNanos, deadline: deadline, stop: stop, budget: budget)
+            }
+        }
     }
 
-    private func spawn(_ name: String, _ group: DispatchGroup, _ body: @escaping @Sendable () -> Void) {
-        group.enter()
+    private func spawn(_ name: String, _ finish: @escaping @Sendable () -> Void, _ body: @escaping @Sendable () -> Void) {
         let thread = Thread {
             body()
-            group.leave()
+            finish()
         }
         thread.name = name
         thread.start()
     }
 
-    /// Asks every worker to stop; they notice within one socket timeout or pacing sleep (≤ 20 ms).
+    /// Asks every worker to stop; they notice within one socket timeout or pacing wait (≤ 20 ms).
     public func stop() {
         timing.withLock { $0.stopRequested = true }
         stopSignal.set()
@@ -122,30 +110,51 @@ public final class JobRun: Sendable {
     public func progress() -> JobProgress {
         let start = timing.withLock { $0.startNanos }
         var progress = JobProgress()
-        for worker in senders {
-            progress.packetsSent += worker.counters.packetCount
-            progress.bytesSent += worker.counters.byteCount
-        }
-        for worker in sinks {
-            progress.packetsReceived += worker.counters.packetCount
-            progress.bytesReceived += worker.counters.byteCount
+        for (sent, received) in directions {
+            progress.packetsSent += sent?.packetCount ?? 0
+            progress.bytesSent += sent?.byteCount ?? 0
+            progress.packetsReceived += received?.packetCount ?? 0
+            progress.bytesReceived += received?.byteCount ?? 0
         }
         progress.elapsedSeconds = start == 0 ? 0 : Double(MonotonicClock.now() - start) / 1e9
         return progress
     }
 
+    /// Every worker's sending and receiving counters.
+    private var directions: [(sent: DirectionCounters?, received: DirectionCounters?)] {
+        senders.map { ($0.counters, spec.mode == .echo ? $0.receivedCounters : nil) }
+            + sinks.map { (nil, $0.counters) }
+            + reflectors.map { ($0.sent, $0.received) }
+    }
+
     private func report(startedAt: Date, elapsed: Double) -> EngineReport {
         var sent = DirectionTotals(partialBatches: 0)
         var received = DirectionTotals()
-        for worker in senders { sent.merge(worker.counters.totals(withPartialBatches: true)) }
-        for worker in sinks { received.merge(worker.counters.totals(withPartialBatches: false)) }
-        let sendLoop = senders.contains { $0.io.method == .loop }
-        let receiveLoop = sinks.contains { $0.io.method == .loop }
-        let preferred = (senders.first?.io.method ?? sinks.first?.io.method) ?? .batched
-        let io = JobResult.IOPath(send: (sendLoop ? IOMethod.loop : preferred).sendName,
-                                  receive: (receiveLoop ? IOMethod.loop : preferred).receiveName)
+        for (s, r) in directions {
+            if let s { sent.merge(s.totals(withPartialBatches: true)) }
+            if let r { received.merge(r.totals(withPartialBatches: false)) }
+        }
+        let methods = senders.map(\.io.method) + sinks.map(\.io.method) + reflectors.map(\.io.method)
+        let method: IOMethod = methods.contains(.loop) ? .loop : (methods.first ?? .batched)
+        var echo: EchoTotals?
+        if spec.mode == .echo {
+            var totals = EchoTotals()
+            for worker in senders { if let e = worker.echo?.totals { totals.merge(e) } }
+            echo = totals
+        }
+        var sequence: SequenceReport?
+        if spec.mode == .sink {
+            let senders = sinks.flatMap(\.senders.senders)
+            let unstamped = sinks.reduce(0) { $0 + $1.senders.unstamped + $1.senders.untracked }
+            sequence = SequenceReport(senders: senders, unstamped: unstamped)
+        }
+        let timelines = senders.compactMap(\.timeline) + sinks.compactMap(\.timeline) + reflectors.compactMap(\.timeline)
         return EngineReport(startedAt: startedAt, finishedAt: startedAt.addingTimeInterval(elapsed),
-                            elapsedSeconds: elapsed, sent: sent, received: received, io: io,
-                            stoppedEarly: timing.withLock { $0.stopRequested })
+                            elapsedSeconds: elapsed, sent: sent, received: received,
+                            io: JobResult.IOPath(send: method.sendName, receive: method.receiveName),
+                            stoppedEarly: timing.withLock { $0.stopRequested },
+                            echo: echo, latency: latency?.summary, sequence: sequence,
+                            timeline: timelines.merged(elapsed: elapsed, mode: spec.mode, latency: latency?.perSecond ?? [:]),
+                            jobTag: tag)
     }
 }

@@ -2,25 +2,30 @@ import CBatchIO
 import Glibc
 
 /// The memory one worker hands to sendmmsg/recvmmsg: `capacity` message headers, each with one iovec
-/// over its own slot of a single buffer, plus a source-address slot for receiving. Allocated once
-/// before the loop; the loop only rewrites lengths.
+/// over its own slot of a single buffer, optionally a source-address slot and a control (cmsg) slot.
+/// Allocated once before the loop; the loop only rewrites lengths.
 final class MessageBatch {
     let capacity: Int
     let slotBytes: Int
     let headers: UnsafeMutablePointer<CBatchIO_mmsghdr>
-    private let iovecs: UnsafeMutablePointer<iovec>
+    let iovecs: UnsafeMutablePointer<iovec>
     let buffer: UnsafeMutableRawPointer
     private let addresses: UnsafeMutablePointer<sockaddr_storage>?
+    /// Per-message control space (`controlBytes` each), for UDP_SEGMENT or UDP_GRO.
+    let control: UnsafeMutableRawPointer?
+    let controlBytes: Int
 
-    /// - Parameter withAddresses: give each message a `sockaddr_storage` for the sender's address.
-    init(capacity: Int, slotBytes: Int, withAddresses: Bool) {
+    init(capacity: Int, slotBytes: Int, withAddresses: Bool, controlBytes: Int = 0) {
         self.capacity = capacity
         self.slotBytes = slotBytes
+        self.controlBytes = controlBytes
         headers = .allocate(capacity: capacity)
         iovecs = .allocate(capacity: capacity)
         buffer = .allocate(byteCount: max(1, capacity * slotBytes), alignment: 16)
         buffer.initializeMemory(as: UInt8.self, repeating: 0, count: max(1, capacity * slotBytes))
         addresses = withAddresses ? .allocate(capacity: capacity) : nil
+        control = controlBytes > 0 ? .allocate(byteCount: capacity * controlBytes, alignment: 16) : nil
+        control?.initializeMemory(as: UInt8.self, repeating: 0, count: capacity * controlBytes)
         for i in 0..<capacity {
             iovecs[i] = iovec(iov_base: buffer + i * slotBytes, iov_len: slotBytes)
             var header = CBatchIO_mmsghdr()
@@ -40,7 +45,12 @@ final class MessageBatch {
         iovecs.deallocate()
         buffer.deallocate()
         addresses?.deallocate()
+        control?.deallocate()
     }
+
+    @inline(__always) func slot(_ i: Int) -> UnsafeMutableRawPointer { buffer + i * slotBytes }
+
+    @inline(__always) func address(_ i: Int) -> UnsafeMutablePointer<sockaddr_storage>? { addresses.map { $0 + i } }
 
     /// Restores the fields the kernel overwrites on receive, for the first `count` messages.
     @inline(__always)
@@ -48,6 +58,11 @@ final class MessageBatch {
         for i in 0..<count {
             headers[i].msg_hdr.msg_namelen = addresses == nil ? 0 : socklen_t(MemoryLayout<sockaddr_storage>.size)
             headers[i].msg_hdr.msg_flags = 0
+            iovecs[i].iov_len = slotBytes
+            if let control {
+                headers[i].msg_hdr.msg_control = control + i * controlBytes
+                headers[i].msg_hdr.msg_controllen = controlBytes
+            }
             headers[i].msg_len = 0
         }
     }
@@ -55,6 +70,6 @@ final class MessageBatch {
     /// Fills every slot with a repeating byte pattern, so payloads are not all zeros on the wire.
     func fillPattern() {
         let bytes = buffer.assumingMemoryBound(to: UInt8.self)
-        for i in 0..<(capacity * slotBytes) { bytes[i] = UInt8(truncatingIfNeeded: i % slotBytes) }
+        for i in 0..<(capacity * slotBytes) { bytes[i] = UInt8(truncatingIfNeeded: i % max(1, slotBytes)) }
     }
 }

@@ -14,4 +14,13 @@ enum MonotonicClock {
         var remaining = timespec()
         while nanosleep(&request, &remaining) == -1 && errno == EINTR { request = remaining }
     }
+
+    /// Waits until `deadline` precisely: sleeps while more than `spinNanos` remain (the thread's timer
+    /// slack is set low by the worker), then spins on the clock for the last stretch.
+    static func wait(until deadline: UInt64, spinNanos: UInt64 = 60_000) {
+        var now = self.now()
+        if deadline > now + spinNanos { sleep(nanoseconds: deadline - now - spinNanos) }
+        now = self.now()
+        while now < deadline { now = self.now() }
+    }
 }

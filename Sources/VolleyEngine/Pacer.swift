@@ -1,34 +1,50 @@
-/// Decides how many datagrams a worker may send now to hold `ratePPS` on average, and how long to
-/// wait when it may send none. Credit accrues from the worker's start, so a late batch is made up
-/// for rather than lost; the batch shrinks at low rates so the gap between sends stays about 1 ms.
+/// Decides how many datagrams a worker may send now to follow its `RateSchedule`, and how long to
+/// wait when it may send none. Credit accrues from the start, so a late batch is made up for rather
+/// than lost; batches shrink with the rate so datagrams leave about every 250 µs, never in bursts
+/// longer than needed.
 struct Pacer {
-    let ratePPS: Int
+    let schedule: RateSchedule
     let startNanos: UInt64
-    /// Largest batch this pacer hands out.
-    let batchLimit: Int
-    private static let nanosPerSecond: UInt64 = 1_000_000_000
+    let batch: Int
+    /// Target gap between sends at paced rates.
+    static let gapNanos: Double = 250_000
 
-    init(ratePPS: Int, batch: Int, startNanos: UInt64) {
-        self.ratePPS = ratePPS
+    init(schedule: RateSchedule, batch: Int, startNanos: UInt64) {
+        self.schedule = schedule
         self.startNanos = startNanos
-        batchLimit = ratePPS == 0 ? batch : max(1, min(batch, ratePPS / 1000))
+        self.batch = batch
     }
 
-    /// Datagrams allowed now, given `sent` so far: 0 means wait `waitNanos(sent:now:)`.
+    /// Largest batch at the current rate: about one gap's worth of datagrams.
+    @inline(__always)
+    func batchLimit(now: UInt64) -> Int {
+        if schedule.isUnlimited { return batch }
+        let perGap = schedule.rate(at: now &- startNanos) * Self.gapNanos / 1e9
+        return max(1, min(batch, Int(perGap)))
+    }
+
+    /// Datagrams allowed now, given `sent` so far; 0 means wait `waitNanos(sent:now:)`. A paced
+    /// worker waits until a whole batch (one gap's worth) is owed, then sends it in one call.
     @inline(__always)
     func allowance(sent: UInt64, now: UInt64) -> Int {
-        guard ratePPS > 0 else { return batchLimit }
-        let elapsed = now &- startNanos
-        // Packets due by now; +1 so the first one goes at time zero. 128-bit to avoid overflow.
-        let due = Self.nanosPerSecond.dividingFullWidth(elapsed.multipliedFullWidth(by: UInt64(ratePPS))).quotient + 1
-        return due > sent ? Int(min(due - sent, UInt64(batchLimit))) : 0
+        if schedule.isUnlimited { return batch }
+        // +1 so that the first datagram goes at time zero.
+        let due = schedule.due(at: now &- startNanos).rounded(.down) + 1
+        let owed = due - Double(sent)
+        let limit = batchLimit(now: now)
+        return owed >= Double(limit) ? limit : 0
     }
 
-    /// Nanoseconds until the next datagram is due.
+    /// Nanoseconds until the next datagram is due (an estimate from the current rate, at most 2 ms,
+    /// after which the caller asks again).
     @inline(__always)
     func waitNanos(sent: UInt64, now: UInt64) -> UInt64 {
-        guard ratePPS > 0 else { return 0 }
-        let dueAt = startNanos &+ UInt64(ratePPS).dividingFullWidth(sent.multipliedFullWidth(by: Self.nanosPerSecond)).quotient
-        return dueAt > now ? dueAt - now : 0
+        if schedule.isUnlimited { return 0 }
+        let elapsed = now &- startNanos
+        // A batch of `limit` is owed once due(t) reaches sent + limit − 1.
+        let missing = Double(sent) + Double(batchLimit(now: now) - 1) - schedule.due(at: elapsed)
+        let rate = schedule.rate(at: elapsed)
+        guard rate > 0 else { return 2_000_000 }
+        return UInt64(min(2e6, max(0, missing / rate * 1e9)))
     }
 }

@@ -1,58 +1,164 @@
+import CBatchIO
 import Glibc
+import VolleyModel
 
-/// One sending thread: its own connected socket, a prepared batch, a pacer, and its counters.
-/// After `run()` starts, only this thread touches the batch memory.
+/// One sending thread (modes `send` and `echo`): its flow sockets, a prepared batch, a pacer, its
+/// counters and timeline, and for echo the receiving half. After `run()` starts, only this thread
+/// touches any of it, and the loop allocates nothing.
 final class SendWorker: @unchecked Sendable {
-    private let socket: UDPSocket
+    private let flows: [UDPSocket]
+    private let firstFlow: UInt32
+    private let tag: UInt32
+    private var plan: PayloadPlan
     private let batch: MessageBatch
-    private let payloadBytes: Int
-    private let ratePPS: Int
-    /// nil: no limit. A thread whose share of the job's limit is 0 sends nothing.
-    private let maxPackets: UInt64?
+    /// Datagrams per message: 1, or up to 64 with GSO.
+    private let segments: Int
+    private let messageDatagrams: UnsafeMutablePointer<Int>
+    private let messageBytes: UnsafeMutablePointer<Int>
+    private let limit: UInt64?
+    private let schedule: RateSchedule
+    private let batchSize: Int
     private let perCallLimit: Int
     let counters = DirectionCounters()
+    let receivedCounters = DirectionCounters()
     private(set) var io: BatchIO
+    private(set) var timeline: WorkerTimeline?
+    private(set) var echo: EchoReceiver?
+    private let spec: JobSpec
+    private let options: EngineOptions
+    private let collector: LatencyCollector?
 
-    init(socket: UDPSocket, payloadBytes: Int, batch: Int, ratePPS: Int, maxPackets: UInt64?, options: EngineOptions) {
-        self.socket = socket
-        self.payloadBytes = payloadBytes
-        self.ratePPS = ratePPS
-        self.maxPackets = maxPackets
-        self.batch = MessageBatch(capacity: batch, slotBytes: payloadBytes, withAddresses: false)
-        self.batch.fillPattern()
-        perCallLimit = min(batch, options.maxMessagesPerCall ?? batch)
+    init(flows: [UDPSocket], thread: Int, tag: UInt32, spec: JobSpec, limit: UInt64?, collector: LatencyCollector?,
+         options: EngineOptions) {
+        self.flows = flows
+        self.spec = spec
+        self.options = options
+        self.collector = collector
+        self.tag = tag
+        self.limit = limit
+        firstFlow = UInt32(thread * spec.flows)
+        plan = PayloadPlan(spec: spec, thread: thread)
+        schedule = RateSchedule(spec: spec, share: 1 / Double(spec.threads))
+        batchSize = spec.batch
+        if spec.gso {
+            segments = max(1, min(64, spec.batch, 65_000 / max(1, plan.slotBytes)))
+        } else {
+            segments = 1
+        }
+        let messages = (spec.batch + segments - 1) / segments
+        batch = MessageBatch(capacity: messages, slotBytes: plan.slotBytes * segments, withAddresses: false,
+                             controlBytes: spec.gso ? CBatchIO_segment_control_size() : 0)
+        batch.fillPattern()
+        if let fixed = plan.fixed {
+            for i in 0..<(messages * segments) {
+                (batch.buffer + i * plan.slotBytes).copyMemory(from: fixed, byteCount: fixed.count)
+            }
+        }
+        if spec.gso, let control = batch.control {
+            for i in 0..<messages {
+                CBatchIO_put_segment_size(&batch.headers[i].msg_hdr, control + i * batch.controlBytes, UInt16(plan.slotBytes))
+            }
+        }
+        messageDatagrams = .allocate(capacity: messages)
+        messageBytes = .allocate(capacity: messages)
+        perCallLimit = min(messages, options.maxMessagesPerCall ?? messages)
         io = BatchIO(method: options.ioMethod)
     }
 
-    /// Sends until `deadline` (monotonic ns), `maxPackets`, or `stop`. Allocates nothing per packet.
+    deinit {
+        messageDatagrams.deallocate()
+        messageBytes.deallocate()
+    }
+
+    /// Sends until `deadline` (monotonic ns), the packet limit, or `stop`; for echo, then waits for replies.
     func run(startNanos: UInt64, deadline: UInt64, stop: StopSignal) {
-        let pacer = Pacer(ratePPS: ratePPS, batch: batch.capacity, startNanos: startNanos)
+        CBatchIO_set_timer_slack(1)
+        let timeline = WorkerTimeline(totalSeconds: spec.totalSeconds, startNanos: startNanos)
+        self.timeline = timeline
+        if spec.mode == .echo, let collector {
+            echo = EchoReceiver(fds: flows.map(\.fd), tag: tag, firstFlow: firstFlow, spec: spec, slotBytes: plan.slotBytes,
+                                collector: collector, counters: receivedCounters, timeline: timeline, options: options)
+        }
+        let pacer = Pacer(schedule: schedule, batch: batchSize, startNanos: startNanos)
         var sent: UInt64 = 0
+        var flow = 0
         var now = startNanos
-        while !stop.isSet && now < deadline && sent < (maxPackets ?? .max) {
+        let cap = limit ?? .max
+        while !stop.isSet && now < deadline && sent < cap {
             var want = pacer.allowance(sent: sent, now: now)
             if want == 0 {
-                // Simple pacing: sleep toward the next due packet, at most 5 ms so a stop is seen quickly.
-                MonotonicClock.sleep(nanoseconds: min(pacer.waitNanos(sent: sent, now: now), 5_000_000))
+                let until = now + min(pacer.waitNanos(sent: sent, now: now), 5_000_000)
+                if let echo { echo.waitAndDrain(until: until) } else { MonotonicClock.wait(until: until) }
                 now = MonotonicClock.now()
                 continue
             }
-            if let maxPackets { want = Int(min(UInt64(want), maxPackets - sent)) }
-            sent &+= UInt64(sendAll(want, deadline: deadline, stop: stop))
+            want = Int(min(UInt64(want), cap - sent))
+            let done = sendBatch(want, flow: flow, now: now, deadline: deadline, stop: stop)
+            sent &+= UInt64(done)
+            timeline.addSent(done, at: now)
+            echo?.drain()
+            flow = flow + 1 == flows.count ? 0 : flow + 1
             now = MonotonicClock.now()
         }
+        echo?.finish(lastSend: now, stop: stop)
     }
 
+    /// Prepares `count` datagrams on `flow` (sizes, stamps, GSO grouping) and sends them all.
+    /// Returns how many datagrams went out; their sequence numbers are consumed, the rest reused.
+    private func sendBatch(_ count: Int, flow: Int, now: UInt64, deadline: UInt64, stop: StopSignal) -> Int {
+        let size = plan.slotBytes
+        let firstSeq = echo?.sentPerFlow[flow] ?? sequences[flow]
+        var messages = 0
+        var placed = 0
+        while placed < count {
+            let inMessage = min(segments, count - placed)
+            var bytes = 0
+            for s in 0..<inMessage {
+                let length = segments == 1 ? plan.nextSize() : size
+                let slot = batch.slot(messages) + s * size
+                if plan.stamps(length) {
+                    Stamp.write(slot, tag: tag, flow: firstFlow + UInt32(flow),
+                                sequence: firstSeq + UInt64(placed + s), sentNanos: now)
+                }
+                bytes += length
+            }
+            batch.iovecs[messages].iov_len = bytes
+            messageDatagrams[messages] = inMessage
+            messageBytes[messages] = bytes
+            placed += inMessage
+            messages += 1
+        }
+        let sentMessages = sendAll(messages, fd: flows[flow].fd, deadline: deadline, stop: stop)
+        var datagrams = 0
+        for m in 0..<sentMessages { datagrams += messageDatagrams[m] }
+        if let echo {
+            echo.sentPerFlow[flow] += UInt64(datagrams)
+            echo.noteSent(datagrams)
+        } else {
+            sequences[flow] += UInt64(datagrams)
+        }
+        return datagrams
+    }
+
+    /// Per flow, the next sequence number (send mode; echo keeps its own).
+    private lazy var sequences = [UInt64](repeating: 0, count: flows.count)
+
     /// Sends `count` prepared messages, continuing after short counts until all are out (or time is up).
-    /// Returns how many went out.
-    private func sendAll(_ count: Int, deadline: UInt64, stop: StopSignal) -> Int {
+    /// Returns how many messages went out.
+    private func sendAll(_ count: Int, fd: Int32, deadline: UInt64, stop: StopSignal) -> Int {
         var offset = 0
         while offset < count {
             let ask = min(count - offset, perCallLimit)
-            let outcome = io.send(fd: socket.fd, batch.headers + offset, count: ask)
+            let outcome = io.send(fd: fd, batch.headers + offset, count: ask)
             counters.syscalls.wrappingAdd(UInt64(outcome.syscalls), ordering: .relaxed)
             if outcome.count > 0 {
-                counters.add(packets: outcome.count, bytes: outcome.count * payloadBytes)
+                var datagrams = 0
+                var bytes = 0
+                for m in offset..<(offset + outcome.count) {
+                    datagrams += messageDatagrams[m]
+                    bytes += messageBytes[m]
+                }
+                counters.add(packets: datagrams, bytes: bytes)
                 offset += outcome.count
                 if offset < count { counters.partialBatches.wrappingAdd(1, ordering: .relaxed) }
                 continue

@@ -1,23 +1,34 @@
+import CBatchIO
 import Glibc
 
-/// One receiving thread: its own bound socket, a prepared batch of receive slots, and its counters.
+/// One receiving thread (mode `sink`): its own bound socket, a prepared batch of receive slots,
+/// its counters, timeline and sequence statistics. With GRO, coalesced receives are split back into
+/// the datagrams that were on the wire before anything is counted.
 final class SinkWorker: @unchecked Sendable {
-    /// Bytes kept of each datagram; MSG_TRUNC still reports the full length for the byte count.
-    static let slotBytes = 2048
-
     private let socket: UDPSocket
     private let batch: MessageBatch
+    private let gro: Bool
     let counters = DirectionCounters()
     private(set) var io: BatchIO
+    private(set) var senders = SenderTable()
+    private(set) var timeline: WorkerTimeline?
+    private let totalSeconds: Double
 
-    init(socket: UDPSocket, batch: Int, options: EngineOptions) {
+    init(socket: UDPSocket, batch: Int, gro: Bool, totalSeconds: Double, options: EngineOptions) {
         self.socket = socket
-        self.batch = MessageBatch(capacity: batch, slotBytes: Self.slotBytes, withAddresses: true)
+        self.gro = gro
+        self.totalSeconds = totalSeconds
+        // Without GRO only the stamp is needed (MSG_TRUNC still reports full lengths); with it a
+        // slot must hold a whole coalesced receive.
+        self.batch = MessageBatch(capacity: batch, slotBytes: gro ? 65_536 : 2_048, withAddresses: true,
+                                  controlBytes: gro ? CBatchIO_gro_control_size() : 0)
         io = BatchIO(method: options.ioMethod)
     }
 
     /// Receives until `deadline` or `stop`; with a `budget`, stops the whole job once it is used up.
-    func run(deadline: UInt64, stop: StopSignal, budget: ReceiveBudget?) {
+    func run(startNanos: UInt64, deadline: UInt64, stop: StopSignal, budget: ReceiveBudget?) {
+        let timeline = WorkerTimeline(totalSeconds: totalSeconds, startNanos: startNanos)
+        self.timeline = timeline
         var dirty = batch.capacity
         while !stop.isSet && MonotonicClock.now() < deadline {
             batch.resetForReceive(count: dirty)
@@ -31,13 +42,39 @@ final class SinkWorker: @unchecked Sendable {
                 continue
             }
             dirty = outcome.count
+            var datagrams = 0
             var bytes = 0
-            for i in 0..<outcome.count { bytes &+= Int(batch.headers[i].msg_len) }
-            counters.syscalls.wrappingAdd(UInt64(outcome.syscalls), ordering: .relaxed)
-            counters.add(packets: outcome.count, bytes: bytes)
-            if let budget, budget.record(outcome.count) {
-                stop.set()
+            for i in 0..<outcome.count {
+                let (d, b) = account(i)
+                datagrams &+= d
+                bytes &+= b
             }
+            counters.syscalls.wrappingAdd(UInt64(outcome.syscalls), ordering: .relaxed)
+            counters.add(packets: datagrams, bytes: bytes)
+            timeline.addReceived(datagrams, at: MonotonicClock.now())
+            if let budget, budget.record(datagrams) { stop.set() }
         }
+    }
+
+    /// Counts message `i` as the datagrams it stands for and feeds their stamps to the sender table.
+    @inline(__always)
+    private func account(_ i: Int) -> (datagrams: Int, bytes: Int) {
+        let length = Int(batch.headers[i].msg_len)
+        let slot = batch.slot(i)
+        let address = UnsafePointer(batch.address(i)!)
+        let segment = gro ? Int(CBatchIO_gro_segment_size(&batch.headers[i].msg_hdr)) : 0
+        guard segment > 0, length > segment else {
+            senders.record(slot, length: min(length, batch.slotBytes), from: address)
+            return (1, length)
+        }
+        var offset = 0
+        var count = 0
+        while offset < length {
+            let piece = min(segment, length - offset)
+            if offset + piece <= batch.slotBytes { senders.record(slot + offset, length: piece, from: address) }
+            offset += piece
+            count += 1
+        }
+        return (count, length)
     }
 }

@@ -23,3 +23,12 @@ final class ReceiveBudget: Sendable {
         total.wrappingAdd(UInt64(count), ordering: .relaxed).newValue >= limit
     }
 }
+
+/// Counts workers down to zero; `tick()` is true for exactly one caller, the last.
+final class Countdown: Sendable {
+    private let remaining: Atomic<Int>
+
+    init(_ count: Int) { remaining = Atomic(count) }
+
+    func tick() -> Bool { remaining.subtract(1, ordering: .acquiringAndReleasing).newValue == 0 }
+}

@@ -53,11 +53,21 @@ public struct JobResult: Codable, Equatable, Sendable {
     public var received: DirectionTotals
     public var rate: Rate
     public var io: IOPath
+    /// Echo jobs: reply accounting and round-trip times.
+    public var echo: EchoTotals?
+    public var latency: LatencySummary?
+    /// Sinks: one-way sequence statistics of stamped senders.
+    public var sequence: SequenceReport?
+    /// One entry per second of the job.
+    public var timeline: [TimelineEntry]
+    /// The tag in this job's stamps (what a sink's `sequence.senders[].job_tag` shows).
+    public var jobTag: UInt32?
     public var error: JobError?
 
     public init(id: JobID, state: JobState, spec: JobSpec, agent: Agent, startedAt: Timestamp, finishedAt: Timestamp,
                 elapsedSeconds: Double, sent: DirectionTotals, received: DirectionTotals, rate: Rate, io: IOPath,
-                error: JobError? = nil) {
+                echo: EchoTotals? = nil, latency: LatencySummary? = nil, sequence: SequenceReport? = nil,
+                timeline: [TimelineEntry] = [], error: JobError? = nil) {
         self.id = id
         self.state = state
         self.spec = spec
@@ -69,11 +79,17 @@ public struct JobResult: Codable, Equatable, Sendable {
         self.received = received
         self.rate = rate
         self.io = io
+        self.echo = echo
+        self.latency = latency
+        self.sequence = sequence
+        self.timeline = timeline
         self.error = error
     }
 
     enum CodingKeys: String, CodingKey {
-        case id, state, spec, agent, sent, received, rate, io, error
+        case id, state, spec, agent, sent, received, rate, io, error, echo, sequence, timeline
+        case latency = "latency_us"
+        case jobTag = "job_tag"
         case startedAt = "started_at"
         case finishedAt = "finished_at"
         case elapsedSeconds = "elapsed_s"

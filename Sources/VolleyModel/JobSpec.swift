@@ -1,53 +1,121 @@
 /// What a client asks the agent to do: one UDP job, decoded from JSON and validated before it runs.
-/// Omitted optional fields take the defaults below; the stored spec always spells every field out.
+/// Omitted optional fields take the defaults below; the stored spec always spells every field of
+/// its mode out, so a result says exactly what ran.
 public struct JobSpec: Sendable, Equatable {
     /// What the job's workers do with their sockets.
     public enum Mode: String, Codable, Sendable, CaseIterable {
         /// Send datagrams to `target`.
         case send
-        /// Receive and count datagrams arriving at `listen`.
+        /// Receive and count datagrams arriving at `listen` (with sequence statistics for stamped ones).
         case sink
+        /// Send stamped datagrams to `target` and measure the replies: loss, duplicates, order, RTT.
+        case echo
+        /// Send every datagram arriving at `listen` back to its source.
+        case reflect
+
+        /// Modes that send datagrams of their own (and so take rates, sizes and flows).
+        public var originates: Bool { self == .send || self == .echo }
+    }
+
+    /// One step of a rate profile: hold `ratePPS`, or move linearly to `rampToPPS`, for `durationSeconds`.
+    public struct ProfileStep: Sendable, Equatable, Codable {
+        public var ratePPS: Int?
+        public var rampToPPS: Int?
+        public var durationSeconds: Double
+
+        public init(ratePPS: Int? = nil, rampToPPS: Int? = nil, durationSeconds: Double) {
+            self.ratePPS = ratePPS
+            self.rampToPPS = rampToPPS
+            self.durationSeconds = durationSeconds
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case ratePPS = "rate_pps"
+            case rampToPPS = "ramp_to_pps"
+            case durationSeconds = "duration_s"
+        }
+    }
+
+    /// One entry of an IMIX: datagrams of `bytes`, drawn with relative `weight`.
+    public struct SizeWeight: Sendable, Equatable, Codable {
+        public var bytes: Int
+        public var weight: Int
+
+        public init(bytes: Int, weight: Int) {
+            self.bytes = bytes
+            self.weight = weight
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case bytes, weight
+        }
     }
 
     public var mode: Mode
-    /// Where `send` jobs send to.
+    /// Where `send` and `echo` jobs send to.
     public var target: Endpoint?
-    /// Where `sink` jobs receive.
+    /// Where `sink` and `reflect` jobs receive.
     public var listen: Endpoint?
-    /// How long the job runs, in seconds (fractions allowed).
+    /// How long the job runs (for `echo`, the sending phase), in seconds; the profile's total when one is given.
     public var durationSeconds: Double
     /// Total datagrams per second across all threads; 0 means as fast as possible.
     public var ratePPS: Int
-    /// UDP payload size of each datagram.
+    /// Rate steps that replace `rate_pps` and `duration_s`.
+    public var profile: [ProfileStep]?
+    /// UDP payload size of each datagram (when neither `sizes` nor `payload_hex` is given).
     public var payloadBytes: Int
+    /// A weighted mix of payload sizes, drawn by a generator seeded with `seed`.
+    public var sizes: [SizeWeight]?
+    public var seed: UInt64
+    /// A fixed payload, as hex (send only): sent as is, without Volley's stamp.
+    public var payloadHex: String?
     /// Datagrams handed to the kernel per sendmmsg/recvmmsg call.
     public var batch: Int
-    /// Worker threads, each with its own socket.
+    /// Worker threads, each with its own sockets.
     public var threads: Int
-    /// Stop after this many datagrams in total (sent for `send`, received for `sink`); 0 means no limit.
+    /// Sockets per thread, each with its own source port, used in turn.
+    public var flows: Int
+    /// Stop after this many datagrams in total (sent for `send`/`echo`, received otherwise); 0 means no limit.
     public var maxPackets: Int
+    /// How long an echo reply may take, and how long the job waits for stragglers after sending.
+    public var echoTimeoutMilliseconds: Int
+    /// Send with UDP generic segmentation offload (one super-datagram per up to 64 datagrams).
+    public var gso: Bool
+    /// Receive with UDP generic receive offload; counts stay per datagram on the wire.
+    public var gro: Bool
     /// Free-form labels stored with the job and its result.
     public var tags: [String: String]
 
     public static let defaultDurationSeconds = 10.0
     public static let defaultPayloadBytes = 64
     public static let defaultBatch = 64
+    public static let defaultEchoTimeoutMilliseconds = 1000
 
     public init(
         mode: Mode, target: Endpoint? = nil, listen: Endpoint? = nil,
-        durationSeconds: Double = JobSpec.defaultDurationSeconds, ratePPS: Int = 0,
-        payloadBytes: Int = JobSpec.defaultPayloadBytes, batch: Int = JobSpec.defaultBatch, threads: Int = 1,
-        maxPackets: Int = 0, tags: [String: String] = [:]
+        durationSeconds: Double = JobSpec.defaultDurationSeconds, ratePPS: Int = 0, profile: [ProfileStep]? = nil,
+        payloadBytes: Int = JobSpec.defaultPayloadBytes, sizes: [SizeWeight]? = nil, seed: UInt64 = 1,
+        payloadHex: String? = nil, batch: Int = JobSpec.defaultBatch, threads: Int = 1, flows: Int = 1,
+        maxPackets: Int = 0, echoTimeoutMilliseconds: Int = JobSpec.defaultEchoTimeoutMilliseconds,
+        gso: Bool = false, gro: Bool = false, tags: [String: String] = [:]
     ) {
         self.mode = mode
         self.target = target
         self.listen = listen
-        self.durationSeconds = durationSeconds
+        self.durationSeconds = profile.map { $0.reduce(0) { $0 + $1.durationSeconds } } ?? durationSeconds
         self.ratePPS = ratePPS
+        self.profile = profile
         self.payloadBytes = payloadBytes
+        self.sizes = sizes
+        self.seed = seed
+        self.payloadHex = payloadHex
         self.batch = batch
         self.threads = threads
+        self.flows = flows
         self.maxPackets = maxPackets
+        self.echoTimeoutMilliseconds = echoTimeoutMilliseconds
+        self.gso = gso
+        self.gro = gro
         self.tags = tags
     }
 
@@ -55,22 +123,40 @@ public struct JobSpec: Sendable, Equatable {
         case mode, target, listen
         case durationSeconds = "duration_s"
         case ratePPS = "rate_pps"
+        case profile
         case payloadBytes = "payload_bytes"
-        case batch, threads
+        case sizes, seed
+        case payloadHex = "payload_hex"
+        case batch, threads, flows
         case maxPackets = "max_packets"
-        case tags
+        case echoTimeoutMilliseconds = "echo_timeout_ms"
+        case gso, gro, tags
     }
 
     /// Fields that mean something for a mode; any other known field is refused rather than ignored.
     static func fields(for mode: Mode) -> Set<CodingKeys> {
+        let common: Set<CodingKeys> = [.mode, .durationSeconds, .batch, .threads, .maxPackets, .tags]
+        let originating: Set<CodingKeys> = [.target, .ratePPS, .profile, .payloadBytes, .sizes, .seed, .flows]
         switch mode {
-        case .send: [.mode, .target, .durationSeconds, .ratePPS, .payloadBytes, .batch, .threads, .maxPackets, .tags]
-        case .sink: [.mode, .listen, .durationSeconds, .batch, .threads, .maxPackets, .tags]
+        case .send: return common.union(originating).union([.payloadHex, .gso])
+        case .echo: return common.union(originating).union([.echoTimeoutMilliseconds])
+        case .sink, .reflect: return common.union([.listen, .gro])
         }
     }
 
     /// The endpoint whose address the allowlist must admit.
-    public var endpoint: Endpoint? { mode == .send ? target : listen }
+    public var endpoint: Endpoint? { mode.originates ? target : listen }
+
+    /// The payload sizes this job can send, largest first matters for buffer sizing.
+    public var largestPayload: Int {
+        if let hex = payloadHex { return hex.utf8.count / 2 }
+        return sizes?.map(\.bytes).max() ?? payloadBytes
+    }
+
+    /// How long the job may take in all: sending (or receiving) plus the echo wait.
+    public var totalSeconds: Double {
+        durationSeconds + (mode == .echo ? Double(echoTimeoutMilliseconds) / 1000 : 0)
+    }
 }
 
 extension JobSpec: Encodable {
@@ -82,10 +168,22 @@ extension JobSpec: Encodable {
         if used.contains(.listen) { try c.encodeIfPresent(listen, forKey: .listen) }
         try c.encode(durationSeconds, forKey: .durationSeconds)
         if used.contains(.ratePPS) { try c.encode(ratePPS, forKey: .ratePPS) }
-        if used.contains(.payloadBytes) { try c.encode(payloadBytes, forKey: .payloadBytes) }
+        if used.contains(.profile) { try c.encodeIfPresent(profile, forKey: .profile) }
+        if used.contains(.payloadBytes) && payloadHex == nil && sizes == nil {
+            try c.encode(payloadBytes, forKey: .payloadBytes)
+        }
+        if used.contains(.sizes), let sizes {
+            try c.encode(sizes, forKey: .sizes)
+            try c.encode(seed, forKey: .seed)
+        }
+        if used.contains(.payloadHex) { try c.encodeIfPresent(payloadHex, forKey: .payloadHex) }
         try c.encode(batch, forKey: .batch)
         try c.encode(threads, forKey: .threads)
+        if used.contains(.flows) { try c.encode(flows, forKey: .flows) }
         try c.encode(maxPackets, forKey: .maxPackets)
+        if used.contains(.echoTimeoutMilliseconds) { try c.encode(echoTimeoutMilliseconds, forKey: .echoTimeoutMilliseconds) }
+        if used.contains(.gso) { try c.encode(gso, forKey: .gso) }
+        if used.contains(.gro) { try c.encode(gro, forKey: .gro) }
         try c.encode(tags, forKey: .tags)
     }
 }

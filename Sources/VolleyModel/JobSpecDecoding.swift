@@ -46,10 +46,32 @@ extension JobSpec: Decodable {
         durationSeconds = try c.field(.durationSeconds, "a number of seconds") ?? Self.defaultDurationSeconds
         ratePPS = try c.integer(.ratePPS) ?? 0
         payloadBytes = try c.integer(.payloadBytes) ?? Self.defaultPayloadBytes
+        payloadHex = try c.field(.payloadHex, "a string of hex digits")
+        let seedValue = try c.integer(.seed) ?? 1
+        guard seedValue >= 0 else { throw SpecError(field: "seed", "field 'seed' must be 0 or more") }
+        seed = UInt64(seedValue)
         batch = try c.integer(.batch) ?? Self.defaultBatch
         threads = try c.integer(.threads) ?? 1
+        flows = try c.integer(.flows) ?? 1
         maxPackets = try c.integer(.maxPackets) ?? 0
+        echoTimeoutMilliseconds = try c.integer(.echoTimeoutMilliseconds) ?? Self.defaultEchoTimeoutMilliseconds
+        gso = try c.field(.gso, "true or false") ?? false
+        gro = try c.field(.gro, "true or false") ?? false
         tags = try c.field(.tags, "an object of string values") ?? [:]
+        sizes = try c.field(.sizes, "a list of {\"bytes\":N,\"weight\":W} objects")
+        profile = try c.field(.profile, "a list of {\"rate_pps\":N,\"duration_s\":S} or {\"ramp_to_pps\":N,\"duration_s\":S} steps")
+        if let profile {
+            for key in [CodingKeys.ratePPS, .durationSeconds] where c.contains(key) {
+                throw SpecError(field: "profile", "'profile' replaces 'rate_pps' and 'duration_s': give one or the other, not both")
+            }
+            durationSeconds = profile.reduce(0) { $0 + $1.durationSeconds }
+        }
+        if sizes != nil && c.contains(.payloadBytes) {
+            throw SpecError(field: "sizes", "'sizes' replaces 'payload_bytes': give one or the other, not both")
+        }
+        if payloadHex != nil, let other = [CodingKeys.payloadBytes, .sizes].first(where: { c.contains($0) }) {
+            throw SpecError(field: "payload_hex", "'payload_hex' fixes the payload: it cannot be combined with '\(other.stringValue)'")
+        }
         try validate()
     }
 
@@ -79,10 +101,7 @@ extension KeyedDecodingContainer where Key == JobSpec.CodingKeys {
     /// as corrupt data without naming the field; counts above 2^53 are refused as imprecise.
     func integer(_ key: Key) throws -> Int? {
         guard let value: Double = try field(key, "a whole number") else { return nil }
-        guard value.isFinite, value.rounded() == value, abs(value) <= 9_007_199_254_740_992 else {
-            throw SpecError(field: key.stringValue, "field '\(key.stringValue)' must be a whole number, not \(value)")
-        }
-        return Int(value)
+        return try wholeNumber(value, field: key.stringValue)
     }
 
     func endpoint(_ key: Key) throws -> Endpoint? {
@@ -92,6 +111,70 @@ extension KeyedDecodingContainer where Key == JobSpec.CodingKeys {
         } catch {
             throw SpecError(field: key.stringValue, "field '\(key.stringValue)': \(error)")
         }
+    }
+}
+
+/// A JSON number as an Int, refusing fractions and values past 2^53 (where doubles lose whole numbers).
+func wholeNumber(_ value: Double, field: String) throws(SpecError) -> Int {
+    guard value.isFinite, value.rounded() == value, abs(value) <= 9_007_199_254_740_992 else {
+        throw SpecError(field: field, "field '\(field)' must be a whole number, not \(value)")
+    }
+    return Int(value)
+}
+
+/// `profile[1].ramp_to_pps` from a decoder's coding path.
+func fieldName(_ path: [CodingKey]) -> String {
+    var name = ""
+    for key in path {
+        if let index = key.intValue { name += "[\(index)]" } else { name += (name.isEmpty ? "" : ".") + key.stringValue }
+    }
+    return name
+}
+
+extension JobSpec.ProfileStep {
+    public init(from decoder: Decoder) throws {
+        let any = try decoder.container(keyedBy: AnyKey.self)
+        let at = fieldName(decoder.codingPath)
+        if let stray = any.allKeys.first(where: { CodingKeys(stringValue: $0.stringValue) == nil }) {
+            throw SpecError(field: "\(at).\(stray.stringValue)", "unknown field '\(stray.stringValue)' in \(at): use rate_pps or ramp_to_pps, and duration_s")
+        }
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        func number(_ key: CodingKeys) throws -> Double? {
+            guard c.contains(key) else { return nil }
+            do {
+                return try c.decode(Double.self, forKey: key)
+            } catch {
+                throw SpecError(field: "\(at).\(key.stringValue)", "field '\(at).\(key.stringValue)' must be a number")
+            }
+        }
+        ratePPS = try number(.ratePPS).map { (v) throws(SpecError) in try wholeNumber(v, field: "\(at).rate_pps") }
+        rampToPPS = try number(.rampToPPS).map { (v) throws(SpecError) in try wholeNumber(v, field: "\(at).ramp_to_pps") }
+        guard let seconds = try number(.durationSeconds) else {
+            throw SpecError(field: "\(at).duration_s", "field '\(at).duration_s' is required")
+        }
+        durationSeconds = seconds
+        guard (ratePPS == nil) != (rampToPPS == nil) else {
+            throw SpecError(field: at, "each step of \(at.prefix { $0 != "[" }) needs exactly one of 'rate_pps' or 'ramp_to_pps'")
+        }
+    }
+}
+
+extension JobSpec.SizeWeight {
+    public init(from decoder: Decoder) throws {
+        let any = try decoder.container(keyedBy: AnyKey.self)
+        let at = fieldName(decoder.codingPath)
+        if let stray = any.allKeys.first(where: { CodingKeys(stringValue: $0.stringValue) == nil }) {
+            throw SpecError(field: "\(at).\(stray.stringValue)", "unknown field '\(stray.stringValue)' in \(at): use bytes and weight")
+        }
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        func whole(_ key: CodingKeys) throws -> Int {
+            guard let value = try? c.decode(Double.self, forKey: key) else {
+                throw SpecError(field: "\(at).\(key.stringValue)", "field '\(at).\(key.stringValue)' is required and must be a whole number")
+            }
+            return try wholeNumber(value, field: "\(at).\(key.stringValue)")
+        }
+        bytes = try whole(.bytes)
+        weight = try whole(.weight)
     }
 }
 
@@ -105,8 +188,7 @@ extension DecodingError {
         @unknown default:
             path = []
         }
-        let names = path.map(\.stringValue)
-        return names.isEmpty ? key.stringValue : names.joined(separator: ".")
+        return path.isEmpty ? key.stringValue : fieldName(path)
     }
 }
 

@@ -7,17 +7,20 @@ extension JobSpec {
     public static let maxRatePPS = 100_000_000
     public static let maxTags = 64
     public static let maxTagLength = 256
+    public static let maxSockets = 1024
+    /// Size of Volley's stamp at the start of a payload; see `README.md` for its layout.
+    public static let stampBytes = 32
 
     /// Checks ranges and cross-field rules; the error names the field and the accepted range.
     public func validate() throws(SpecError) {
-        switch mode {
-        case .send where target == nil:
-            throw SpecError(field: "target", "field 'target' is required for mode 'send' (host:port, e.g. 127.0.0.1:9000)")
-        case .sink where listen == nil:
-            throw SpecError(field: "listen", "field 'listen' is required for mode 'sink' (host:port, e.g. 127.0.0.1:9000)")
-        default: break
+        if mode.originates && target == nil {
+            throw SpecError(field: "target", "field 'target' is required for mode '\(mode.rawValue)' (host:port, e.g. 127.0.0.1:9000)")
         }
-        guard durationSeconds.isFinite, durationSeconds > 0, durationSeconds <= Self.maxDurationSeconds else {
+        if !mode.originates && listen == nil {
+            throw SpecError(field: "listen", "field 'listen' is required for mode '\(mode.rawValue)' (host:port, e.g. 127.0.0.1:9000)")
+        }
+        try validateProfile()
+        guard profile != nil || (durationSeconds.isFinite && durationSeconds > 0 && durationSeconds <= Self.maxDurationSeconds) else {
             throw SpecError(field: "duration_s", "field 'duration_s' must be more than 0 and at most 3600 seconds")
         }
         try check(ratePPS, in: 0...Self.maxRatePPS, "rate_pps", "(0 means as fast as possible)")
@@ -25,8 +28,17 @@ extension JobSpec {
         try check(batch, in: Self.batchRange, "batch")
         try check(threads, in: Self.threadRange, "threads")
         try check(maxPackets, in: 0...Int.max, "max_packets", "(0 means no limit)")
-        if ratePPS > 0 && ratePPS < threads {
+        if profile == nil && ratePPS > 0 && ratePPS < threads {
             throw SpecError(field: "rate_pps", "field 'rate_pps' (\(ratePPS)) is below 'threads' (\(threads)): each thread needs at least 1 packet per second")
+        }
+        try check(flows, in: 1...64, "flows")
+        if threads * flows > Self.maxSockets {
+            throw SpecError(field: "flows", "threads × flows is \(threads * flows); at most \(Self.maxSockets) sockets per job")
+        }
+        try check(echoTimeoutMilliseconds, in: 0...60_000, "echo_timeout_ms")
+        try validatePayload()
+        if gso && sizes != nil {
+            throw SpecError(field: "gso", "'gso' needs one payload size for every datagram; it cannot be used with 'sizes'")
         }
         if tags.count > Self.maxTags {
             throw SpecError(field: "tags", "field 'tags' has \(tags.count) entries; at most \(Self.maxTags) are allowed")
@@ -42,4 +54,48 @@ extension JobSpec {
         let suffix = note.isEmpty ? "" : " \(note)"
         throw SpecError(field: field, "field '\(field)' is \(value); it must be \(range.lowerBound) \(upper)\(suffix)")
     }
+
+    private func validateProfile() throws(SpecError) {
+        guard let profile else { return }
+        guard (1...1000).contains(profile.count) else {
+            throw SpecError(field: "profile", "'profile' needs 1 to 1000 steps, not \(profile.count)")
+        }
+        for (i, step) in profile.enumerated() {
+            guard step.durationSeconds.isFinite, step.durationSeconds > 0 else {
+                throw SpecError(field: "profile[\(i)].duration_s", "field 'profile[\(i)].duration_s' must be more than 0 seconds")
+            }
+            let (key, rate) = step.ratePPS.map { ("rate_pps", $0) } ?? ("ramp_to_pps", step.rampToPPS ?? 0)
+            try check(rate, in: 0...Self.maxRatePPS, "profile[\(i)].\(key)", "(0 pauses sending)")
+        }
+        guard durationSeconds.isFinite && durationSeconds <= Self.maxDurationSeconds else {
+            throw SpecError(field: "profile", "the steps of 'profile' add up to \(durationSeconds) s; at most 3600 s")
+        }
+    }
+
+    private func validatePayload() throws(SpecError) {
+        let needsStamp = mode == .echo
+        if let payloadHex {
+            let count = payloadHex.utf8.count
+            guard count > 0, count % 2 == 0, payloadHex.utf8.allSatisfy({ $0.isHexDigit }) else {
+                throw SpecError(field: "payload_hex", "field 'payload_hex' must be an even number of hex digits (e.g. \"00ff\")")
+            }
+            try check(count / 2, in: 1...Self.maxPayloadBytes, "payload_hex", "(bytes)")
+        }
+        if let sizes {
+            guard (1...16).contains(sizes.count) else {
+                throw SpecError(field: "sizes", "'sizes' needs 1 to 16 entries, not \(sizes.count)")
+            }
+            for (i, entry) in sizes.enumerated() {
+                try check(entry.bytes, in: (needsStamp ? Self.stampBytes : 0)...Self.maxPayloadBytes, "sizes[\(i)].bytes",
+                          needsStamp ? "(echo payloads carry a \(Self.stampBytes)-byte stamp)" : "")
+                try check(entry.weight, in: 1...1_000_000, "sizes[\(i)].weight")
+            }
+        } else if needsStamp && payloadBytes < Self.stampBytes {
+            throw SpecError(field: "payload_bytes", "field 'payload_bytes' is \(payloadBytes); echo payloads carry a \(Self.stampBytes)-byte stamp, so at least \(Self.stampBytes)")
+        }
+    }
+}
+
+extension UInt8 {
+    var isHexDigit: Bool { (0x30...0x39).contains(self) || (0x41...0x46).contains(self) || (0x61...0x66).contains(self) }
 }

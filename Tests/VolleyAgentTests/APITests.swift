@@ -34,6 +34,10 @@ import VolleyTestSupport
             (#"{"mode":"send"}"#, 400, "invalid_spec", "target"),
             (#"{"mode":"send","target":"[2001:db8::1]:53"}"#, 403, "target_not_allowed", "target"),
             (#"{"mode":"sink","listen":"0.0.0.0:9000"}"#, 403, "target_not_allowed", "listen"),
+            (#"{"mode":"send","target":"127.0.0.1:9","gso":true,"sizes":[{"bytes":64,"weight":1},{"bytes":65,"weight":1}]}"#, 400, "invalid_spec", "gso"),
+            (#"{"mode":"send","target":"127.0.0.1:9","rate_pps":10,"profile":[{"rate_pps":5,"duration_s":1}]}"#, 400, "invalid_spec", "profile"),
+            (#"{"mode":"echo","target":"127.0.0.1:9","payload_bytes":16}"#, 400, "invalid_spec", "payload_bytes"),
+            (#"{"mode":"reflect","listen":"[2001:db8::1]:9"}"#, 403, "target_not_allowed", "listen"),
         ]
         for (body, status, code, field) in cases {
             let reply = try await h.client.request("POST", "/v1/jobs", body: Data(body.utf8))

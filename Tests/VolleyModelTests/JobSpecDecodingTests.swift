@@ -42,7 +42,7 @@ private func failure(_ json: String) -> SpecError? {
     @Test func encodedSpecSpellsOutEveryFieldOfItsModeAndRoundTrips() throws {
         let spec = try decode(#"{"mode":"sink","listen":"127.0.0.1:9000"}"#)
         let json = try #require(try JSONSerialization.jsonObject(with: VolleyJSON.encode(spec)) as? [String: Any])
-        #expect(Set(json.keys) == ["mode", "listen", "duration_s", "batch", "threads", "max_packets", "tags"])
+        #expect(Set(json.keys) == ["mode", "listen", "duration_s", "batch", "threads", "max_packets", "gro", "tags"])
         #expect(try JobSpec.decode(json: VolleyJSON.encode(spec)) == spec)
     }
 
@@ -144,5 +144,78 @@ private func failure(_ json: String) -> SpecError? {
 
     @Test func nullBodyIsNotAnObject() {
         #expect(failure("null")?.message == "the job spec must be a JSON object")
+    }
+}
+
+@Suite struct TrafficShapeSpecTests {
+    @Test func echoAndReflectSpecsDecode() throws {
+        let echo = try decode(#"{"mode":"echo","target":"[::1]:7","rate_pps":1000,"echo_timeout_ms":250,"flows":4}"#)
+        #expect(echo.mode == .echo && echo.echoTimeoutMilliseconds == 250 && echo.flows == 4)
+        let reflect = try decode(#"{"mode":"reflect","listen":"127.0.0.1:7","gro":true}"#)
+        #expect(reflect.gro && reflect.mode == .reflect)
+    }
+
+    @Test func profileReplacesRateAndDuration() throws {
+        let spec = try decode(#"{"mode":"send","target":"127.0.0.1:9","profile":[{"rate_pps":100,"duration_s":2},{"ramp_to_pps":500,"duration_s":1.5}]}"#)
+        #expect(spec.durationSeconds == 3.5)
+        #expect(spec.profile?.count == 2 && spec.profile?[1].rampToPPS == 500)
+        #expect(failure(#"{"mode":"send","target":"127.0.0.1:9","rate_pps":5,"profile":[{"rate_pps":1,"duration_s":1}]}"#)?.field == "profile")
+        #expect(failure(#"{"mode":"send","target":"127.0.0.1:9","duration_s":5,"profile":[{"rate_pps":1,"duration_s":1}]}"#)?.field == "profile")
+    }
+
+    @Test(arguments: [
+        (#"[{"duration_s":1}]"#, "profile[0]"),
+        (#"[{"rate_pps":1,"ramp_to_pps":2,"duration_s":1}]"#, "profile[0]"),
+        (#"[{"rate_pps":1}]"#, "profile[0].duration_s"),
+        (#"[{"rate_pps":1,"duration_s":0}]"#, "profile[0].duration_s"),
+        (#"[{"rate_pps":1,"duration_s":1},{"rate_pps":-1,"duration_s":1}]"#, "profile[1].rate_pps"),
+        (#"[{"rate_pps":1.5,"duration_s":1}]"#, "profile[0].rate_pps"),
+        (#"[{"rate_pps":1,"duration_s":1,"burst":3}]"#, "profile[0].burst"),
+        (#"[{"rate_pps":1,"duration_s":3000},{"rate_pps":1,"duration_s":700}]"#, "profile"),
+        (#"[]"#, "profile"),
+        (#""fast""#, "profile"),
+    ])
+    func badProfilesNameTheStep(profile: String, field: String) {
+        #expect(failure(#"{"mode":"send","target":"127.0.0.1:9","profile":\#(profile)}"#)?.field == field)
+    }
+
+    @Test func sizesAndPayloadChoicesExcludeEachOther() throws {
+        let imix = try decode(#"{"mode":"send","target":"127.0.0.1:9","sizes":[{"bytes":64,"weight":7},{"bytes":1500,"weight":1}],"seed":9}"#)
+        #expect(imix.sizes?.count == 2 && imix.seed == 9 && imix.largestPayload == 1500)
+        #expect(failure(#"{"mode":"send","target":"127.0.0.1:9","payload_bytes":64,"sizes":[{"bytes":64,"weight":1}]}"#)?.field == "sizes")
+        #expect(failure(#"{"mode":"send","target":"127.0.0.1:9","payload_bytes":64,"payload_hex":"00"}"#)?.field == "payload_hex")
+        #expect(failure(#"{"mode":"send","target":"127.0.0.1:9","sizes":[{"bytes":64,"weight":0}]}"#)?.field == "sizes[0].weight")
+        #expect(failure(#"{"mode":"send","target":"127.0.0.1:9","sizes":[{"bytes":70000,"weight":1}]}"#)?.field == "sizes[0].bytes")
+        #expect(failure(#"{"mode":"send","target":"127.0.0.1:9","sizes":[{"weight":1}]}"#)?.field == "sizes[0].bytes")
+        #expect(failure(#"{"mode":"send","target":"127.0.0.1:9","seed":-1,"sizes":[{"bytes":1,"weight":1}]}"#)?.field == "seed")
+        #expect(failure(#"{"mode":"echo","target":"127.0.0.1:9","payload_hex":"00"}"#)?.field == "payload_hex")
+    }
+
+    @Test(arguments: ["0", "abc", "zz", "0g"])
+    func badHexIsRefused(hex: String) {
+        #expect(failure(#"{"mode":"send","target":"127.0.0.1:9","payload_hex":"\#(hex)"}"#)?.field == "payload_hex")
+    }
+
+    @Test func gsoNeedsUniformSizes() {
+        let error = failure(#"{"mode":"send","target":"127.0.0.1:9","gso":true,"sizes":[{"bytes":64,"weight":1},{"bytes":128,"weight":1}]}"#)
+        #expect(error?.field == "gso")
+        #expect(error?.message.contains("sizes") == true)
+        #expect(failure(#"{"mode":"sink","listen":"127.0.0.1:9","gso":true}"#)?.field == "gso")
+        #expect(failure(#"{"mode":"send","target":"127.0.0.1:9","gro":true}"#)?.field == "gro")
+    }
+
+    @Test func echoPayloadMustHoldTheStamp() {
+        let error = failure(#"{"mode":"echo","target":"127.0.0.1:9","payload_bytes":31}"#)
+        #expect(error?.field == "payload_bytes")
+        #expect(error?.message.contains("32") == true)
+        #expect(failure(#"{"mode":"echo","target":"127.0.0.1:9","sizes":[{"bytes":64,"weight":1},{"bytes":20,"weight":1}]}"#)?.field == "sizes[1].bytes")
+        #expect(failure(#"{"mode":"send","target":"127.0.0.1:9","payload_bytes":8}"#) == nil)  // send need not stamp
+    }
+
+    @Test func flowsAndTimeoutsHaveRanges() {
+        #expect(failure(#"{"mode":"send","target":"127.0.0.1:9","flows":0}"#)?.field == "flows")
+        #expect(failure(#"{"mode":"send","target":"127.0.0.1:9","flows":64,"threads":17}"#)?.field == "flows")
+        #expect(failure(#"{"mode":"echo","target":"127.0.0.1:9","echo_timeout_ms":60001}"#)?.field == "echo_timeout_ms")
+        #expect(failure(#"{"mode":"send","target":"127.0.0.1:9","echo_timeout_ms":5}"#)?.field == "echo_timeout_ms")
     }
 }

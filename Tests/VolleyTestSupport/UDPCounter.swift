@@ -100,3 +100,96 @@ public func sendDatagrams(count: Int, size: Int, to port: UInt16, pauseEvery: In
     }
     return sent
 }
+
+/// Records the size of every datagram that arrives, for checking payload mixes.
+public final class UDPSizeRecorder: @unchecked Sendable {  // sizes guarded by the mutex
+    public let port: UInt16
+    private let fd: Int32
+    private let sizes = Mutex<[Int: Int]>([:])
+    private let running = Atomic<Bool>(true)
+    private let done = DispatchSemaphore(value: 0)
+
+    public init() {
+        fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
+        var size: Int32 = 64 << 20
+        if setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, 4) != 0 { setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, 4) }
+        var tv = timeval(tv_sec: 0, tv_usec: 20_000)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
+        port = bindLoopback(fd)
+        Thread { [self] in
+            var buffer = [UInt8](repeating: 0, count: 65536)
+            while running.load(ordering: .relaxed) {
+                let n = recv(fd, &buffer, buffer.count, 0)
+                if n >= 0 { sizes.withLock { $0[n, default: 0] += 1 } }
+            }
+            done.signal()
+        }.start()
+    }
+
+    /// Stops after `quiet` seconds without arrivals; returns datagram counts by size.
+    public func drain(quiet: Double = 0.3) -> [Int: Int] {
+        var last = -1
+        while true {
+            let now = sizes.withLock { $0.values.reduce(0, +) }
+            if now == last { break }
+            last = now
+            Thread.sleep(forTimeInterval: quiet)
+        }
+        running.store(false, ordering: .relaxed)
+        done.wait()
+        return sizes.withLock { $0 }
+    }
+
+    deinit { close(fd) }
+}
+
+/// A plain client socket that sends datagrams to a loopback port and counts what comes back on it.
+public final class UDPEchoClient: @unchecked Sendable {
+    private let fd: Int32
+    private let port: UInt16
+
+    public init(port: UInt16) {
+        self.port = port
+        fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
+        var size: Int32 = 32 << 20
+        if setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, 4) != 0 { setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, 4) }
+        var tv = timeval(tv_sec: 0, tv_usec: 300_000)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
+        _ = bindLoopback(fd)
+    }
+
+    public func send(count: Int, size: Int) -> Int {
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_port = port.bigEndian
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let payload = [UInt8](repeating: 7, count: size)
+        var sent = 0
+        for i in 0..<count {
+            let n = withUnsafePointer(to: &addr) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                    sendto(fd, payload, size, 0, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+                }
+            }
+            if n == size { sent += 1 }
+            if i % 100 == 99 { usleep(1000) }
+        }
+        return sent
+    }
+
+    /// Reads replies until none has come for 0.3 s.
+    public func drain() -> (packets: Int, bytes: Int) {
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        var packets = 0
+        var bytes = 0
+        while true {
+            let n = recv(fd, &buffer, buffer.count, 0)
+            if n < 0 { break }
+            packets += 1
+            bytes += n
+        }
+        return (packets, bytes)
+    }
+
+    deinit { close(fd) }
+}

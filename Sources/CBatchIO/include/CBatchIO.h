@@ -40,9 +40,30 @@ bool CBatchIO_probe_recvmmsg(void);
 bool CBatchIO_probe_udp_segment(void);
 bool CBatchIO_probe_udp_gro(void);
 
+/// UDP_SEGMENT (GSO): points `msg` at `control` (CBatchIO_segment_control_size() bytes) holding
+/// one cmsg that makes the kernel cut the message into datagrams of `segment_size` bytes.
+size_t CBatchIO_segment_control_size(void);
+void CBatchIO_put_segment_size(struct msghdr *msg, void *control, uint16_t segment_size);
+
+/// UDP_GRO: the segment size the kernel reported for a coalesced receive, or 0 when the message is
+/// a single datagram. `msg_control` must have had CBatchIO_gro_control_size() bytes.
+size_t CBatchIO_gro_control_size(void);
+int CBatchIO_gro_segment_size(const struct msghdr *msg);
+
+/// Waits until one of `fds` is readable or `timeout_ns` passes (ppoll, nanosecond timeout).
+/// Returns the number of readable descriptors, 0 on timeout, -1 with errno.
+int CBatchIO_wait_readable(const int *fds, int count, int64_t timeout_ns);
+
+/// Lets this thread's sleeps end within `ns` of when they were asked to (PR_SET_TIMERSLACK);
+/// the default 50 µs slack would make pacing lumpy.
+void CBatchIO_set_timer_slack(unsigned long ns);
+
 /// Flag values Swift cannot see through Glibc.
 extern const int CBatchIO_MSG_WAITFORONE;
 extern const int CBatchIO_MSG_TRUNC;
 extern const int CBatchIO_MSG_DONTWAIT;
+extern const int CBatchIO_SOL_UDP;
+extern const int CBatchIO_UDP_SEGMENT;
+extern const int CBatchIO_UDP_GRO;
 
 #endif

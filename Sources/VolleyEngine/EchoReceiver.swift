@@ -1,0 +1,118 @@
+import CBatchIO
+import Glibc
+import VolleyModel
+
+/// The receiving half of an echo worker: reads replies on the worker's flow sockets, matches each to
+/// the datagram it answers by its stamp, and keeps exact loss, duplicate, order and RTT accounting.
+final class EchoReceiver {
+    private let fds: [Int32]
+    private let tag: UInt32
+    private let firstFlow: UInt32
+    private let timeoutNanos: UInt64
+    private let batch: MessageBatch
+    private var windows: [SequenceWindow]
+    /// Per flow: datagrams sent so far (the next sequence number); set by the sending side.
+    var sentPerFlow: [UInt64]
+    private(set) var totals = EchoTotals()
+    private(set) var latency: LatencyRecorder
+    private var io: BatchIO
+    let counters: DirectionCounters
+    let timeline: WorkerTimeline
+
+    init(fds: [Int32], tag: UInt32, firstFlow: UInt32, spec: JobSpec, slotBytes: Int, collector: LatencyCollector,
+         counters: DirectionCounters, timeline: WorkerTimeline, options: EngineOptions) {
+        self.fds = fds
+        self.tag = tag
+        self.firstFlow = firstFlow
+        timeoutNanos = UInt64(spec.echoTimeoutMilliseconds) * 1_000_000
+        batch = MessageBatch(capacity: spec.batch, slotBytes: max(slotBytes, Stamp.size), withAddresses: false)
+        windows = Array(repeating: SequenceWindow(), count: fds.count)
+        sentPerFlow = Array(repeating: 0, count: fds.count)
+        latency = LatencyRecorder(collector: collector)
+        io = BatchIO(method: options.ioMethod)
+        self.counters = counters
+        self.timeline = timeline
+    }
+
+    /// Replies still awaited.
+    var outstanding: UInt64 { totals.sent - totals.received - totals.late }
+
+    func noteSent(_ count: Int) { totals.sent += UInt64(count) }
+
+    /// Reads everything already queued on every flow socket, without blocking.
+    @inline(__always)
+    func drain() {
+        for (flow, fd) in fds.enumerated() {
+            while true {
+                batch.resetForReceive(count: batch.capacity)
+                let outcome = io.receive(fd: fd, batch.headers, count: batch.capacity, flags: CBatchIO_MSG_DONTWAIT)
+                guard outcome.count > 0 else {
+                    if outcome.errno != EAGAIN && outcome.errno != 0 {
+                        counters.countError(ErrorCategory(errno: outcome.errno))
+                    }
+                    break
+                }
+                counters.syscalls.wrappingAdd(UInt64(outcome.syscalls), ordering: .relaxed)
+                process(outcome.count, now: MonotonicClock.now(), flowHint: flow)
+                if outcome.count < batch.capacity { break }
+            }
+        }
+    }
+
+    /// Waits for replies (waking as soon as one arrives) until `deadline`, reading them as they come.
+    func waitAndDrain(until deadline: UInt64) {
+        var now = MonotonicClock.now()
+        while now < deadline {
+            let ready = fds.withUnsafeBufferPointer { CBatchIO_wait_readable($0.baseAddress, Int32($0.count), Int64(deadline - now)) }
+            if ready > 0 { drain() }
+            now = MonotonicClock.now()
+            if ready == 0 { break }
+        }
+    }
+
+    /// After the last send: waits up to the echo timeout for stragglers, less if none are missing.
+    func finish(lastSend: UInt64, stop: StopSignal) {
+        let end = lastSend + timeoutNanos
+        while outstanding > 0 && !stop.isSet && MonotonicClock.now() < end {
+            waitAndDrain(until: min(end, MonotonicClock.now() + 20_000_000))
+        }
+        drain()
+        latency.finish(seconds: timeline.seconds)
+        totals.lost = totals.sent - totals.received
+    }
+
+    @inline(__always)
+    private func process(_ count: Int, now: UInt64, flowHint: Int) {
+        var bytes = 0
+        let second = timeline.second(now)
+        for i in 0..<count {
+            let length = Int(batch.headers[i].msg_len)
+            bytes &+= length
+            guard let stamp = Stamp.read(batch.slot(i), length: min(length, batch.slotBytes)), stamp.tag == tag,
+                  stamp.flow >= firstFlow, stamp.flow < firstFlow + UInt32(fds.count),
+                  stamp.sequence < sentPerFlow[Int(stamp.flow - firstFlow)] else {
+                totals.foreign += 1
+                continue
+            }
+            let flow = Int(stamp.flow - firstFlow)
+            switch windows[flow].mark(stamp.sequence) {
+            case .duplicate:
+                totals.duplicates += 1
+            case .tooOld:
+                totals.late += 1
+            case let outcome:
+                let rtt = now &- stamp.sentNanos
+                if rtt > timeoutNanos {
+                    totals.late += 1
+                } else {
+                    totals.received += 1
+                    if outcome == .reordered { totals.reordered += 1 }
+                    latency.record(micros: rtt / 1000, second: second)
+                    timeline.addAnswered(sentAt: stamp.sentNanos)
+                    timeline.addReceived(1, at: now)
+                }
+            }
+        }
+        counters.add(packets: count, bytes: bytes)
+    }
+}

@@ -1,0 +1,77 @@
+import Histogram
+import Synchronization
+import VolleyModel
+
+/// Round-trip times of a whole job: each worker records into its own histograms (no lock per
+/// packet) and hands its per-second histogram to this collector once a second, where seconds are
+/// merged across workers and reduced to p50/p99 as soon as every worker has reported them.
+final class LatencyCollector: Sendable {
+    private struct State {
+        var pending: [Int: (histogram: Histogram<UInt64>, reports: Int)] = [:]
+        var perSecond: [Int: (p50: UInt64, p99: UInt64)] = [:]
+        var total = LatencySummary.makeHistogram()
+    }
+
+    private let workers: Int
+    private let state = Mutex(State())
+
+    init(workers: Int) { self.workers = workers }
+
+    /// A worker's histogram for `second` (empty ones count as reports too).
+    func report(second: Int, _ histogram: Histogram<UInt64>) {
+        state.withLock { s in
+            var entry = s.pending[second] ?? (LatencySummary.makeHistogram(), 0)
+            if histogram.totalCount > 0 { entry.histogram.add(histogram) }
+            entry.reports += 1
+            if entry.reports == workers {
+                s.pending[second] = nil
+                if entry.histogram.totalCount > 0 {
+                    s.perSecond[second] = (entry.histogram.valueAtPercentile(50), entry.histogram.valueAtPercentile(99))
+                }
+            } else {
+                s.pending[second] = entry
+            }
+        }
+    }
+
+    /// A worker's whole-job histogram, at its end.
+    func finish(_ histogram: Histogram<UInt64>) {
+        state.withLock { $0.total.add(histogram) }
+    }
+
+    var perSecond: [Int: (p50: UInt64, p99: UInt64)] { state.withLock { $0.perSecond } }
+    var summary: LatencySummary { state.withLock { LatencySummary($0.total) } }
+}
+
+/// One worker's side: the whole-job histogram and the current second's, both preallocated.
+struct LatencyRecorder {
+    private var total = LatencySummary.makeHistogram()
+    private var interval = LatencySummary.makeHistogram()
+    private var currentSecond = 0
+    private let collector: LatencyCollector
+
+    init(collector: LatencyCollector) { self.collector = collector }
+
+    /// Records one RTT observed during `second` of the job.
+    @inline(__always)
+    mutating func record(micros: UInt64, second: Int) {
+        if second != currentSecond { advance(to: second) }
+        total.record(Swift.min(micros, 60_000_000))
+        interval.record(Swift.min(micros, 60_000_000))
+    }
+
+    /// Hands over every finished second up to (not including) `second`.
+    mutating func advance(to second: Int) {
+        while currentSecond < second {
+            collector.report(second: currentSecond, interval)
+            interval.reset()
+            currentSecond += 1
+        }
+    }
+
+    /// Reports the remaining seconds of `seconds` and the whole-job histogram.
+    mutating func finish(seconds: Int) {
+        advance(to: seconds)
+        collector.finish(total)
+    }
+}

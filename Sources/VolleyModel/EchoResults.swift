@@ -1,0 +1,148 @@
+import Histogram
+
+/// Exact reply accounting of an echo job (`"echo"` in the result).
+public struct EchoTotals: Codable, Equatable, Sendable {
+    /// Stamped datagrams sent.
+    public var sent: UInt64 = 0
+    /// First copies of replies that came back within `echo_timeout_ms`.
+    public var received: UInt64 = 0
+    /// Datagrams sent whose reply never arrived in time: `sent − received`.
+    public var lost: UInt64 = 0
+    /// Extra copies of a reply already seen.
+    public var duplicates: UInt64 = 0
+    /// First copies that arrived after a reply with a higher sequence number on the same flow.
+    public var reordered: UInt64 = 0
+    /// Replies that arrived after `echo_timeout_ms` (not counted as received).
+    public var late: UInt64 = 0
+    /// Datagrams that arrived on the echo sockets without this job's stamp (counted, otherwise ignored).
+    public var foreign: UInt64 = 0
+
+    public init() {}
+
+    public mutating func merge(_ o: EchoTotals) {
+        sent += o.sent
+        received += o.received
+        duplicates += o.duplicates
+        reordered += o.reordered
+        late += o.late
+        foreign += o.foreign
+        lost = sent - received
+    }
+}
+
+/// Round-trip times in microseconds (`"latency_us"`), summarised from one HDR histogram, with the
+/// histogram itself in the standard V2 compressed base64 form so other tools can read or merge it.
+public struct LatencySummary: Codable, Equatable, Sendable {
+    public var count: UInt64
+    public var min: UInt64
+    public var mean: Double
+    public var p50: UInt64
+    public var p90: UInt64
+    public var p99: UInt64
+    public var p999: UInt64
+    public var p9999: UInt64
+    public var max: UInt64
+    public var hdr: String
+
+    /// A histogram configured as every Volley latency histogram: 1 µs to 60 s, 3 significant digits.
+    public static func makeHistogram() -> Histogram<UInt64> {
+        Histogram<UInt64>(lowestDiscernibleValue: 1, highestTrackableValue: 60_000_000, numberOfSignificantValueDigits: .three)
+    }
+
+    public init(_ h: Histogram<UInt64>) {
+        count = h.totalCount
+        min = h.totalCount == 0 ? 0 : h.min
+        mean = h.totalCount == 0 ? 0 : h.mean
+        p50 = h.valueAtPercentile(50)
+        p90 = h.valueAtPercentile(90)
+        p99 = h.valueAtPercentile(99)
+        p999 = h.valueAtPercentile(99.9)
+        p9999 = h.valueAtPercentile(99.99)
+        max = h.max
+        hdr = HDREncoding.encode(h)
+    }
+}
+
+/// One second of a job (`"timeline"`): counts of that second, rates, and for echo jobs loss and RTT.
+public struct TimelineEntry: Codable, Equatable, Sendable {
+    /// Seconds since the job started (this entry covers `t_s` to `t_s + 1`).
+    public var t: Int
+    public var sent: UInt64
+    public var received: UInt64
+    /// Datagrams per second in this second: sent for `send`/`echo`, received for `sink`/`reflect`.
+    public var achievedPPS: Double
+    /// Echo only: datagrams sent in this second whose reply never came in time.
+    public var lost: UInt64?
+    public var rttP50: UInt64?
+    public var rttP99: UInt64?
+
+    public init(t: Int, sent: UInt64, received: UInt64, achievedPPS: Double, lost: UInt64? = nil,
+                rttP50: UInt64? = nil, rttP99: UInt64? = nil) {
+        self.t = t
+        self.sent = sent
+        self.received = received
+        self.achievedPPS = achievedPPS
+        self.lost = lost
+        self.rttP50 = rttP50
+        self.rttP99 = rttP99
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case t = "t_s"
+        case sent, received, lost
+        case achievedPPS = "achieved_pps"
+        case rttP50 = "rtt_p50_us"
+        case rttP99 = "rtt_p99_us"
+    }
+}
+
+/// One-way sequence statistics of one stamped flow seen by a sink (`"sequence"`).
+public struct SenderSequence: Codable, Equatable, Sendable {
+    /// The sender's address and port.
+    public var source: String
+    /// The sending job's tag and flow number, from the stamp.
+    public var jobTag: UInt32
+    public var flow: UInt32
+    /// Distinct sequence numbers received.
+    public var unique: UInt64
+    public var duplicates: UInt64
+    /// First copies that arrived after a higher sequence number.
+    public var reordered: UInt64
+    /// Sequence numbers below the highest seen that never arrived: `highest_seq + 1 − unique`.
+    public var gaps: UInt64
+    public var highestSeq: UInt64
+    /// Datagrams too far behind the highest sequence number to be classified (beyond the 2^21 window).
+    public var tooOld: UInt64
+
+    public init(source: String, jobTag: UInt32, flow: UInt32, unique: UInt64, duplicates: UInt64, reordered: UInt64,
+                highestSeq: UInt64, tooOld: UInt64) {
+        self.source = source
+        self.jobTag = jobTag
+        self.flow = flow
+        self.unique = unique
+        self.duplicates = duplicates
+        self.reordered = reordered
+        self.highestSeq = highestSeq
+        self.tooOld = tooOld
+        gaps = highestSeq + 1 - min(unique, highestSeq + 1)
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case source, flow, unique, duplicates, reordered, gaps
+        case jobTag = "job_tag"
+        case highestSeq = "highest_seq"
+        case tooOld = "too_old"
+    }
+}
+
+/// What a sink learned from stamped payloads.
+public struct SequenceReport: Codable, Equatable, Sendable {
+    public var senders: [SenderSequence]
+    /// Datagrams without a Volley stamp.
+    public var unstamped: UInt64
+
+    public init(senders: [SenderSequence], unstamped: UInt64) {
+        self.senders = senders
+        self.unstamped = unstamped
+    }
+}

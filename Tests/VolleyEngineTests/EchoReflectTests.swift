@@ -1,0 +1,107 @@
+import Foundation
+import Testing
+import VolleyTestSupport
+@testable import VolleyEngine
+@testable import VolleyModel
+
+private func echoSpec(_ target: Endpoint, rate: Int = 5_000, maxPackets: Int = 1_000, timeoutMs: Int = 400,
+                      flows: Int = 1, threads: Int = 1) -> JobSpec {
+    JobSpec(mode: .echo, target: target, durationSeconds: 5, ratePPS: rate, threads: threads, flows: flows,
+            maxPackets: maxPackets, echoTimeoutMilliseconds: timeoutMs)
+}
+
+/// Starts a job and returns a function that waits for its report.
+private func launch(_ spec: JobSpec, options: EngineOptions = EngineOptions()) throws -> (JobRun, () -> EngineReport) {
+    let run = try JobRun(spec: spec, options: options)
+    let done = DispatchSemaphore(value: 0)
+    let box = ReportBox()
+    run.start { box.report = $0; done.signal() }
+    return (run, { done.wait(); return box.report! })
+}
+
+@Suite(.serialized) struct EchoTests {
+    @Test func lossDuplicatesAndReorderingAreExact() throws {
+        let reflector = MisbehavingReflector(dropEvery: 10, doubleEvery: 25, swapAt: 33)
+        defer { reflector.stop() }
+        let report = try runJob(echoSpec(loopback(reflector.port)))
+        let expected = reflector.expected(sent: 1_000)
+        let echo = try #require(report.echo)
+        #expect(echo.sent == 1_000)
+        #expect(echo.received == UInt64(expected.received))   // 900
+        #expect(echo.lost == UInt64(expected.lost))           // 100
+        #expect(echo.duplicates == UInt64(expected.duplicates)) // 20
+        #expect(echo.reordered == UInt64(expected.reordered))  // 10
+        #expect(echo.late == 0 && echo.foreign == 0)
+        let latency = try #require(report.latency)
+        #expect(latency.count == echo.received)
+        #expect(latency.min > 0 && latency.p50 >= latency.min && latency.p99 >= latency.p50 && latency.max >= latency.p99)
+        #expect(report.timeline.reduce(0) { $0 + $1.sent } == 1_000)
+        #expect(report.timeline.reduce(0) { $0 + ($1.lost ?? 0) } == UInt64(expected.lost))
+        #expect(report.received.packets == UInt64(expected.received + expected.duplicates))
+    }
+
+    @Test func repliesPastTheTimeoutAreLateNotReceived() throws {
+        // With a 0 ms timeout even a loopback reply (tens of µs) comes too late.
+        let reflector = MisbehavingReflector(dropEvery: 1_000_000, doubleEvery: 1_000_000, swapAt: nil)
+        defer { reflector.stop() }
+        let report = try runJob(echoSpec(loopback(reflector.port), rate: 2_000, maxPackets: 200, timeoutMs: 0))
+        let echo = try #require(report.echo)
+        #expect(echo.sent == 200)
+        #expect(echo.late + echo.received <= 200)  // the very last reply may still be in flight: lost
+        #expect(echo.late > 150)
+        #expect(echo.lost == 200 - echo.received)
+    }
+
+    @Test(arguments: IOMethod.allCases)
+    func echoAgainstReflectJobLosesNothing(method: IOMethod) throws {
+        var options = EngineOptions()
+        options.ioMethod = method
+        let port = freeUDPPort()
+        let (_, reflected) = try launch(JobSpec(mode: .reflect, listen: loopback(port), durationSeconds: 3, batch: 32,
+                                                maxPackets: 3_000), options: options)
+        let report = try runJob(echoSpec(loopback(port), rate: 10_000, maxPackets: 3_000, flows: 3, threads: 2),
+                                options: options)
+        let echo = try #require(report.echo)
+        #expect(echo.sent == 3_000)
+        #expect(echo.received == 3_000 && echo.lost == 0 && echo.duplicates == 0 && echo.late == 0)
+        let reflect = reflected()
+        #expect(reflect.received.packets == 3_000)
+        #expect(reflect.sent.packets == 3_000)
+        #expect(reflect.sent.bytes == report.sent.bytes)
+    }
+
+    @Test func ipv6EchoAndReflect() throws {
+        let port = freeUDPPort()
+        let v6 = Endpoint(address: IPAddress("::1")!, port: port)
+        let (_, reflected) = try launch(JobSpec(mode: .reflect, listen: v6, durationSeconds: 3, maxPackets: 500))
+        let report = try runJob(echoSpec(v6, rate: 5_000, maxPackets: 500))
+        #expect(report.echo?.received == 500)
+        #expect(reflected().sent.packets == 500)
+    }
+
+    @Test func echoRefusesToWaitPastAStop() throws {
+        let reflector = MisbehavingReflector(dropEvery: 1, doubleEvery: 1_000_000, swapAt: nil)  // drops all
+        defer { reflector.stop() }
+        let started = Date()
+        let report = try runJob(echoSpec(loopback(reflector.port), rate: 1_000, maxPackets: 0, timeoutMs: 60_000),
+                                stopAfter: 0.3)
+        #expect(Date().timeIntervalSince(started) < 0.3 + 0.15)
+        #expect(report.stoppedEarly)
+        #expect(report.echo?.lost == report.echo?.sent)
+    }
+}
+
+@Suite(.serialized) struct ReflectTests {
+    @Test func everyDatagramComesBackToItsSender() throws {
+        let port = freeUDPPort()
+        let (_, reflected) = try launch(JobSpec(mode: .reflect, listen: loopback(port), durationSeconds: 2, maxPackets: 1_234))
+        let client = UDPEchoClient(port: port)
+        let sent = client.send(count: 1_234, size: 300)
+        let back = client.drain()
+        let report = reflected()
+        #expect(sent == 1_234)
+        #expect(back.packets == 1_234 && back.bytes == 1_234 * 300)
+        #expect(report.received.packets == 1_234 && report.sent.packets == 1_234)
+        #expect(report.received.bytes == report.sent.bytes)
+    }
+}
