@@ -6,7 +6,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT_PACKAGES := libmicrohttpd-dev zlib1g-dev pkg-config curl jq python3-venv
 VENV := .build-tools/venv
 
-.PHONY: deps build release run test test-swift test-fallback test-openapi bench clean
+.PHONY: deps build release run test test-swift test-fallback test-openapi test-contract test-tsan bench clean
 
 ## deps: install libmicrohttpd-dev (and the small tools the tests use) with apt-get when missing.
 deps:
@@ -27,8 +27,9 @@ release: deps
 run: release
 	.build/release/volley serve --listen $(LISTEN) --data-dir $(DATA_DIR)
 
-## test: every test — Swift tests, the forced-fallback build, and the OpenAPI document.
-test: deps $(VENV)/.installed test-swift test-fallback test-openapi
+## test: every test — Swift tests, the forced-fallback build, the OpenAPI document and a contract test
+## of the live agent against it, and the engine and agent tests under ThreadSanitizer.
+test: deps $(VENV)/.installed test-swift test-fallback test-openapi test-contract test-tsan
 
 test-swift: $(VENV)/.installed
 	swift build --build-tests
@@ -42,11 +43,26 @@ test-fallback:
 ## Python tools the tests use: the OpenAPI validator, and hdrhistogram to read our HDR encoding.
 $(VENV)/.installed:
 	python3 -m venv $(VENV)
-	$(VENV)/bin/pip install -q openapi-spec-validator hdrhistogram
+	$(VENV)/bin/pip install -q openapi-spec-validator hdrhistogram schemathesis
 	touch $@
 
 test-openapi: $(VENV)/.installed
 	$(VENV)/bin/openapi-spec-validator openapi.yaml
 
+## schemathesis against a live agent: no 5xx, every response as openapi.yaml says. Limits keep the
+## jobs it generates short and slow; they target loopback only (the default allowlist).
+test-contract: $(VENV)/.installed
+	swift build
+	VENV=$(VENV) bash scripts/contract-test.sh
+
+## The engine and agent tests under ThreadSanitizer, in a build folder of their own.
+test-tsan:
+	swift build --build-tests --sanitize=thread --scratch-path .build-tsan
+	VOLLEY_TIMING_SLACK=10 swift test --skip-build --sanitize=thread --scratch-path .build-tsan --no-parallel \
+	    --filter 'VolleyEngineTests|VolleyAgentTests'
+
+bench: release
+	bash Benchmarks/run.sh
+
 clean:
-	rm -rf .build .build-fallback .build-tools
+	rm -rf .build .build-fallback .build-tsan .build-tools .build-bench

@@ -12,9 +12,21 @@ public final class HTTPServer: @unchecked Sendable {  // daemon pointer is writt
     let handler: Handler
     let tooLarge: HTTPResponse
     private var daemon: OpaquePointer?
+    /// PEM strings handed to libmicrohttpd, which keeps pointing at them while it runs.
+    private var tlsMemory: [UnsafeMutablePointer<CChar>] = []
+
+    /// A certificate chain and its private key, PEM-encoded: serve HTTPS (libmicrohttpd with GnuTLS).
+    public struct TLS: Sendable {
+        public var certificatePEM: String
+        public var keyPEM: String
+        public init(certificatePEM: String, keyPEM: String) {
+            self.certificatePEM = certificatePEM
+            self.keyPEM = keyPEM
+        }
+    }
 
     /// Starts serving on `host:port` (port 0 picks a free one; read it back from `port`).
-    public init(host: String, port: UInt16, maxBodyBytes: Int, tooLarge: HTTPResponse,
+    public init(host: String, port: UInt16, maxBodyBytes: Int, tls: TLS? = nil, tooLarge: HTTPResponse,
                 handler: @escaping Handler) throws(HTTPServerError) {
         let listener = try ListenSocket.open(host: host, port: port)
         self.port = listener.port
@@ -23,6 +35,18 @@ public final class HTTPServer: @unchecked Sendable {  // daemon pointer is writt
         self.handler = handler
         var flags = MHD_USE_EPOLL_INTERNAL_THREAD.rawValue | MHD_USE_ERROR_LOG.rawValue
         if listener.ipv6 { flags |= MHD_USE_IPv6.rawValue }
+        var tlsOptions: [CVarArg] = []
+        if let tls {
+            guard MHD_is_feature_supported(.FEATURE_TLS) == .YES else {
+                close(listener.fd)
+                throw HTTPServerError("this libmicrohttpd was built without TLS support")
+            }
+            flags |= MHD_USE_TLS.rawValue
+            let cert = strdup(tls.certificatePEM)!
+            let key = strdup(tls.keyPEM)!
+            tlsMemory = [cert, key]
+            tlsOptions = [MHD_OPTION.HTTPS_MEM_CERT.rawValue, cert, MHD_OPTION.HTTPS_MEM_KEY.rawValue, key]
+        }
         let cls = Unmanaged.passUnretained(self).toOpaque()
         let completed: MHD_RequestCompletedCallback = { _, _, context, _ in
             guard let context, let raw = context.pointee else { return }
@@ -34,14 +58,15 @@ public final class HTTPServer: @unchecked Sendable {  // daemon pointer is writt
             MHD_OPTION.CONNECTION_TIMEOUT.rawValue, UInt32(30),
             MHD_OPTION.CONNECTION_LIMIT.rawValue, UInt32(512),
             MHD_OPTION.NOTIFY_COMPLETED.rawValue, unsafeBitCast(completed, to: OpaquePointer.self), Int(0),  // callback, NULL cls
-            MHD_OPTION.END.rawValue,
-        ]
+        ] + tlsOptions + [MHD_OPTION.END.rawValue]
         daemon = withVaList(options) { args in
             MHD_start_daemon_va(UInt32(flags), 0, nil, nil, accessHandler, cls, args)
         }
         guard daemon != nil else {
             close(listener.fd)
-            throw HTTPServerError("libmicrohttpd could not start on \(host):\(port)")
+            tlsMemory.forEach { free($0) }
+            throw HTTPServerError(tls == nil ? "libmicrohttpd could not start on \(host):\(port)"
+                                             : "libmicrohttpd could not start HTTPS on \(host):\(port): check the certificate and key")
         }
     }
 
@@ -51,6 +76,8 @@ public final class HTTPServer: @unchecked Sendable {  // daemon pointer is writt
             MHD_stop_daemon(daemon)
             self.daemon = nil
         }
+        tlsMemory.forEach { free($0) }
+        tlsMemory = []
     }
 
     deinit { stop() }

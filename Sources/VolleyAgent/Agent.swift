@@ -5,7 +5,7 @@ import MicroHTTP
 import VolleyEngine
 import VolleyModel
 
-/// The `volley serve` daemon: the HTTP API over libmicrohttpd, backed by a job manager and result store.
+/// The `volley serve` daemon: the HTTP API over libmicrohttpd, backed by a job manager and the data folder.
 public final class Agent: Sendable {
     public let config: AgentConfig
     /// The TCP port actually listened on (differs from `config.port` when that was 0).
@@ -14,29 +14,40 @@ public final class Agent: Sendable {
     private let server: HTTPServer
     private let logger: Logger
 
-    /// Probes capabilities, loads stored results and starts listening. Fails with a message a person
-    /// can act on when the data folder or the listen address cannot be used.
+    /// Probes capabilities, recovers the data folder and starts listening. Fails with a message a
+    /// person can act on when the data folder or the listen address cannot be used.
     public init(config: AgentConfig, logger: Logger) throws(AgentStartError) {
         self.config = config
         self.logger = logger
-        let store: ResultStore
+        let store: JobStore
         do {
-            store = try ResultStore(dataDirectory: config.dataDirectory)
+            store = try JobStore(dataDirectory: config.dataDirectory)
         } catch {
             throw AgentStartError(message: "data folder: \(error.message)")
         }
         let hostname = Self.hostname()
         let capabilities = Capabilities.probe()
-        let jobs = JobManager(store: store, allowlist: config.allowlist,
-                              agent: .init(hostname: hostname, version: Volley.version),
-                              capabilities: capabilities, logger: logger)
+        let metrics = AgentMetrics(version: Volley.version)
+        let jobs = JobManager(store: store, config: config, agent: .init(hostname: hostname, version: Volley.version),
+                              capabilities: capabilities, metrics: metrics, logger: logger)
         self.jobs = jobs
-        let router = Routes.make(jobs: jobs, hostname: hostname, capabilities: capabilities)
+        let router = Routes.make(jobs: jobs, hostname: hostname, capabilities: capabilities, metrics: metrics)
+        let gate = AccessGate(token: config.token)
         let tooLarge = APIError(status: 413, code: "body_too_large",
                                 "request body is larger than \(config.maxBodyBytes) bytes").response
+        let log = logger
         do {
             server = try HTTPServer(host: config.host, port: config.port, maxBodyBytes: config.maxBodyBytes,
-                                    tooLarge: tooLarge, handler: router.respond(to:))
+                                    tls: config.tls.map { HTTPServer.TLS(certificatePEM: $0.certificate, keyPEM: $0.key) },
+                                    tooLarge: tooLarge) { request in
+                let started = DispatchTime.now().uptimeNanoseconds
+                let (response, route) = gate.allows(request) ? router.respond(to: request) : (gate.refusal, "unauthorized")
+                metrics.countRequest(route: route, status: response.status)
+                let ms = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e6
+                log.info("request", metadata: ["http.method": "\(request.method)", "http.path": "\(request.path)",
+                                               "http.status": "\(response.status)", "http.ms": "\(String(format: "%.3f", ms))"])
+                return response
+            }
         } catch {
             throw AgentStartError(message: error.message)
         }
@@ -47,7 +58,7 @@ public final class Agent: Sendable {
         ])
     }
 
-    /// Stops the API, then stops running jobs; their partial results are stored as `cancelled`.
+    /// Stops the API, then cancels active jobs; their results are stored as `cancelled`.
     public func shutdown() {
         server.stop()
         jobs.stopAll()

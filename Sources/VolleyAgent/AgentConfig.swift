@@ -1,18 +1,23 @@
 import Foundation
 import VolleyModel
 
-/// How an agent is set up: where it listens, where it keeps results, and what it may send to.
+/// How an agent is set up: where it listens, where it keeps its data, who may use it, and what it may do.
 public struct AgentConfig: Sendable {
     /// Address to listen on: an IP literal (`127.0.0.1`, `::1`).
     public var host: String
     /// TCP port; 0 picks a free one.
     public var port: UInt16
-    /// Folder for result files (`<dataDir>/results/<id>.json`); created if missing.
+    /// The data folder (`jobs/`, `results/`, `quarantine/`); created if missing.
     public var dataDirectory: URL
     /// Addresses jobs may target or listen on; loopback only by default.
     public var allowlist: [CIDR]
     /// Largest request body accepted; larger ones are answered 413.
     public var maxBodyBytes = 64 * 1024
+    /// When set, every route but `/v1/health` needs `Authorization: Bearer <token>`.
+    public var token: String?
+    /// PEM certificate and key: serve HTTPS.
+    public var tls: (certificate: String, key: String)?
+    public var limits = AgentLimits()
 
     public init(host: String = "127.0.0.1", port: UInt16 = 8080, dataDirectory: URL,
                 allowlist: [CIDR] = CIDR.loopback) {
@@ -20,5 +25,47 @@ public struct AgentConfig: Sendable {
         self.port = port
         self.dataDirectory = dataDirectory
         self.allowlist = allowlist
+    }
+}
+
+/// What an operator allows jobs on this agent to do, and how much history it keeps.
+public struct AgentLimits: Sendable {
+    /// Jobs running at once; more wait in the queue.
+    public var maxJobs = 4
+    /// Jobs waiting (queued or scheduled); more are refused with 429.
+    public var maxQueued = 64
+    public var maxRatePPS: Int?
+    public var maxDurationSeconds: Double?
+    public var maxThreads: Int?
+    public var maxPayloadBytes: Int?
+    /// Keep at most this many finished jobs (oldest go first).
+    public var keepResults: Int?
+    /// Keep finished jobs at most this many days.
+    public var keepDays: Double?
+
+    public init() {}
+
+    /// 403 `limit_exceeded` naming the limit, for a spec that asks for more than this agent allows.
+    func check(_ spec: JobSpec) throws(APIError) {
+        func refuse(_ limit: String, _ field: String, _ value: String, _ allowed: String) -> APIError {
+            APIError(status: 403, code: "limit_exceeded",
+                     "'\(field)' is \(value) but this agent allows at most \(allowed) (--\(limit))", field: field)
+        }
+        if let max = maxRatePPS, spec.mode.originates {
+            let peak = spec.profile?.map { $0.ratePPS ?? $0.rampToPPS ?? 0 }.max() ?? spec.ratePPS
+            if peak > max || (peak == 0 && spec.profile == nil) {
+                throw refuse("max-rate-pps", spec.profile == nil ? "rate_pps" : "profile", peak == 0 ? "0 (unlimited)" : "\(peak)", "\(max)")
+            }
+        }
+        if let max = maxDurationSeconds, spec.durationSeconds > max {
+            throw refuse("max-duration-s", spec.profile == nil ? "duration_s" : "profile", "\(spec.durationSeconds)", "\(max)")
+        }
+        if let max = maxThreads, spec.threads > max {
+            throw refuse("max-threads", "threads", "\(spec.threads)", "\(max)")
+        }
+        if let max = maxPayloadBytes, spec.mode.originates, spec.largestPayload > max {
+            let field = spec.payloadHex != nil ? "payload_hex" : (spec.sizes != nil ? "sizes" : "payload_bytes")
+            throw refuse("max-payload-bytes", field, "\(spec.largestPayload)", "\(max)")
+        }
     }
 }

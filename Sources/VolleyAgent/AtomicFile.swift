@@ -4,7 +4,9 @@ import Glibc
 /// Crash-safe file replacement: write a hidden temp file beside the target, fsync it, rename it over
 /// the target, then fsync the folder so the rename itself is durable.
 enum AtomicFile {
-    static func write(_ bytes: [UInt8], to url: URL) throws(StoreError) {
+    /// - Parameter durable: fsync the file and folder (skip only for data a process crash must not
+    ///   lose but a power loss may: the page cache outlives a killed process).
+    static func write(_ bytes: [UInt8], to url: URL, durable: Bool = true) throws(StoreError) {
         let folder = url.deletingLastPathComponent().path
         let temp = folder + "/.\(url.lastPathComponent).\(getpid()).\(UInt32.random(in: 0 ... .max)).tmp"
         let fd = open(temp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
@@ -21,7 +23,7 @@ enum AtomicFile {
             }
             written += n
         }
-        guard fsync(fd) == 0 else {
+        guard !durable || fsync(fd) == 0 else {
             let error = failure("fsync", temp)
             close(fd)
             unlink(temp)
@@ -33,7 +35,7 @@ enum AtomicFile {
             unlink(temp)
             throw error
         }
-        let dir = open(folder, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        let dir = durable ? open(folder, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1
         if dir >= 0 {
             fsync(dir)
             close(dir)

@@ -10,6 +10,13 @@ final class Condition: Sendable {
         condition.unlock()
     }
 
+    /// Waits for a `signal()` or until `date`, whichever comes first.
+    func wait(until date: Date) {
+        condition.lock()
+        _ = condition.wait(until: date)
+        condition.unlock()
+    }
+
     func wait(until predicate: () -> Bool) {
         condition.lock()
         defer { condition.unlock() }

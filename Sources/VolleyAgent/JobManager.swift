@@ -4,61 +4,76 @@ import Synchronization
 import VolleyEngine
 import VolleyModel
 
-/// Admits, runs and remembers jobs. Every job is in memory (finished ones are reloaded from the
-/// result store at start-up); running ones also hold their `JobRun` for live progress and stopping.
+/// Admits, schedules, runs and remembers jobs. Every job lives in memory and in the data folder
+/// (its record is on disk before the API answers); running jobs also hold their `JobRun`.
 public final class JobManager: Sendable {
-    private struct Entry {
+    struct Entry {
         var job: Job
         var run: JobRun?
+        /// Submission order, for listings (client ids do not sort by time).
+        var order: UInt64
+        /// Counters last reported to the metrics, to add only what is new.
+        var reported = JobProgress()
+        var cancelRequested = false
     }
 
-    private let entries = Mutex<[JobID: Entry]>([:])
-    private let finished = Condition()
-    private let store: ResultStore
-    private let allowlist: [CIDR]
-    private let agent: JobResult.Agent
-    private let engineOptions: EngineOptions
-    private let capabilities: Capabilities
-    private let logger: Logger
+    struct State {
+        var entries: [JobID: Entry] = [:]
+        var nextOrder: UInt64 = 0
+        /// Queued jobs, oldest first.
+        var queue: [JobID] = []
+        var accepting = true
+        var quarantined: [String] = []
+    }
 
-    public init(store: ResultStore, allowlist: [CIDR], agent: JobResult.Agent, capabilities: Capabilities,
-                engineOptions: EngineOptions = EngineOptions(), logger: Logger) {
-        self.capabilities = capabilities
+    let state = Locked(State())
+    let changed = Condition()
+    let store: JobStore
+    let config: AgentConfig
+    let agent: JobResult.Agent
+    let capabilities: Capabilities
+    let engineOptions: EngineOptions
+    let metrics: AgentMetrics
+    let logger: Logger
+
+    init(store: JobStore, config: AgentConfig, agent: JobResult.Agent, capabilities: Capabilities, metrics: AgentMetrics,
+         engineOptions: EngineOptions = EngineOptions(), logger: Logger) {
         self.store = store
-        self.allowlist = allowlist
+        self.config = config
         self.agent = agent
+        self.capabilities = capabilities
+        self.metrics = metrics
         self.engineOptions = engineOptions
         self.logger = logger
-        let (results, unreadable) = store.loadAll()
-        for name in unreadable {
-            logger.warning("skipping unreadable result file", metadata: ["file": "\(name)"])
-        }
-        entries.withLock { entries in
-            for result in results { entries[result.id] = Entry(job: Job(restoredFrom: result)) }
-        }
-        if !results.isEmpty { logger.info("loaded stored results", metadata: ["count": "\(results.count)"]) }
+        recover()
+        Thread { [self] in scheduleLoop() }.start()
     }
 
-    /// Checks the spec against the allowlist and the addresses in use, opens its sockets, starts it.
-    public func submit(_ spec: JobSpec) throws(APIError) -> Job {
-        guard let endpoint = spec.endpoint else { throw APIError(SpecError(field: nil, "the spec has no address")) }
-        let field = spec.mode.originates ? "target" : "listen"
-        if spec.gso && !capabilities.udpGSO {
-            throw APIError(status: 400, code: "invalid_spec", "'gso' needs UDP_SEGMENT, which this agent's kernel does not offer (see GET /v1/agent)", field: "gso")
-        }
-        if spec.gro && !capabilities.udpGRO {
-            throw APIError(status: 400, code: "invalid_spec", "'gro' needs UDP_GRO, which this agent's kernel does not offer (see GET /v1/agent)", field: "gro")
-        }
-        guard allowlist.contains(where: { $0.contains(endpoint.address) }) else {
-            let allowed = allowlist.map(\.description).joined(separator: ", ")
-            throw APIError(status: 403, code: "target_not_allowed",
-                           "\(endpoint.address) is outside this agent's allowlist (\(allowed)); start the agent with --allow CIDR to permit it",
-                           field: field)
-        }
-        return try entries.withLock { (entries) throws(APIError) -> Job in
-            if !spec.mode.originates, let busy = entries.values.first(where: { $0.run != nil && $0.job.spec.listens(like: spec) }) {
-                throw APIError(status: 409, code: "address_in_use",
-                               "\(endpoint) is already used by job \(busy.job.id)", field: field)
+    var quarantined: [String] { state.withLock { $0.quarantined } }
+
+    /// Checks and admits a spec. Returns the job and whether it is new (201) or an idempotent
+    /// resubmission of an existing one (200).
+    public func submit(_ spec: JobSpec) throws(APIError) -> (job: Job, created: Bool) {
+        try admissible(spec)
+        return try state.withLock { (s) throws(APIError) -> (Job, Bool) in
+            guard s.accepting else { throw APIError(status: 503, code: "shutting_down", "the agent is stopping") }
+            if let id = spec.id, let existing = s.entries[id] {
+                guard existing.job.spec == spec else {
+                    throw APIError(status: 409, code: "id_conflict",
+                                   "job '\(id)' exists with a different spec; choose another id", field: "id")
+                }
+                return (existing.job, false)
+            }
+            let field = spec.mode.originates ? "target" : "listen"
+            if !spec.mode.originates, let busy = s.entries.values.first(where: { $0.job.state.isActive && $0.job.spec.listens(like: spec) }) {
+                throw APIError(status: 409, code: "address_in_use", "\(spec.endpoint!) is already used by job \(busy.job.id)", field: field)
+            }
+            let running = s.entries.values.filter { $0.job.state == .running }.count
+            let waiting = s.entries.values.filter { $0.job.state == .queued || $0.job.state == .scheduled }.count
+            let startsNow = spec.startAt == nil && running < config.limits.maxJobs && s.queue.isEmpty
+            if !startsNow && waiting >= config.limits.maxQueued {
+                throw APIError(status: 429, code: "queue_full",
+                               "\(waiting) jobs are already waiting (--max-queued \(config.limits.maxQueued)); try again later")
             }
             let run: JobRun
             do throws(EngineError) {
@@ -66,72 +81,99 @@ public final class JobManager: Sendable {
             } catch {
                 throw APIError(engine: error, field: field)
             }
-            var fresh = JobID.generate()
-            while entries[fresh] != nil { fresh = JobID.generate() }
-            let id = fresh
+            var fresh = spec.id ?? JobID.generate()
+            while spec.id == nil && s.entries[fresh] != nil { fresh = JobID.generate() }
             let now = Timestamp()
-            let job = Job(id: id, state: .running, spec: spec, createdAt: now, startedAt: now)
-            entries[id] = Entry(job: job, run: run)
-            logger.info("job started", metadata: ["job.id": "\(id)", "job.mode": "\(spec.mode.rawValue)",
-                                                  "job.endpoint": "\(endpoint)"])
-            run.start { [self] report in finish(id, report) }
-            return job
+            let initial: JobState = spec.startAt != nil ? .scheduled : .queued
+            let job = Job(id: fresh, state: initial, spec: spec, createdAt: now)
+            do throws(StoreError) {
+                try store.write(job)
+            } catch {
+                throw APIError(status: 500, code: "storage_error", "the job could not be recorded: \(error.message)")
+            }
+            s.entries[fresh] = Entry(job: job, run: run, order: s.nextOrder)
+            s.nextOrder += 1
+            logTransition(job)
+            if initial == .queued { s.queue.append(fresh) }
+            startQueued(&s)
+            changed.signal()
+            return (s.entries[fresh]!.job, true)
+        }
+    }
+
+    /// Checks that need no lock: limits, allowlist, kernel features, start time.
+    private func admissible(_ spec: JobSpec) throws(APIError) {
+        try config.limits.check(spec)
+        guard let endpoint = spec.endpoint else { throw APIError(SpecError(field: nil, "the spec has no address")) }
+        let field = spec.mode.originates ? "target" : "listen"
+        guard config.allowlist.contains(where: { $0.contains(endpoint.address) }) else {
+            let allowed = config.allowlist.map(\.description).joined(separator: ", ")
+            throw APIError(status: 403, code: "target_not_allowed",
+                           "\(endpoint.address) is outside this agent's allowlist (\(allowed)); start the agent with --allow CIDR to permit it",
+                           field: field)
+        }
+        if spec.gso && !capabilities.udpGSO {
+            throw APIError(status: 400, code: "invalid_spec", "'gso' needs UDP_SEGMENT, which this agent's kernel does not offer (see GET /v1/agent)", field: "gso")
+        }
+        if spec.gro && !capabilities.udpGRO {
+            throw APIError(status: 400, code: "invalid_spec", "'gro' needs UDP_GRO, which this agent's kernel does not offer (see GET /v1/agent)", field: "gro")
+        }
+        if let startAt = spec.startAt, startAt.date < Date().addingTimeInterval(-1) {
+            throw APIError(status: 400, code: "invalid_spec", "'start_at' \(startAt) is more than 1 s in the past", field: "start_at")
         }
     }
 
     /// The job with its live progress, if it exists.
     public func job(_ id: JobID) -> Job? {
-        entries.withLock { entries in
-            guard var entry = entries[id] else { return nil }
-            if let run = entry.run { entry.job.progress = run.progress() }
+        state.withLock { s in
+            guard var entry = s.entries[id] else { return nil }
+            if entry.job.state == .running, let run = entry.run { entry.job.progress = run.progress() }
             return entry.job
         }
     }
 
-    /// The stored result file's bytes; 409 while the job runs, 404 for an unknown job.
+    /// Jobs newest first, optionally of one state, after the job `after` (the previous page's last).
+    public func list(state filter: JobState?, limit: Int, after: JobID?) throws(APIError) -> (jobs: [Job], next: JobID?) {
+        try state.withLock { (s) throws(APIError) -> ([Job], JobID?) in
+            var ordered = s.entries.values.sorted { $0.order > $1.order }
+            if let after {
+                guard let cursor = s.entries[after] else {
+                    throw APIError(status: 400, code: "invalid_query", "'after' names no job: \(after)", field: "after")
+                }
+                ordered = ordered.filter { $0.order < cursor.order }
+            }
+            if let filter { ordered = ordered.filter { $0.job.state == filter } }
+            let page = ordered.prefix(limit).map { entry -> Job in
+                var job = entry.job
+                if job.state == .running, let run = entry.run { job.progress = run.progress() }
+                return job
+            }
+            return (page, ordered.count > limit ? page.last?.id : nil)
+        }
+    }
+
+    /// The stored result file's bytes; 409 while the job is active, 404 for an unknown job.
     public func resultBytes(_ id: JobID) throws(APIError) -> [UInt8] {
         guard let job = job(id) else { throw .notFound("no job with id '\(id)'") }
         guard job.state.isFinished else {
             throw APIError(status: 409, code: "not_finished", "job '\(id)' is \(job.state.rawValue); its result is written when it finishes")
         }
-        let bytes: [UInt8]?
         do {
-            bytes = try store.bytes(for: id)
+            if let bytes = try store.resultBytes(id) { return bytes }
         } catch {
             throw APIError(status: 500, code: "storage_error", error.message)
         }
-        guard let bytes else {
-            throw APIError(status: 500, code: "storage_error", job.error?.message ?? "the result of job '\(id)' is missing from the data folder")
-        }
-        return bytes
+        throw APIError(status: 500, code: "storage_error", job.error?.message ?? "the result of job '\(id)' is missing from the data folder")
     }
 
-    /// Stops every running job (each still writes its partial result as `cancelled`) and waits for them.
-    public func stopAll() {
-        let runs = entries.withLock { $0.values.compactMap(\.run) }
-        runs.forEach { $0.stop() }
-        finished.wait { self.entries.withLock { !$0.values.contains { $0.run != nil } } }
+    /// Counts by state, for metrics.
+    func countsByState() -> [JobState: Int] {
+        state.withLock { s in s.entries.values.reduce(into: [:]) { $0[$1.job.state, default: 0] += 1 } }
     }
 
-    private func finish(_ id: JobID, _ report: EngineReport) {
-        guard let spec = entries.withLock({ $0[id]?.job.spec }) else { return }
-        var result = JobResult(id: id, report: report, spec: spec, agent: agent)
-        var storeError: JobError?
-        do {
-            try store.write(result)
-        } catch {
-            storeError = JobError(code: "storage_error", message: "could not store the result: \(error.message)")
-            result.state = .failed
-            logger.error("could not store result", metadata: ["job.id": "\(id)", "error": "\(error.message)"])
-        }
-        entries.withLock { entries in
-            entries[id]?.job.apply(result)
-            if let storeError { entries[id]?.job.error = storeError }
-            entries[id]?.run = nil
-        }
-        finished.signal()
-        logger.info("job finished", metadata: ["job.id": "\(id)", "job.state": "\(result.state.rawValue)",
-                                               "sent": "\(result.sent.packets)", "received": "\(result.received.packets)"])
+    func logTransition(_ job: Job) {
+        logger.info("job \(job.state.rawValue)", metadata: ["job.id": "\(job.id)", "job.mode": "\(job.spec.mode.rawValue)",
+                                                             "job.state": "\(job.state.rawValue)"])
     }
 }
 

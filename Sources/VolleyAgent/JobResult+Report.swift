@@ -11,11 +11,11 @@ extension JobResult {
         self.init(id: id, state: report.stoppedEarly ? .cancelled : .completed, spec: spec, agent: agent,
                   startedAt: Timestamp(report.startedAt), finishedAt: Timestamp(report.finishedAt),
                   elapsedSeconds: report.elapsedSeconds, sent: report.sent, received: report.received,
-                  rate: Rate(targetPPS: spec.ratePPS, achievedPPS: Double(counted.packets) / seconds,
+                  rate: Rate(targetPPS: spec.plannedAveragePPS, achievedPPS: Double(counted.packets) / seconds,
                              achievedBPS: Double(counted.bytes) * 8 / seconds),
                   io: report.io, echo: report.echo, latency: report.latency, sequence: report.sequence,
                   timeline: report.timeline)
-        jobTag = report.jobTag
+        jobTag = spec.mode.originates ? report.jobTag : nil
     }
 }
 

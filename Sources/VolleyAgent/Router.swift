@@ -19,27 +19,29 @@ struct Router: Sendable {
         routes.append(Route(method: method, pattern: pattern.split(separator: "/"), handler: handler))
     }
 
-    func respond(to request: HTTPRequest) -> HTTPResponse {
+    /// The response, and the route's pattern (for metrics and logs; "unmatched" for a 404 path).
+    func respond(to request: HTTPRequest) -> (response: HTTPResponse, route: String) {
         let segments = request.path.split(separator: "/", omittingEmptySubsequences: false).dropFirst()
         var allowed: [String] = []
         for route in routes {
             guard let captures = match(route.pattern, Array(segments)) else { continue }
+            let name = "/" + route.pattern.joined(separator: "/")
             guard route.method == request.method else {
                 allowed.append(route.method)
                 continue
             }
             do {
-                return try route.handler(request, captures)
+                return (try route.handler(request, captures), name)
             } catch {
-                return error.response
+                return (error.response, name)
             }
         }
         if !allowed.isEmpty {
-            return APIError(status: 405, code: "method_not_allowed",
-                            "\(request.method) is not allowed on \(request.path); use \(allowed.joined(separator: ", "))",
-                            headers: ["Allow": allowed.joined(separator: ", ")]).response
+            return (APIError(status: 405, code: "method_not_allowed",
+                             "\(request.method) is not allowed on \(request.path); use \(allowed.joined(separator: ", "))",
+                             headers: ["Allow": allowed.joined(separator: ", ")]).response, "unmatched")
         }
-        return APIError.notFound("no route for \(request.path); see openapi.yaml for the API").response
+        return (APIError.notFound("no route for \(request.path); see openapi.yaml for the API").response, "unmatched")
     }
 
     private func match(_ pattern: [Substring], _ segments: [Substring]) -> [String]? {

@@ -5,11 +5,29 @@ import VolleyModel
 
 /// The version 1 API, as a route table. Shapes are documented in openapi.yaml.
 enum Routes {
-    static func make(jobs: JobManager, hostname: String, capabilities: Capabilities) -> Router {
+    struct JobPage: Encodable {
+        var jobs: [Job]
+        var next: JobID?
+
+        func encode(to encoder: Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(jobs, forKey: .jobs)
+            try c.encode(next, forKey: .next)
+        }
+
+        enum CodingKeys: String, CodingKey { case jobs, next }
+    }
+
+    static func make(jobs: JobManager, hostname: String, capabilities: Capabilities, metrics: AgentMetrics) -> Router {
         var router = Router()
         router.add("GET", "/v1/health") { _, _ in .json(["status": "ok"]) }
         router.add("GET", "/v1/agent") { _, _ in
-            .json(AgentInfo(hostname: hostname, time: Timestamp(), capabilities: capabilities))
+            .json(AgentInfo(hostname: hostname, time: Timestamp(), capabilities: capabilities,
+                            store: StoreInfo(quarantined: jobs.quarantined)))
+        }
+        router.add("GET", "/metrics") { _, _ in
+            metrics.setJobs(jobs.countsByState())
+            return HTTPResponse(status: 200, contentType: "text/plain; version=0.0.4; charset=utf-8", body: metrics.exposition())
         }
         router.add("POST", "/v1/jobs") { (request, _) throws(APIError) in
             guard !request.body.isEmpty else {
@@ -21,13 +39,25 @@ enum Routes {
             } catch {
                 throw APIError(error)
             }
-            let job = try jobs.submit(spec)
-            return .json(job, status: 201, headers: [("Location", "/v1/jobs/\(job.id)")])
+            let (job, created) = try jobs.submit(spec)
+            return .json(job, status: created ? 201 : 200, headers: [("Location", "/v1/jobs/\(job.id)")])
+        }
+        router.add("GET", "/v1/jobs") { (request, _) throws(APIError) in
+            let query = try ListQuery(request.query)
+            let page = try jobs.list(state: query.state, limit: query.limit, after: query.after)
+            return .json(JobPage(jobs: page.jobs, next: page.next))
         }
         router.add("GET", "/v1/jobs/{id}") { (_, captures) throws(APIError) in
             let id = try jobID(captures[0])
             guard let job = jobs.job(id) else { throw .notFound("no job with id '\(id)'") }
             return .json(job)
+        }
+        router.add("DELETE", "/v1/jobs/{id}") { (_, captures) throws(APIError) in
+            try jobs.delete(try jobID(captures[0]))
+            return HTTPResponse(status: 204)
+        }
+        router.add("POST", "/v1/jobs/{id}/cancel") { (_, captures) throws(APIError) in
+            .json(try jobs.cancel(try jobID(captures[0])), status: 202)
         }
         router.add("GET", "/v1/jobs/{id}/result") { (_, captures) throws(APIError) in
             HTTPResponse(status: 200, contentType: "application/json", body: try jobs.resultBytes(try jobID(captures[0])))
@@ -35,9 +65,41 @@ enum Routes {
         return router
     }
 
-    /// An id that could not have been generated is unknown, checked before anything touches the disk.
+    /// An id that could not have been generated or chosen is unknown, checked before anything touches the disk.
     private static func jobID(_ text: String) throws(APIError) -> JobID {
         guard let id = JobID(text) else { throw .notFound("no job with id '\(text)'") }
         return id
+    }
+}
+
+/// `GET /v1/jobs` query arguments: `state`, `limit` (1–1000, default 50), `after` (a job id).
+struct ListQuery {
+    var state: JobState?
+    var limit = 50
+    var after: JobID?
+
+    init(_ query: [String: String]) throws(APIError) {
+        if let unknown = query.keys.sorted().first(where: { !["state", "limit", "after"].contains($0) }) {
+            throw APIError(status: 400, code: "invalid_query", "unknown query argument '\(unknown)': use state, limit, after", field: unknown)
+        }
+        if let text = query["state"] {
+            guard let s = JobState(rawValue: text) else {
+                let all = JobState.allCases.map(\.rawValue).joined(separator: ", ")
+                throw APIError(status: 400, code: "invalid_query", "state '\(text)' is not one of \(all)", field: "state")
+            }
+            state = s
+        }
+        if let text = query["limit"] {
+            guard let n = Int(text), (1...1000).contains(n) else {
+                throw APIError(status: 400, code: "invalid_query", "limit must be a whole number from 1 to 1000", field: "limit")
+            }
+            limit = n
+        }
+        if let text = query["after"] {
+            guard let id = JobID(text) else {
+                throw APIError(status: 400, code: "invalid_query", "'after' must be a job id", field: "after")
+            }
+            after = id
+        }
     }
 }

@@ -48,6 +48,7 @@ final class EchoReceiver {
                 let outcome = io.receive(fd: fd, batch.headers, count: batch.capacity, flags: CBatchIO_MSG_DONTWAIT)
                 guard outcome.count > 0 else {
                     if outcome.errno != EAGAIN && outcome.errno != 0 {
+                        counters.syscalls.wrappingAdd(1, ordering: .relaxed)
                         counters.countError(ErrorCategory(errno: outcome.errno))
                     }
                     break
@@ -77,7 +78,7 @@ final class EchoReceiver {
             waitAndDrain(until: min(end, MonotonicClock.now() + 20_000_000))
         }
         drain()
-        latency.finish(seconds: timeline.seconds)
+        latency.finish(lastSecond: timeline.second(MonotonicClock.now()))
         totals.lost = totals.sent - totals.received
     }
 

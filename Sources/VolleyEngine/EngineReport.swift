@@ -15,7 +15,7 @@ public struct EngineReport: Sendable {
     /// Echo jobs.
     public var echo: EchoTotals?
     public var latency: LatencySummary?
-    /// Sinks that saw stamped traffic.
+    /// Sinks: per-sender sequence statistics (empty when nothing stamped arrived).
     public var sequence: SequenceReport?
     public var timeline: [TimelineEntry]
     /// The tag stamped into this job's datagrams.

@@ -16,7 +16,7 @@ public final class JobRun: Sendable {
     private let reflectors: [ReflectWorker]
     private let latency: LatencyCollector?
     private let stopSignal = StopSignal()
-    private let timing = Mutex<(startNanos: UInt64, stopRequested: Bool)>((0, false))
+    private let timing = Locked<(startNanos: UInt64, stopRequested: Bool)>((0, false))
 
     public init(spec: JobSpec, options: EngineOptions = EngineOptions()) throws(EngineError) {
         self.spec = spec

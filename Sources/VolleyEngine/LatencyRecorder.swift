@@ -7,30 +7,42 @@ import VolleyModel
 /// merged across workers and reduced to p50/p99 as soon as every worker has reported them.
 final class LatencyCollector: Sendable {
     private struct State {
-        var pending: [Int: (histogram: Histogram<UInt64>, reports: Int)] = [:]
+        var pending: [Int: (histogram: Histogram<UInt64>?, reports: Int)] = [:]
         var perSecond: [Int: (p50: UInt64, p99: UInt64)] = [:]
         var total = LatencySummary.makeHistogram()
     }
 
     private let workers: Int
-    private let state = Mutex(State())
+    private let state = Locked(State())
 
     init(workers: Int) { self.workers = workers }
 
     /// A worker's histogram for `second` (empty ones count as reports too).
     func report(second: Int, _ histogram: Histogram<UInt64>) {
         state.withLock { s in
-            var entry = s.pending[second] ?? (LatencySummary.makeHistogram(), 0)
-            if histogram.totalCount > 0 { entry.histogram.add(histogram) }
-            entry.reports += 1
-            if entry.reports == workers {
-                s.pending[second] = nil
-                if entry.histogram.totalCount > 0 {
-                    s.perSecond[second] = (entry.histogram.valueAtPercentile(50), entry.histogram.valueAtPercentile(99))
-                }
-            } else {
-                s.pending[second] = entry
+            var entry = s.pending[second] ?? (nil, 0)
+            if histogram.totalCount > 0 {
+                if entry.histogram == nil { entry.histogram = LatencySummary.makeHistogram() }
+                entry.histogram!.add(histogram)
             }
+            entry.reports += 1
+            s.pending[second] = entry
+            if entry.reports == workers { Self.settle(second, &s) }
+        }
+    }
+
+    /// Reduces one second to its percentiles and drops its histogram.
+    private static func settle(_ second: Int, _ s: inout State) {
+        if let histogram = s.pending[second]?.histogram, histogram.totalCount > 0 {
+            s.perSecond[second] = (histogram.valueAtPercentile(50), histogram.valueAtPercentile(99))
+        }
+        s.pending[second] = nil
+    }
+
+    /// At the end: settles the seconds that not every worker lived to report.
+    func flush() {
+        state.withLock { s in
+            for second in Array(s.pending.keys) { Self.settle(second, &s) }
         }
     }
 
@@ -39,7 +51,10 @@ final class LatencyCollector: Sendable {
         state.withLock { $0.total.add(histogram) }
     }
 
-    var perSecond: [Int: (p50: UInt64, p99: UInt64)] { state.withLock { $0.perSecond } }
+    var perSecond: [Int: (p50: UInt64, p99: UInt64)] {
+        flush()
+        return state.withLock { $0.perSecond }
+    }
     var summary: LatencySummary { state.withLock { LatencySummary($0.total) } }
 }
 
@@ -64,14 +79,14 @@ struct LatencyRecorder {
     mutating func advance(to second: Int) {
         while currentSecond < second {
             collector.report(second: currentSecond, interval)
-            interval.reset()
+            if interval.totalCount > 0 { interval.reset() }
             currentSecond += 1
         }
     }
 
-    /// Reports the remaining seconds of `seconds` and the whole-job histogram.
-    mutating func finish(seconds: Int) {
-        advance(to: seconds)
+    /// Reports the seconds up to and including `lastSecond`, and the whole-job histogram.
+    mutating func finish(lastSecond: Int) {
+        advance(to: lastSecond + 1)
         collector.finish(total)
     }
 }

@@ -15,6 +15,8 @@ final class SendWorker: @unchecked Sendable {
     private let segments: Int
     private let messageDatagrams: UnsafeMutablePointer<Int>
     private let messageBytes: UnsafeMutablePointer<Int>
+    /// Stamped datagrams per message: only they use up sequence numbers.
+    private let messageStamped: UnsafeMutablePointer<Int>
     private let limit: UInt64?
     private let schedule: RateSchedule
     private let batchSize: Int
@@ -61,6 +63,7 @@ final class SendWorker: @unchecked Sendable {
         }
         messageDatagrams = .allocate(capacity: messages)
         messageBytes = .allocate(capacity: messages)
+        messageStamped = .allocate(capacity: messages)
         perCallLimit = min(messages, options.maxMessagesPerCall ?? messages)
         io = BatchIO(method: options.ioMethod)
     }
@@ -68,6 +71,7 @@ final class SendWorker: @unchecked Sendable {
     deinit {
         messageDatagrams.deallocate()
         messageBytes.deallocate()
+        messageStamped.deallocate()
     }
 
     /// Sends until `deadline` (monotonic ns), the packet limit, or `stop`; for echo, then waits for replies.
@@ -104,38 +108,48 @@ final class SendWorker: @unchecked Sendable {
     }
 
     /// Prepares `count` datagrams on `flow` (sizes, stamps, GSO grouping) and sends them all.
-    /// Returns how many datagrams went out; their sequence numbers are consumed, the rest reused.
+    /// Returns how many datagrams went out; the stamped ones among them use up sequence numbers, and
+    /// those of datagrams that did not go out are used again by the next batch.
     private func sendBatch(_ count: Int, flow: Int, now: UInt64, deadline: UInt64, stop: StopSignal) -> Int {
         let size = plan.slotBytes
         let firstSeq = echo?.sentPerFlow[flow] ?? sequences[flow]
         var messages = 0
         var placed = 0
+        var stamped = 0
         while placed < count {
             let inMessage = min(segments, count - placed)
             var bytes = 0
+            var stampedHere = 0
             for s in 0..<inMessage {
                 let length = segments == 1 ? plan.nextSize() : size
                 let slot = batch.slot(messages) + s * size
                 if plan.stamps(length) {
                     Stamp.write(slot, tag: tag, flow: firstFlow + UInt32(flow),
-                                sequence: firstSeq + UInt64(placed + s), sentNanos: now)
+                                sequence: firstSeq + UInt64(stamped + stampedHere), sentNanos: now)
+                    stampedHere += 1
                 }
                 bytes += length
             }
             batch.iovecs[messages].iov_len = bytes
             messageDatagrams[messages] = inMessage
             messageBytes[messages] = bytes
+            messageStamped[messages] = stampedHere
+            stamped += stampedHere
             placed += inMessage
             messages += 1
         }
         let sentMessages = sendAll(messages, fd: flows[flow].fd, deadline: deadline, stop: stop)
         var datagrams = 0
-        for m in 0..<sentMessages { datagrams += messageDatagrams[m] }
+        var sequenced = 0
+        for m in 0..<sentMessages {
+            datagrams += messageDatagrams[m]
+            sequenced += messageStamped[m]
+        }
         if let echo {
-            echo.sentPerFlow[flow] += UInt64(datagrams)
+            echo.sentPerFlow[flow] += UInt64(sequenced)  // echo stamps every datagram
             echo.noteSent(datagrams)
         } else {
-            sequences[flow] += UInt64(datagrams)
+            sequences[flow] += UInt64(sequenced)
         }
         return datagrams
     }

@@ -29,12 +29,6 @@ enum Stamp {
         p.storeBytes(of: sentNanos.bigEndian, toByteOffset: 24, as: UInt64.self)
     }
 
-    /// Rewrites only the send time (a batch retried after a short count goes out later than stamped).
-    @inline(__always)
-    static func restamp(_ p: UnsafeMutableRawPointer, sentNanos: UInt64) {
-        p.storeBytes(of: sentNanos.bigEndian, toByteOffset: 24, as: UInt64.self)
-    }
-
     /// The stamp of a datagram of `length` bytes, or nil when it carries none.
     @inline(__always)
     static func read(_ p: UnsafeRawPointer, length: Int) -> Fields? {

@@ -10,10 +10,18 @@ public struct AgentInfo<Capabilities: Codable & Sendable>: Codable, Sendable {
     public var hostname: String
     public var time: Timestamp
     public var capabilities: Capabilities
+    public var store: StoreInfo
 
-    public init(hostname: String, time: Timestamp, capabilities: Capabilities) {
+    public init(hostname: String, time: Timestamp, capabilities: Capabilities, store: StoreInfo) {
         self.hostname = hostname
         self.time = time
         self.capabilities = capabilities
+        self.store = store
     }
+}
+
+/// The data folder's health: files found unreadable at start-up and moved to `quarantine/`.
+public struct StoreInfo: Codable, Sendable {
+    public var quarantined: [String]
+    public init(quarantined: [String]) { self.quarantined = quarantined }
 }

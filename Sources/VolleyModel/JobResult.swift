@@ -62,6 +62,8 @@ public struct JobResult: Codable, Equatable, Sendable {
     public var timeline: [TimelineEntry]
     /// The tag in this job's stamps (what a sink's `sequence.senders[].job_tag` shows).
     public var jobTag: UInt32?
+    /// How late the traffic started after `start_at` (or after submission), in ms.
+    public var startDelayMs: Double?
     public var error: JobError?
 
     public init(id: JobID, state: JobState, spec: JobSpec, agent: Agent, startedAt: Timestamp, finishedAt: Timestamp,
@@ -90,8 +92,32 @@ public struct JobResult: Codable, Equatable, Sendable {
         case id, state, spec, agent, sent, received, rate, io, error, echo, sequence, timeline
         case latency = "latency_us"
         case jobTag = "job_tag"
+        case startDelayMs = "start_delay_ms"
         case startedAt = "started_at"
         case finishedAt = "finished_at"
         case elapsedSeconds = "elapsed_s"
+    }
+
+    /// Reads results of every version: fields added later (`timeline`, …) default when absent.
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        id = try c.decode(JobID.self, forKey: .id)
+        state = try c.decode(JobState.self, forKey: .state)
+        spec = try c.decode(JobSpec.self, forKey: .spec)
+        agent = try c.decode(Agent.self, forKey: .agent)
+        startedAt = try c.decode(Timestamp.self, forKey: .startedAt)
+        finishedAt = try c.decode(Timestamp.self, forKey: .finishedAt)
+        elapsedSeconds = try c.decode(Double.self, forKey: .elapsedSeconds)
+        sent = try c.decode(DirectionTotals.self, forKey: .sent)
+        received = try c.decode(DirectionTotals.self, forKey: .received)
+        rate = try c.decode(Rate.self, forKey: .rate)
+        io = try c.decode(IOPath.self, forKey: .io)
+        echo = try c.decodeIfPresent(EchoTotals.self, forKey: .echo)
+        latency = try c.decodeIfPresent(LatencySummary.self, forKey: .latency)
+        sequence = try c.decodeIfPresent(SequenceReport.self, forKey: .sequence)
+        timeline = try c.decodeIfPresent([TimelineEntry].self, forKey: .timeline) ?? []
+        jobTag = try c.decodeIfPresent(UInt32.self, forKey: .jobTag)
+        startDelayMs = try c.decodeIfPresent(Double.self, forKey: .startDelayMs)
+        error = try c.decodeIfPresent(JobError.self, forKey: .error)
     }
 }

@@ -52,6 +52,11 @@ public struct JobSpec: Sendable, Equatable {
     }
 
     public var mode: Mode
+    /// A client-chosen id (`^[A-Za-z0-9._-]{1,64}$`): resubmitting the same spec with it returns the
+    /// existing job instead of starting another, so orchestrators can retry safely.
+    public var id: JobID?
+    /// When to start, to the millisecond; nil starts as soon as a slot is free.
+    public var startAt: Timestamp?
     /// Where `send` and `echo` jobs send to.
     public var target: Endpoint?
     /// Where `sink` and `reflect` jobs receive.
@@ -120,7 +125,8 @@ public struct JobSpec: Sendable, Equatable {
     }
 
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case mode, target, listen
+        case mode, id, target, listen
+        case startAt = "start_at"
         case durationSeconds = "duration_s"
         case ratePPS = "rate_pps"
         case profile
@@ -135,7 +141,7 @@ public struct JobSpec: Sendable, Equatable {
 
     /// Fields that mean something for a mode; any other known field is refused rather than ignored.
     static func fields(for mode: Mode) -> Set<CodingKeys> {
-        let common: Set<CodingKeys> = [.mode, .durationSeconds, .batch, .threads, .maxPackets, .tags]
+        let common: Set<CodingKeys> = [.mode, .id, .startAt, .durationSeconds, .batch, .threads, .maxPackets, .tags]
         let originating: Set<CodingKeys> = [.target, .ratePPS, .profile, .payloadBytes, .sizes, .seed, .flows]
         switch mode {
         case .send: return common.union(originating).union([.payloadHex, .gso])
@@ -153,6 +159,20 @@ public struct JobSpec: Sendable, Equatable {
         return sizes?.map(\.bytes).max() ?? payloadBytes
     }
 
+    /// The average rate asked for: `rate_pps`, or a profile's planned datagrams over its duration.
+    public var plannedAveragePPS: Int {
+        guard let profile, durationSeconds > 0 else { return ratePPS }
+        var previous = 0.0
+        var total = 0.0
+        for step in profile {
+            let target = Double(step.ratePPS ?? step.rampToPPS ?? 0)
+            let from = step.ratePPS != nil ? target : previous
+            total += (from + target) / 2 * step.durationSeconds
+            previous = target
+        }
+        return Int((total / durationSeconds).rounded())
+    }
+
     /// How long the job may take in all: sending (or receiving) plus the echo wait.
     public var totalSeconds: Double {
         durationSeconds + (mode == .echo ? Double(echoTimeoutMilliseconds) / 1000 : 0)
@@ -164,11 +184,17 @@ extension JobSpec: Encodable {
         var c = encoder.container(keyedBy: CodingKeys.self)
         let used = Self.fields(for: mode)
         try c.encode(mode, forKey: .mode)
+        try c.encodeIfPresent(id, forKey: .id)
+        try c.encodeIfPresent(startAt, forKey: .startAt)
         if used.contains(.target) { try c.encodeIfPresent(target, forKey: .target) }
         if used.contains(.listen) { try c.encodeIfPresent(listen, forKey: .listen) }
-        try c.encode(durationSeconds, forKey: .durationSeconds)
-        if used.contains(.ratePPS) { try c.encode(ratePPS, forKey: .ratePPS) }
-        if used.contains(.profile) { try c.encodeIfPresent(profile, forKey: .profile) }
+        // A profile replaces rate_pps and duration_s (its duration is the sum of its steps).
+        if profile == nil {
+            try c.encode(durationSeconds, forKey: .durationSeconds)
+            if used.contains(.ratePPS) { try c.encode(ratePPS, forKey: .ratePPS) }
+        } else if used.contains(.profile) {
+            try c.encode(profile, forKey: .profile)
+        }
         if used.contains(.payloadBytes) && payloadHex == nil && sizes == nil {
             try c.encode(payloadBytes, forKey: .payloadBytes)
         }

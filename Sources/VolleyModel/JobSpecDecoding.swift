@@ -41,6 +41,18 @@ extension JobSpec: Decodable {
             throw SpecError(field: stray.stringValue, "field '\(stray.stringValue)' does not apply to mode '\(mode.rawValue)'")
         }
         self.init(mode: mode)
+        if let text: String = try c.field(.id, "a string") {
+            guard let id = JobID(text) else {
+                throw SpecError(field: "id", "field 'id' must be 1 to 64 characters of A-Z a-z 0-9 . _ - (not starting with a dot)")
+            }
+            self.id = id
+        }
+        if let text: String = try c.field(.startAt, "an RFC 3339 time such as 2026-11-26T18:00:00.000Z") {
+            guard let time = Timestamp(rfc3339: text) else {
+                throw SpecError(field: "start_at", "field 'start_at' is not an RFC 3339 time (e.g. 2026-11-26T18:00:00.000Z)")
+            }
+            startAt = time
+        }
         target = try c.endpoint(.target)
         listen = try c.endpoint(.listen)
         durationSeconds = try c.field(.durationSeconds, "a number of seconds") ?? Self.defaultDurationSeconds
@@ -60,16 +72,19 @@ extension JobSpec: Decodable {
         tags = try c.field(.tags, "an object of string values") ?? [:]
         sizes = try c.field(.sizes, "a list of {\"bytes\":N,\"weight\":W} objects")
         profile = try c.field(.profile, "a list of {\"rate_pps\":N,\"duration_s\":S} or {\"ramp_to_pps\":N,\"duration_s\":S} steps")
+        if sizes == nil && c.present(.seed) {
+            throw SpecError(field: "seed", "'seed' picks the sequence of 'sizes'; without 'sizes' it has no effect")
+        }
         if let profile {
-            for key in [CodingKeys.ratePPS, .durationSeconds] where c.contains(key) {
+            for key in [CodingKeys.ratePPS, .durationSeconds] where c.present(key) {
                 throw SpecError(field: "profile", "'profile' replaces 'rate_pps' and 'duration_s': give one or the other, not both")
             }
             durationSeconds = profile.reduce(0) { $0 + $1.durationSeconds }
         }
-        if sizes != nil && c.contains(.payloadBytes) {
+        if sizes != nil && c.present(.payloadBytes) {
             throw SpecError(field: "sizes", "'sizes' replaces 'payload_bytes': give one or the other, not both")
         }
-        if payloadHex != nil, let other = [CodingKeys.payloadBytes, .sizes].first(where: { c.contains($0) }) {
+        if payloadHex != nil, let other = [CodingKeys.payloadBytes, .sizes].first(where: { c.present($0) }) {
             throw SpecError(field: "payload_hex", "'payload_hex' fixes the payload: it cannot be combined with '\(other.stringValue)'")
         }
         try validate()
@@ -96,6 +111,9 @@ extension KeyedDecodingContainer where Key == JobSpec.CodingKeys {
             throw SpecError(field: error.fieldPath(under: key), "field '\(error.fieldPath(under: key))' must be \(expected)")
         }
     }
+
+    /// The key is there with a value other than null (null means omitted).
+    func present(_ key: Key) -> Bool { contains(key) && (try? decodeNil(forKey: key)) == false }
 
     /// Decodes a whole number. It goes through Double because JSONDecoder reports `1.5` for an Int
     /// as corrupt data without naming the field; counts above 2^53 are refused as imprecise.

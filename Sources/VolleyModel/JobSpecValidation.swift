@@ -35,10 +35,13 @@ extension JobSpec {
         if threads * flows > Self.maxSockets {
             throw SpecError(field: "flows", "threads × flows is \(threads * flows); at most \(Self.maxSockets) sockets per job")
         }
-        try check(echoTimeoutMilliseconds, in: 0...60_000, "echo_timeout_ms")
+        try check(echoTimeoutMilliseconds, in: 1...60_000, "echo_timeout_ms")
         try validatePayload()
         if gso && sizes != nil {
             throw SpecError(field: "gso", "'gso' needs one payload size for every datagram; it cannot be used with 'sizes'")
+        }
+        if gso && largestPayload == 0 {
+            throw SpecError(field: "gso", "'gso' cuts messages into payloads of 'payload_bytes'; it needs at least 1 byte")
         }
         if tags.count > Self.maxTags {
             throw SpecError(field: "tags", "field 'tags' has \(tags.count) entries; at most \(Self.maxTags) are allowed")

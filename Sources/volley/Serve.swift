@@ -10,44 +10,65 @@ struct Serve: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run the Volley agent: an HTTP API that runs UDP jobs and keeps their results.",
         discussion: """
-            Example:
-              volley serve --listen 127.0.0.1:8080 --data-dir ./var --allow 10.20.0.0/16
+            Examples:
+              volley serve --listen 127.0.0.1:8080 --data-dir ./var
+              VOLLEY_TOKEN=s3cret volley serve --listen 0.0.0.0:8080 --allow 10.20.0.0/16 --max-rate-pps 200000
             Loopback (127.0.0.0/8, ::1) is always allowed as a target; --allow adds more.
-            SIGINT or SIGTERM stops the agent; running jobs are stopped and their results kept as 'cancelled'.
+            A non-loopback --listen needs a token (--token-file or VOLLEY_TOKEN) unless --insecure-no-auth.
+            SIGINT or SIGTERM stops the agent: active jobs are cancelled and their results kept.
             """
     )
 
     @Option(help: "Address and port for the HTTP API, host:port or [v6]:port (port 0 picks a free one).")
     var listen = "127.0.0.1:8080"
 
-    @Option(help: "Folder for result files; created if missing.")
+    @Option(help: "Data folder (jobs/, results/, quarantine/); created if missing.")
     var dataDir = "./var"
 
     @Option(help: ArgumentHelp("Also allow jobs to target or listen on this address block (repeatable).", valueName: "CIDR"))
     var allow: [String] = []
 
+    @OptionGroup(title: "Security") var security: SecurityOptions
+    @OptionGroup(title: "Limits") var limits: LimitOptions
+
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel: Logger.Level = .info
 
+    @Option(help: "Log format: text, or json (one object per line).")
+    var logFormat: LogFormat = .text
+
     func validate() throws {
-        _ = try ListenAddress(listen)
+        let address = try ListenAddress(listen)
         for block in allow where CIDR(block) == nil {
             throw ValidationError("--allow '\(block)' is not an address block such as 10.0.0.0/8 or fd00::/8")
         }
+        let loopback = CIDR.loopback.contains { $0.contains(IPAddress(address.host)!) }
+        if !loopback && security.token() == nil && !security.insecureNoAuth {
+            throw ValidationError("""
+                --listen \(listen) is reachable from other hosts, but no token is set. Put one in a file and pass \
+                --token-file FILE, or set VOLLEY_TOKEN; or pass --insecure-no-auth to run without one.
+                """)
+        }
+        try security.validate()
+        try limits.validate()
     }
 
     func run() throws {
         let level = logLevel
+        let format = logFormat
         LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
+            var handler: LogHandler = format == .json ? JSONLogHandler(label: label) : StreamLogHandler.standardError(label: label)
             handler.logLevel = level
             return handler
         }
         let logger = Logger(label: "volley")
         let address = try ListenAddress(listen)
-        let config = AgentConfig(host: address.host, port: address.port,
+        var config = AgentConfig(host: address.host, port: address.port,
                                  dataDirectory: URL(fileURLWithPath: dataDir, isDirectory: true),
                                  allowlist: CIDR.loopback + allow.compactMap(CIDR.init))
+        config.token = security.token()
+        config.tls = try security.tls()
+        config.limits = limits.agentLimits
 
         // Block the stop signals before any thread exists, so every thread inherits the mask and
         // only sigwait below receives them.
@@ -66,13 +87,20 @@ struct Serve: ParsableCommand {
             throw ExitCode.failure
         }
         let shown = address.host.contains(":") ? "[\(address.host)]" : address.host
-        logger.info("listening on http://\(shown):\(agent.port)", metadata: ["data_dir": "\(config.dataDirectory.path)"])
+        let scheme = config.tls == nil ? "http" : "https"
+        logger.info("listening on \(scheme)://\(shown):\(agent.port)", metadata: [
+            "data_dir": "\(config.dataDirectory.path)", "auth": "\(config.token == nil ? "none" : "bearer")",
+        ])
 
         var received: Int32 = 0
         sigwait(&signals, &received)
         logger.info("stopping", metadata: ["signal": "\(received == SIGINT ? "SIGINT" : "SIGTERM")"])
         agent.shutdown()
     }
+}
+
+enum LogFormat: String, ExpressibleByArgument, CaseIterable {
+    case text, json
 }
 
 /// `host:port` for the API listener; unlike a job endpoint, port 0 is allowed.

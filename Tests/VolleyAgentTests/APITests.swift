@@ -56,8 +56,8 @@ import VolleyTestSupport
         let wrongMethod = try await h.client.request("DELETE", "/v1/health")
         #expect(wrongMethod.status == 405 && wrongMethod.errorCode == "method_not_allowed")
         #expect(wrongMethod.header("Allow") == "GET")
-        let listJobs = try await h.client.get("/v1/jobs")
-        #expect(listJobs.status == 405 && listJobs.header("Allow") == "POST")
+        let putJobs = try await h.client.request("PUT", "/v1/jobs")
+        #expect(putJobs.status == 405 && putJobs.header("Allow") == "POST, GET")
         for id in ["nope", "..", ".hidden", "a%20b", "%2E%2E%2Fetc", String(repeating: "x", count: 65)] {
             let reply = try await h.client.get("/v1/jobs/\(id)/result")
             #expect(reply.status == 404, "\(id)")

@@ -10,13 +10,25 @@ struct AgentHarness {
     let client: HTTPClient
     let dataDirectory: URL
 
-    init(dataDirectory: URL = AgentProcess.temporaryDirectory(), allow: [CIDR] = []) throws {
+    init(dataDirectory: URL = AgentProcess.temporaryDirectory(), allow: [CIDR] = [],
+         configure: (inout AgentConfig) -> Void = { _ in }) throws {
         self.dataDirectory = dataDirectory
         var logger = Logger(label: "volley-test")
         logger.logLevel = .warning
-        agent = try Agent(config: AgentConfig(host: "127.0.0.1", port: 0, dataDirectory: dataDirectory,
-                                              allowlist: CIDR.loopback + allow), logger: logger)
-        client = HTTPClient(port: agent.port)
+        var config = AgentConfig(host: "127.0.0.1", port: 0, dataDirectory: dataDirectory, allowlist: CIDR.loopback + allow)
+        configure(&config)
+        agent = try Agent(config: config, logger: logger)
+        client = HTTPClient(port: agent.port, token: config.token)
+    }
+
+    /// Polls until the job is in `state` (or `timeout` passes); returns its JSON.
+    func waitFor(_ id: String, state: String, timeout: Double = 10) async throws -> [String: Any] {
+        let deadline = Date().addingTimeInterval(timeout)
+        while true {
+            let job = try await client.get("/v1/jobs/\(id)").json
+            if job["state"] as? String == state || Date() > deadline { return job }
+            try await Task.sleep(nanoseconds: 10_000_000)
+        }
     }
 
     func resultFile(_ id: String) -> URL {

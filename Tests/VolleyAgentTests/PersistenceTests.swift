@@ -28,23 +28,30 @@ import VolleyTestSupport
         try await Task.sleep(nanoseconds: 300_000_000)
         let started = Date()
         h.agent.shutdown()
-        #expect(Date().timeIntervalSince(started) < 1)
+        #expect(Date().timeIntervalSince(started) < TestTiming.limit(1))
         let stored = try VolleyJSON.decode(JobResult.self, from: Data(contentsOf: h.resultFile(id)))
         #expect(stored.state == .cancelled)
         #expect(stored.sent.packets > 100)
         #expect(stored.elapsedSeconds < 2)
     }
 
-    @Test func unreadableFilesDoNotStopTheAgent() async throws {
+    @Test func unreadableFilesAreQuarantinedAndListed() async throws {
         let dir = AgentProcess.temporaryDirectory()
-        let results = dir.appendingPathComponent("results")
-        try FileManager.default.createDirectory(at: results, withIntermediateDirectories: true)
-        try Data("{ half a file".utf8).write(to: results.appendingPathComponent("jbroken.json"))
+        for folder in ["results", "jobs"] {
+            let url = dir.appendingPathComponent(folder)
+            try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+            try Data("{ half a file".utf8).write(to: url.appendingPathComponent("jbroken.json"))
+        }
         let h = try AgentHarness(dataDirectory: dir)
         defer { h.agent.shutdown() }
         #expect(try await h.client.get("/v1/health").status == 200)
         #expect(try await h.client.get("/v1/jobs/jbroken").status == 404)
-        #expect(FileManager.default.fileExists(atPath: results.appendingPathComponent("jbroken.json").path))
+        let agentInfo = try await h.client.get("/v1/agent").json
+        let quarantined = try #require((agentInfo["store"] as? [String: Any])?["quarantined"] as? [String])
+        #expect(quarantined.count == 2 && quarantined.allSatisfy { $0.hasSuffix("jbroken.json") })
+        let moved = try FileManager.default.contentsOfDirectory(atPath: dir.appendingPathComponent("quarantine").path)
+        #expect(Set(moved) == Set(quarantined))
+        #expect(!FileManager.default.fileExists(atPath: dir.appendingPathComponent("results/jbroken.json").path))
     }
 
     @Test func aDataFolderThatCannotBeCreatedIsAClearStartError() throws {
@@ -60,7 +67,7 @@ import VolleyTestSupport
 
     @Test func resultFilesAreWrittenAtomically() throws {
         let dir = AgentProcess.temporaryDirectory()
-        let store = try ResultStore(dataDirectory: dir)
+        let store = try JobStore(dataDirectory: dir)
         let result = JobResult(
             id: JobID("jatomic")!, state: .completed,
             spec: JobSpec(mode: .sink, listen: Endpoint(address: IPAddress("127.0.0.1")!, port: 9)),
@@ -68,9 +75,9 @@ import VolleyTestSupport
             elapsedSeconds: 1, sent: DirectionTotals(), received: DirectionTotals(packets: 3, bytes: 9, syscalls: 1),
             rate: .init(targetPPS: 0, achievedPPS: 3, achievedBPS: 72), io: .init(send: "sendmmsg", receive: "recvmmsg"))
         let bytes = try store.write(result)
-        #expect(try store.bytes(for: result.id) == bytes)
+        #expect(try store.resultBytes(result.id) == bytes)
         #expect(try VolleyJSON.decode(JobResult.self, from: Data(bytes)) == result)
         // No temp files are left beside it.
-        #expect(try FileManager.default.contentsOfDirectory(atPath: store.directory.path) == ["jatomic.json"])
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir.appendingPathComponent("results").path) == ["jatomic.json"])
     }
 }

@@ -85,7 +85,7 @@ private func launch(_ spec: JobSpec, options: EngineOptions = EngineOptions()) t
         let started = Date()
         let report = try runJob(echoSpec(loopback(reflector.port), rate: 1_000, maxPackets: 0, timeoutMs: 60_000),
                                 stopAfter: 0.3)
-        #expect(Date().timeIntervalSince(started) < 0.3 + 0.15)
+        #expect(Date().timeIntervalSince(started) < 0.3 + TestTiming.limit(0.15))
         #expect(report.stoppedEarly)
         #expect(report.echo?.lost == report.echo?.sent)
     }

@@ -135,3 +135,22 @@ import VolleyTestSupport
         #expect(report.echo?.received == 2_000 && report.echo?.lost == 0)
     }
 }
+
+@Suite(.serialized) struct StampSequenceTests {
+    @Test func unstampedSmallDatagramsLeaveNoGaps() throws {
+        let port = freeUDPPort()
+        let sink = try JobRun(spec: JobSpec(mode: .sink, listen: loopback(port), durationSeconds: 5, maxPackets: 1_000))
+        let done = DispatchSemaphore(value: 0)
+        let box = ReportBox()
+        sink.start { box.report = $0; done.signal() }
+        let mix = [JobSpec.SizeWeight(bytes: 16, weight: 1), .init(bytes: 64, weight: 1)]
+        let sender = try runJob(JobSpec(mode: .send, target: loopback(port), durationSeconds: 5, ratePPS: 10_000, sizes: mix,
+                                        maxPackets: 1_000))
+        #expect(done.wait(timeout: .now() + 5) == .success)
+        let sequence = try #require(box.report?.sequence)
+        let flow = try #require(sequence.senders.first { $0.jobTag == sender.jobTag })
+        #expect(UInt64(flow.unique) + sequence.unstamped == 1_000)
+        #expect(flow.gaps == 0)
+        #expect(sequence.unstamped > 300)
+    }
+}

@@ -219,3 +219,37 @@ private func failure(_ json: String) -> SpecError? {
         #expect(failure(#"{"mode":"send","target":"127.0.0.1:9","echo_timeout_ms":5}"#)?.field == "echo_timeout_ms")
     }
 }
+
+@Suite struct StoredSpecTests {
+    @Test func storedSpecsDecodeAgainWhateverTheirShape() throws {
+        let specs = [
+            #"{"mode":"send","target":"127.0.0.1:9","profile":[{"rate_pps":100,"duration_s":2},{"ramp_to_pps":500,"duration_s":1}]}"#,
+            #"{"mode":"echo","target":"[::1]:9","sizes":[{"bytes":64,"weight":3}],"seed":5,"id":"a.b","start_at":"2030-01-01T00:00:00.000Z"}"#,
+            #"{"mode":"send","target":"127.0.0.1:9","payload_hex":"00ff"}"#,
+            #"{"mode":"reflect","listen":"127.0.0.1:9","gro":true,"threads":2}"#,
+        ]
+        for text in specs {
+            let spec = try decode(text)
+            #expect(try JobSpec.decode(json: VolleyJSON.encode(spec)) == spec, "\(text)")
+        }
+    }
+
+    @Test func nullMeansOmittedAndSeedNeedsSizes() throws {
+        _ = try decode(#"{"mode":"send","target":"127.0.0.1:9","rate_pps":null,"profile":[{"rate_pps":1,"duration_s":1}]}"#)
+        _ = try decode(#"{"mode":"send","target":"127.0.0.1:9","payload_bytes":null,"sizes":[{"bytes":1,"weight":1}]}"#)
+        #expect(failure(#"{"mode":"send","target":"127.0.0.1:9","seed":4}"#)?.field == "seed")
+        #expect(failure(#"{"mode":"send","target":"127.0.0.1:9","gso":true,"payload_bytes":0}"#)?.field == "gso")
+        #expect(failure(#"{"mode":"echo","target":"127.0.0.1:9","echo_timeout_ms":0}"#)?.field == "echo_timeout_ms")
+    }
+
+    @Test func plannedAverageOfAProfile() throws {
+        let spec = try decode(#"{"mode":"send","target":"127.0.0.1:9","profile":[{"rate_pps":1000,"duration_s":1},{"ramp_to_pps":3000,"duration_s":2},{"rate_pps":0,"duration_s":1}]}"#)
+        #expect(spec.plannedAveragePPS == (1_000 + 4_000) / 4)
+    }
+
+    @Test func resultsWrittenBeforeTimelinesExistedStillRead() throws {
+        let old = #"{"agent":{"hostname":"h","version":"0.1.0"},"elapsed_s":1,"finished_at":"2026-11-26T18:24:19.530Z","id":"j1","io":{"receive":"recvmmsg","send":"sendmmsg"},"rate":{"achieved_bps":0,"achieved_pps":0,"target_pps":0},"received":{"bytes":0,"errors":{},"packets":0,"syscalls":0},"sent":{"bytes":0,"errors":{},"packets":0,"partial_batches":0,"syscalls":0},"spec":{"batch":64,"duration_s":3,"listen":"127.0.0.1:9000","max_packets":0,"mode":"sink","tags":{},"threads":1},"started_at":"2026-11-26T18:24:16.528Z","state":"completed"}"#
+        let result = try VolleyJSON.decode(JobResult.self, from: Data(old.utf8))
+        #expect(result.timeline.isEmpty && result.state == .completed)
+    }
+}

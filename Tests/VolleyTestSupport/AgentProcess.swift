@@ -43,7 +43,7 @@ public final class AgentProcess: @unchecked Sendable {  // set up once in init, 
             let chunk = handle.availableData
             if chunk.isEmpty { break }
             log += String(decoding: chunk, as: UTF8.self)
-            if let range = log.range(of: #"listening on http://[^ ]*:([0-9]+)"#, options: .regularExpression) {
+            if let range = log.range(of: #"listening on https?://[^ "]*:([0-9]+)"#, options: .regularExpression) {
                 found = UInt16(log[range].split(separator: ":").last!)
             }
         }
@@ -52,7 +52,8 @@ public final class AgentProcess: @unchecked Sendable {  // set up once in init, 
             throw AgentStartFailure(log: log)
         }
         port = found
-        client = HTTPClient(port: found, host: host.contains(":") ? "[\(host)]" : host)
+        let reachable = host == "0.0.0.0" ? "127.0.0.1" : host
+        client = HTTPClient(port: found, host: reachable.contains(":") ? "[\(reachable)]" : reachable)
         // Keep draining stderr so the agent never blocks on a full pipe.
         handle.readabilityHandler = { h in _ = h.availableData }
     }

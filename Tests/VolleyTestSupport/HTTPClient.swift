@@ -24,9 +24,11 @@ public struct HTTPReply: Sendable {
 /// A real HTTP client (URLSession) pointed at one agent.
 public struct HTTPClient: Sendable {
     public let base: URL
+    public let token: String?
 
-    public init(port: UInt16, host: String = "127.0.0.1") {
+    public init(port: UInt16, host: String = "127.0.0.1", token: String? = nil) {
         base = URL(string: "http://\(host):\(port)")!
+        self.token = token
     }
 
     public func request(_ method: String, _ path: String, body: Data? = nil) async throws -> HTTPReply {
@@ -35,6 +37,7 @@ public struct HTTPClient: Sendable {
         request.httpBody = body
         request.timeoutInterval = 10
         if body != nil { request.setValue("application/json", forHTTPHeaderField: "Content-Type") }
+        if let token { request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization") }
         let (data, response) = try await URLSession.shared.data(for: request)
         let http = response as! HTTPURLResponse
         var headers: [String: String] = [:]
@@ -54,7 +57,7 @@ public struct HTTPClient: Sendable {
         while true {
             let job = try await get("/v1/jobs/\(id)").json
             let state = job["state"] as? String ?? ""
-            if ["completed", "failed", "cancelled"].contains(state) || Date() > deadline { return job }
+            if ["completed", "failed", "cancelled", "interrupted"].contains(state) || Date() > deadline { return job }
             try await Task.sleep(nanoseconds: 50_000_000)
         }
     }

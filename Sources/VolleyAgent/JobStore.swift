@@ -1,0 +1,134 @@
+import Foundation
+import Glibc
+import VolleyModel
+
+/// Why the store could not do what was asked.
+public struct StoreError: Error, CustomStringConvertible, Sendable {
+    public var message: String
+    public var description: String { message }
+}
+
+/// The data folder, the agent's embedded database of JSON files:
+///
+///     jobs/<id>.json        the job record (state, history, last checkpoint of its counters)
+///     results/<id>.json     the result of a finished job, never rewritten
+///     quarantine/           files found unreadable at start-up, moved aside with a time prefix
+///
+/// Every write is atomic (temp file, fsync, rename, fsync of the folder), so a crash leaves either
+/// the old file or the whole new one.
+public struct JobStore: Sendable {
+    public let root: URL
+    var jobs: URL { root.appendingPathComponent("jobs", isDirectory: true) }
+    var results: URL { root.appendingPathComponent("results", isDirectory: true) }
+    var quarantine: URL { root.appendingPathComponent("quarantine", isDirectory: true) }
+
+    /// Creates the folders if needed and checks that they are writable.
+    public init(dataDirectory: URL) throws(StoreError) {
+        root = dataDirectory
+        for folder in [jobs, results, quarantine] {
+            do {
+                try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+            } catch {
+                throw StoreError(message: "cannot create \(folder.path): \(error.localizedDescription)")
+            }
+            let probe = folder.appendingPathComponent(".write-test")
+            guard FileManager.default.createFile(atPath: probe.path, contents: Data()) else {
+                throw StoreError(message: "cannot write to \(folder.path): \(String(cString: strerror(errno)))")
+            }
+            try? FileManager.default.removeItem(at: probe)
+        }
+    }
+
+    public func resultURL(_ id: JobID) -> URL { results.appendingPathComponent("\(id.rawValue).json") }
+    public func jobURL(_ id: JobID) -> URL { jobs.appendingPathComponent("\(id.rawValue).json") }
+
+    public func write(_ job: Job, durable: Bool = true) throws(StoreError) {
+        try AtomicFile.write(try encode(job, pretty: false), to: jobURL(job.id), durable: durable)
+    }
+
+    /// Writes the result and returns the exact bytes stored.
+    @discardableResult
+    public func write(_ result: JobResult) throws(StoreError) -> [UInt8] {
+        let bytes = try encode(result, pretty: true)
+        try AtomicFile.write(bytes, to: resultURL(result.id))
+        return bytes
+    }
+
+    /// The stored bytes of one result, or nil when there is none.
+    public func resultBytes(_ id: JobID) throws(StoreError) -> [UInt8]? {
+        let path = resultURL(id).path
+        guard FileManager.default.fileExists(atPath: path) else { return nil }
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw StoreError(message: "cannot read \(path)")
+        }
+        return Array(data)
+    }
+
+    public func result(_ id: JobID) -> JobResult? {
+        (try? resultBytes(id)).flatMap { $0 }.flatMap { try? VolleyJSON.decode(JobResult.self, from: Data($0)) }
+    }
+
+    /// Removes a job's record and result.
+    public func delete(_ id: JobID) throws(StoreError) {
+        for url in [resultURL(id), jobURL(id)] where FileManager.default.fileExists(atPath: url.path) {
+            guard unlink(url.path) == 0 else {
+                throw StoreError(message: "cannot remove \(url.path): \(String(cString: strerror(errno)))")
+            }
+        }
+    }
+
+    /// What start-up finds: every readable job (from its record, or from its result alone), and the
+    /// files that could not be read, already moved to `quarantine/`.
+    public func load() -> (jobs: [Job], results: [JobID: JobResult], quarantined: [String]) {
+        var quarantined: [String] = []
+        var results: [JobID: JobResult] = [:]
+        for (name, data) in files(in: self.results) {
+            if let result = try? VolleyJSON.decode(JobResult.self, from: data), "\(result.id.rawValue).json" == name {
+                results[result.id] = result
+            } else {
+                quarantined.append(moveAside("results", name))
+            }
+        }
+        var jobs: [Job] = []
+        var seen = Set<JobID>()
+        for (name, data) in files(in: self.jobs) {
+            if let job = try? VolleyJSON.decode(Job.self, from: data), "\(job.id.rawValue).json" == name {
+                jobs.append(job)
+                seen.insert(job.id)
+            } else {
+                quarantined.append(moveAside("jobs", name))
+            }
+        }
+        for (id, result) in results where !seen.contains(id) { jobs.append(Job(restoredFrom: result)) }
+        let existing = (try? FileManager.default.contentsOfDirectory(atPath: quarantine.path)) ?? []
+        return (jobs, results, (existing.filter { !$0.hasPrefix(".") } ).sorted())
+    }
+
+    private func files(in folder: URL) -> [(String, Data)] {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []
+        var out: [(String, Data)] = []
+        for name in names.sorted() where !name.hasPrefix(".") {
+            out.append((name, FileManager.default.contents(atPath: folder.appendingPathComponent(name).path) ?? Data()))
+        }
+        // Leftover temp files of an interrupted write are garbage: the rename never happened.
+        for name in names where name.hasPrefix(".") && name.hasSuffix(".tmp") {
+            unlink(folder.appendingPathComponent(name).path)
+        }
+        return out
+    }
+
+    private func moveAside(_ folder: String, _ name: String) -> String {
+        let stamp = Int(Date().timeIntervalSince1970)
+        let target = "\(stamp)-\(folder)-\(name)"
+        rename(root.appendingPathComponent("\(folder)/\(name)").path, quarantine.appendingPathComponent(target).path)
+        return target
+    }
+
+    private func encode<T: Encodable>(_ value: T, pretty: Bool) throws(StoreError) -> [UInt8] {
+        do {
+            return Array(try VolleyJSON.encode(value, pretty: pretty)) + [0x0a]
+        } catch {
+            throw StoreError(message: "cannot encode: \(error)")
+        }
+    }
+}
