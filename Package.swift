@@ -48,10 +48,11 @@ let package = Package(
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ]
         ),
+        .target(name: "VolleyFleet", dependencies: ["VolleyModel"]),
         .executableTarget(
             name: "volley",
             dependencies: [
-                "VolleyAgent", "VolleyEngine", "VolleyModel",
+                "VolleyAgent", "VolleyEngine", "VolleyFleet", "VolleyModel",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -64,6 +65,7 @@ let package = Package(
         .testTarget(name: "VolleyEngineTests", dependencies: ["VolleyEngine", "VolleyTestSupport"]),
         .testTarget(name: "MicroHTTPTests", dependencies: ["MicroHTTP", "VolleyTestSupport"]),
         .testTarget(name: "VolleyAgentTests", dependencies: ["VolleyAgent", "VolleyTestSupport"]),
+        .testTarget(name: "VolleyFleetTests", dependencies: ["VolleyFleet", "VolleyTestSupport"]),
         .testTarget(name: "volleyTests", dependencies: ["volley", "VolleyTestSupport"]),
     ]
 )

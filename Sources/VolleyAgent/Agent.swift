@@ -65,7 +65,7 @@ public final class Agent: Sendable {
         logger.info("agent stopped")
     }
 
-    static func hostname() -> String {
+    public static func hostname() -> String {
         var buffer = [CChar](repeating: 0, count: 256)
         guard gethostname(&buffer, buffer.count) == 0 else { return "unknown" }
         return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)

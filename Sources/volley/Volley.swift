@@ -2,23 +2,24 @@ import ArgumentParser
 
 /// The `volley` command: a UDP load-test agent and its tools.
 @main
-struct VolleyCommand: ParsableCommand {
+struct VolleyCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "volley",
         abstract: "UDP load testing with exact counters, driven over HTTP.",
         discussion: """
-            Start an agent with `volley serve`, then POST JSON job specs to it:
-              volley serve --listen 127.0.0.1:8080 --data-dir ./var
-              curl -s -d '{"mode":"sink","listen":"127.0.0.1:9000","duration_s":5}' http://127.0.0.1:8080/v1/jobs
+            Try one job right here:   volley run examples/sink.json
+            Run an agent:             volley serve --listen 127.0.0.1:8080 --data-dir ./var
+            Drive it:                 volley submit examples/send.json --wait
             """,
-        subcommands: [Serve.self, Version.self]
+        subcommands: [Serve.self, Run.self, Submit.self, Status.self, Result.self, Cancel.self, Jobs.self,
+                      Validate.self, Version.self]
     )
 }
 
 /// `volley version`: prints the release.
 struct Version: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Print Volley's version.",
-                                                    discussion: "Example: volley version")
+                                                    discussion: "Example:\n  volley version")
 
     func run() {
         print("volley \(VolleyVersionText.current)")

@@ -83,11 +83,14 @@ public struct AgentStartFailure: Error, CustomStringConvertible {
 }
 
 /// Runs a command to completion and returns its exit status and combined output.
-public func runCommand(_ executable: URL, _ arguments: [String]) throws -> (status: Int32, output: String) {
+public func runCommand(_ executable: URL, _ arguments: [String], environment: [String: String] = [:]) throws -> (status: Int32, output: String) {
     let process = Process()
     let pipe = Pipe()
     process.executableURL = executable
     process.arguments = arguments
+    if !environment.isEmpty {
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+    }
     process.standardOutput = pipe
     process.standardError = pipe
     try process.run()

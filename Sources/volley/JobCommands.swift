@@ -1,0 +1,122 @@
+import ArgumentParser
+import Foundation
+import VolleyFleet
+import VolleyModel
+
+/// `volley submit SPEC.json [--wait]`.
+struct Submit: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Send a job spec to an agent.",
+        discussion: """
+            Prints the job; with --wait, shows progress and prints the result (exit 0 when it completed).
+            Examples:
+              volley submit examples/sink.json
+              VOLLEY_AGENT=https://agent-3:8080 VOLLEY_TOKEN=… volley submit examples/send.json --wait
+            """
+    )
+
+    @OptionGroup var client: ClientOptions
+    @Argument(help: "The job spec (JSON file, or - for stdin).") var spec: String
+    @Flag(help: "Wait for the job to finish and print its result.") var wait = false
+    @Option(help: "Progress while waiting: auto, tty, plain, none.") var progress: ProgressMode = .auto
+
+    func run() async throws {
+        let agent = try client.client()
+        let job = try await calling { try await agent.submit(json: try readSpec(spec)) }
+        guard wait else {
+            printJSON(try VolleyJSON.encode(job, pretty: true))
+            return
+        }
+        var line = ProgressLine(mode: progress, spec: job.spec)
+        var current = job
+        while current.state.isActive {
+            line.show(current.progress)
+            try await Task.sleep(nanoseconds: 250_000_000)
+            current = try await calling { try await agent.job(job.id.rawValue) }
+        }
+        let bytes = try await calling { try await agent.resultBytes(job.id.rawValue) }
+        if let result = try? VolleyJSON.decode(JobResult.self, from: bytes) { line.finish(result) }
+        printJSON(bytes)
+        if current.state != .completed { throw ExitCode(1) }
+    }
+}
+
+/// `volley status ID`.
+struct Status: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Show a job (state, times, progress).",
+                                                    discussion: "Example:\n  volley status j01a2f3c4d5e6-0badcafe")
+    @OptionGroup var client: ClientOptions
+    @Argument(help: "The job id.") var id: String
+
+    func run() async throws {
+        let agent = try client.client()
+        printJSON(try await calling { try await agent.call("GET", "/v1/jobs/\(id)") })
+    }
+}
+
+/// `volley result ID`.
+struct Result: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Print a finished job's stored result.",
+                                                    discussion: "Example:\n  volley result j01a2f3c4d5e6-0badcafe > result.json")
+    @OptionGroup var client: ClientOptions
+    @Argument(help: "The job id.") var id: String
+
+    func run() async throws {
+        let agent = try client.client()
+        printJSON(try await calling { try await agent.resultBytes(id) })
+    }
+}
+
+/// `volley cancel ID`.
+struct Cancel: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Stop a running job or withdraw a waiting one.",
+                                                    discussion: "Example:\n  volley cancel j01a2f3c4d5e6-0badcafe")
+    @OptionGroup var client: ClientOptions
+    @Argument(help: "The job id.") var id: String
+
+    func run() async throws {
+        let agent = try client.client()
+        printJSON(try VolleyJSON.encode(try await calling { try await agent.cancel(id) }, pretty: true))
+    }
+}
+
+/// `volley jobs [--state S]`.
+struct Jobs: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "List an agent's jobs, newest first.",
+                                                    discussion: "Examples:\n  volley jobs\n  volley jobs --state running --json")
+    @OptionGroup var client: ClientOptions
+    @Option(help: "Only jobs in this state.") var state: String?
+    @Option(help: "At most this many.") var limit = 50
+    @Flag(help: "Print the API's JSON instead of a table.") var json = false
+
+    func run() async throws {
+        let agent = try client.client()
+        let page = try await calling { try await agent.jobs(state: state, limit: limit) }
+        if json {
+            struct Out: Encodable { var jobs: [Job] }
+            printJSON(try VolleyJSON.encode(Out(jobs: page.jobs), pretty: true))
+            return
+        }
+        print("ID".padding(28) + "STATE".padding(12) + "MODE".padding(9) + "ADDRESS".padding(24) + "SENT".padding(14) + "RECEIVED")
+        for job in page.jobs {
+            print(job.id.rawValue.padding(28) + job.state.rawValue.padding(12) + job.spec.mode.rawValue.padding(9)
+                  + (job.spec.endpoint?.description ?? "-").padding(24) + job.progress.packetsSent.grouped.padding(14)
+                  + job.progress.packetsReceived.grouped)
+        }
+    }
+}
+
+/// Runs one call to the agent, turning its failure into one clear line and a non-zero exit.
+func calling<T>(_ body: () async throws -> T) async throws -> T {
+    do {
+        return try await body()
+    } catch let error as AgentClientError {
+        throw fail(error.description, code: error.status == 401 ? 3 : 1)
+    }
+}
+
+extension String {
+    func padding(_ width: Int) -> String {
+        count >= width ? self + " " : self + String(repeating: " ", count: width - count)
+    }
+}

@@ -1,0 +1,45 @@
+import Foundation
+import Testing
+import VolleyTestSupport
+@testable import VolleyFleet
+
+@Suite struct AgentClientTests {
+    @Test func errorBodiesBecomeTypedErrors() {
+        let body = Data(#"{"error":{"code":"invalid_spec","message":"field 'batch' is 0","field":"batch"}}"#.utf8)
+        guard case .api(let status, let code, let message, let field) = AgentClient.error(status: 400, body: body) else {
+            Issue.record("not an API error")
+            return
+        }
+        #expect(status == 400 && code == "invalid_spec" && message.contains("batch") && field == "batch")
+        let odd = AgentClient.error(status: 502, body: Data("<html>bad gateway</html>".utf8))
+        #expect(odd.description.contains("502") && odd.description.contains("bad gateway"))
+    }
+
+    @Test func unreachableAgentsSaySo() async {
+        let client = AgentClient(base: URL(string: "http://127.0.0.1:1")!)
+        do {
+            try await client.health()
+            Issue.record("port 1 answered")
+        } catch {
+            #expect(error.description.hasPrefix("cannot reach the agent at http://127.0.0.1:1"))
+            #expect(error.status == nil)
+        }
+    }
+
+    @Test func talksToARealAgent() async throws {
+        let agent = try AgentProcess()
+        defer { agent.stop() }
+        let client = AgentClient(base: URL(string: "http://127.0.0.1:\(agent.port)")!)
+        try await client.health()
+        let job = try await client.submit(json: Data(#"{"mode":"send","target":"127.0.0.1:\#(freeUDPPort())","duration_s":0.1,"rate_pps":100}"#.utf8))
+        #expect(job.state == .running || job.state == .queued)
+        let page = try await client.jobs()
+        #expect(page.jobs.map(\.id) == [job.id])
+        do {
+            _ = try await client.job("nope")
+            Issue.record("unknown job answered")
+        } catch {
+            #expect(error.status == 404)
+        }
+    }
+}
