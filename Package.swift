@@ -48,7 +48,10 @@ let package = Package(
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ]
         ),
-        .target(name: "VolleyFleet", dependencies: ["VolleyModel"]),
+        .target(
+            name: "VolleyFleet",
+            dependencies: ["VolleyModel", .product(name: "Histogram", package: "hdrhistogram-swift")]
+        ),
         .executableTarget(
             name: "volley",
             dependencies: [
@@ -66,6 +69,10 @@ let package = Package(
         .testTarget(name: "MicroHTTPTests", dependencies: ["MicroHTTP", "VolleyTestSupport"]),
         .testTarget(name: "VolleyAgentTests", dependencies: ["VolleyAgent", "VolleyTestSupport"]),
         .testTarget(name: "VolleyFleetTests", dependencies: ["VolleyFleet", "VolleyTestSupport"]),
-        .testTarget(name: "volleyTests", dependencies: ["volley", "VolleyTestSupport"]),
+        .testTarget(
+            name: "volleyTests",
+            dependencies: ["volley", "VolleyModel", "VolleyFleet", "VolleyTestSupport",
+                           .product(name: "Histogram", package: "hdrhistogram-swift")]
+        ),
     ]
 )

@@ -1,5 +1,4 @@
 import Prometheus
-import VolleyEngine
 import VolleyModel
 
 /// The agent's Prometheus metrics (`GET /metrics`), through swift-prometheus.

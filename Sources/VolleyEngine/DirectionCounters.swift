@@ -50,14 +50,3 @@ public final class DirectionCounters: @unchecked Sendable {  // slots are only t
                                errors: errors)
     }
 }
-
-extension DirectionTotals {
-    /// Adds another worker's totals into this one.
-    public mutating func merge(_ other: DirectionTotals) {
-        packets += other.packets
-        bytes += other.bytes
-        syscalls += other.syscalls
-        if let p = other.partialBatches { partialBatches = (partialBatches ?? 0) + p }
-        errors.merge(other.errors, uniquingKeysWith: +)
-    }
-}

@@ -51,3 +51,14 @@ public struct JobProgress: Codable, Equatable, Sendable {
         case elapsedSeconds = "elapsed_s"
     }
 }
+
+extension DirectionTotals {
+    /// Adds another worker's totals into this one.
+    public mutating func merge(_ other: DirectionTotals) {
+        packets += other.packets
+        bytes += other.bytes
+        syscalls += other.syscalls
+        if let p = other.partialBatches { partialBatches = (partialBatches ?? 0) + p }
+        errors.merge(other.errors, uniquingKeysWith: +)
+    }
+}

@@ -15,15 +15,20 @@ struct ClientOptions: ParsableArguments {
         guard let url = URL(string: text), url.scheme == "http" || url.scheme == "https", url.host != nil else {
             throw ValidationError("--agent '\(text)' is not an http:// or https:// URL")
         }
-        var token = ProcessInfo.processInfo.environment["VOLLEY_TOKEN"]
-        if let tokenFile {
-            guard let contents = try? String(contentsOfFile: tokenFile, encoding: .utf8) else {
-                throw ValidationError("--token-file \(tokenFile) cannot be read")
-            }
-            token = contents.split(separator: "\n").first.map { $0.trimmingCharacters(in: .whitespaces) }
-        }
-        return AgentClient(base: url, token: token?.isEmpty == false ? token : nil)
+        return AgentClient(base: url, token: try loadToken(file: tokenFile))
     }
+}
+
+/// The API token: the first line of `file`, else $VOLLEY_TOKEN; nil when neither gives one.
+func loadToken(file: String?) throws -> String? {
+    var token = ProcessInfo.processInfo.environment["VOLLEY_TOKEN"]
+    if let file {
+        guard let contents = try? String(contentsOfFile: file, encoding: .utf8) else {
+            throw ValidationError("--token-file \(file) cannot be read")
+        }
+        token = contents.split(separator: "\n").first.map { $0.trimmingCharacters(in: .whitespaces) }
+    }
+    return token?.isEmpty == false ? token : nil
 }
 
 /// Prints one line to stderr and exits with `code`: how every command reports failure (no traces).

@@ -28,10 +28,11 @@ public final class AgentProcess: @unchecked Sendable {  // set up once in init, 
 
     /// Starts the agent and waits for its "listening on" line. Extra `arguments` go after `serve`.
     public init(dataDirectory: URL = AgentProcess.temporaryDirectory(), arguments: [String] = [],
-                host: String = "127.0.0.1") throws {
+                host: String = "127.0.0.1", port: UInt16 = 0) throws {
         self.dataDirectory = dataDirectory
         process.executableURL = Self.binary
-        process.arguments = ["serve", "--listen", "\(host):0", "--data-dir", dataDirectory.path] + arguments
+        let listen = host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)"
+        process.arguments = ["serve", "--listen", listen, "--data-dir", dataDirectory.path] + arguments
         process.standardError = errorPipe
         process.standardOutput = FileHandle.nullDevice
         try process.run()
@@ -51,7 +52,7 @@ public final class AgentProcess: @unchecked Sendable {  // set up once in init, 
             process.terminate()
             throw AgentStartFailure(log: log)
         }
-        port = found
+        self.port = found
         let reachable = host == "0.0.0.0" ? "127.0.0.1" : host
         client = HTTPClient(port: found, host: reachable.contains(":") ? "[\(reachable)]" : reachable)
         // Keep draining stderr so the agent never blocks on a full pipe.

@@ -1,0 +1,218 @@
+import Foundation
+import VolleyModel
+
+/// Runs one job on many agents: preflight (health, capabilities, clock offsets), a coordinated
+/// start, polling until every job ends, and the merged result. Safe to retry with the same fleet id:
+/// each agent's job has a client id, so a repeated POST returns the job it already has.
+public final class FleetRunner: Sendable {
+    public struct Options: Sendable {
+        public var lead: Double = 2
+        public var skipMissing = false
+        public var fleetID: String?
+        public var token: String?
+        public var log: @Sendable (String) -> Void = { FileHandle.standardError.write(Data(($0 + "\n").utf8)) }
+        public init() {}
+    }
+
+    struct Agent: Sendable {
+        var url: URL
+        var client: AgentClient
+        var outcome: FleetAgentOutcome
+        var offsetMs = 0.0
+    }
+
+    public let plan: FleetPlan
+    public let fleetID: String
+    private let options: Options
+    private let agents: Locked<[Agent]>
+
+    public init(plan: FleetPlan, agents urls: [URL], options: Options) {
+        self.plan = plan
+        self.options = options
+        fleetID = options.fleetID ?? "f" + String(UInt32.random(in: .min ... .max), radix: 16)
+        agents = Locked(urls.map { Agent(url: $0, client: AgentClient(base: $0, token: options.token), outcome: FleetAgentOutcome(url: $0.absoluteString)) })
+    }
+
+    /// Checks every agent in parallel. Returns the agents that cannot take part, with why.
+    public func preflight() async -> [FleetAgentOutcome] {
+        let list = agents.withLock { $0 }
+        let needs = (gso: plan.spec.gso, gro: plan.spec.gro)
+        let checked = await withTaskGroup(of: (Int, Double?, String?).self) { group in
+            for (index, agent) in list.enumerated() {
+                group.addTask {
+                    do {
+                        try await agent.client.health()
+                        let (offset, caps) = try await Self.clockOffset(agent.client)
+                        if needs.gso && !caps.udpGSO { return (index, offset, "the agent's kernel has no UDP GSO ('gso' is set)") }
+                        if needs.gro && !caps.udpGRO { return (index, offset, "the agent's kernel has no UDP GRO ('gro' is set)") }
+                        return (index, offset, nil)
+                    } catch let error as AgentClientError {
+                        return (index, nil, error.description)
+                    } catch {
+                        return (index, nil, "\(error)")
+                    }
+                }
+            }
+            var out: [(Int, Double?, String?)] = []
+            for await item in group { out.append(item) }
+            return out
+        }
+        var refused: [FleetAgentOutcome] = []
+        agents.withLock { agents in
+            for (index, offset, problem) in checked {
+                agents[index].offsetMs = offset ?? 0
+                agents[index].outcome.clockOffsetMs = offset.map { ($0 * 1000).rounded() / 1000 }
+                if let problem { agents[index].outcome.error = problem }
+                if let offset, abs(offset) > 10 {
+                    options.log("warning: \(agents[index].url.absoluteString) clock is \(String(format: "%.1f", offset)) ms off ours (corrected in start_at)")
+                }
+            }
+            refused = agents.filter { $0.outcome.error != nil }.map(\.outcome)
+        }
+        return refused
+    }
+
+    /// The agent's clock minus ours in ms: `GET /v1/agent` eight times, the round trip's midpoint of the
+    /// fastest try (its `time` has millisecond resolution).
+    static func clockOffset(_ client: AgentClient) async throws(AgentClientError) -> (Double, Capabilities) {
+        var best: (rtt: Double, offset: Double)?
+        var capabilities = Capabilities()
+        for _ in 0..<8 {
+            let before = Date()
+            let info = try await client.decode(AgentInfo<Capabilities>.self, "GET", "/v1/agent")
+            let after = Date()
+            capabilities = info.capabilities
+            let rtt = after.timeIntervalSince(before) * 1000
+            let midpoint = (before.timeIntervalSince1970 + after.timeIntervalSince1970) / 2 * 1000
+            let offset = Double(info.time.millisecondsSince1970) + 0.5 - midpoint  // +0.5: the clock was truncated to ms
+            if best == nil || rtt < best!.rtt { best = (rtt, offset) }
+        }
+        return (best!.offset, capabilities)
+    }
+
+    struct Capabilities: Codable, Sendable {
+        var udpGSO = false
+        var udpGRO = false
+        enum CodingKeys: String, CodingKey {
+            case udpGSO = "udp_gso"
+            case udpGRO = "udp_gro"
+        }
+    }
+
+    /// Submits every agent's job with the same start (in each agent's clock). Agents that failed
+    /// preflight are left out when `skipMissing`; otherwise the caller should not start.
+    public func start() async -> Timestamp {
+        let startAt = Timestamp(Date().addingTimeInterval(options.lead))
+        let list = agents.withLock { $0 }
+        let count = list.count
+        await withTaskGroup(of: (Int, String?, String?).self) { group in
+            for (index, agent) in list.enumerated() where agent.outcome.error == nil {
+                group.addTask { [plan, fleetID, options] in
+                    let id = "\(fleetID)-\(index)"
+                    let local = Timestamp(millisecondsSince1970: startAt.millisecondsSince1970 + Int64(agent.offsetMs.rounded()))
+                    do {
+                        let body = try plan.spec(for: index, of: count, id: id, startAt: local)
+                        return (index, try await Self.submit(body, id: id, to: agent.client, log: options.log), nil)
+                    } catch let error as FleetPlan.Failure {
+                        return (index, nil, error.description)
+                    } catch {
+                        return (index, nil, "\(error)")
+                    }
+                }
+            }
+            for await (index, id, problem) in group {
+                agents.withLock { a in
+                    a[index].outcome.jobID = id
+                    if let problem { a[index].outcome.error = problem }
+                }
+            }
+        }
+        return startAt
+    }
+
+    /// Submits one agent's spec. A lost answer is retried with the same body, which the client id
+    /// makes harmless; an `id_conflict` means this fleet id already ran there (a rerun of the command),
+    /// so that job is adopted rather than a second one started.
+    static func submit(_ body: Data, id: String, to client: AgentClient, log: (String) -> Void) async throws(AgentClientError) -> String {
+        var attempt = 0
+        while true {
+            do {
+                return try await client.submit(json: body).id.rawValue
+            } catch .api(409, "id_conflict", _, _) {
+                log("note: \(client.base.absoluteString) already has job \(id) from this fleet id; using it")
+                return try await client.job(id).id.rawValue
+            } catch {
+                attempt += 1
+                let transient: Bool
+                switch error {
+                case .unreachable: transient = true
+                case .api(let status, _, _, _), .unexpected(let status, _): transient = status >= 500
+                }
+                guard transient && attempt < 3 else { throw error }
+                try? await Task.sleep(nanoseconds: 200_000_000)
+            }
+        }
+    }
+
+    /// Polls until every submitted job ends (or `deadline`), then fetches the results.
+    public func collect(startAt: Timestamp, deadline: Date) async -> FleetResult {
+        let list = agents.withLock { $0 }
+        let results = await withTaskGroup(of: (Int, JobResult?, String?, String?).self) { group in
+            for (index, agent) in list.enumerated() {
+                guard let id = agent.outcome.jobID, agent.outcome.error == nil else { continue }
+                group.addTask {
+                    var lastProblem = "no answer before the deadline"
+                    while Date() < deadline {
+                        do {
+                            let job = try await agent.client.job(id)
+                            if job.state.isFinished {
+                                let data = try await agent.client.resultBytes(id)
+                                let result = try? VolleyJSON.decode(JobResult.self, from: data)
+                                return (index, result, job.state.rawValue, result == nil ? "unreadable result" : nil)
+                            }
+                        } catch let error as AgentClientError {
+                            lastProblem = error.description
+                        } catch {
+                            lastProblem = "\(error)"
+                        }
+                        try? await Task.sleep(nanoseconds: 300_000_000)
+                    }
+                    return (index, nil, nil, lastProblem)
+                }
+            }
+            var out: [(Int, JobResult?, String?, String?)] = []
+            for await item in group { out.append(item) }
+            return out
+        }
+        var finished: [(JobResult, Double)] = []
+        agents.withLock { a in
+            for (index, result, state, problem) in results {
+                a[index].outcome.state = state
+                a[index].outcome.startDelayMs = result?.startDelayMs
+                if let problem { a[index].outcome.error = problem }
+                if let result, result.state != .completed {
+                    a[index].outcome.error = result.error?.message ?? "the job ended \(result.state.rawValue)"
+                }
+                if let result { finished.append((result, a[index].offsetMs)) }
+            }
+        }
+        let outcomes = agents.withLock { $0.map(\.outcome) }
+        var fleet = FleetResult(fleetID: fleetID, spec: plan.spec, startAt: startAt, agents: outcomes)
+        // True start of each agent = its reported start minus its clock offset.
+        let starts = finished.map { Double($0.0.startedAt.millisecondsSince1970) - $0.1 }
+        if let low = starts.min(), let high = starts.max() { fleet.startSkewMs = ((high - low) * 1000).rounded() / 1000 }
+        if let id = JobID(fleetID) { fleet.merged = try? ResultMerger.merge(finished.map(\.0), fleetID: id, spec: plan.spec) }
+        return fleet
+    }
+
+    /// Cancels every submitted job (Ctrl-C, SIGTERM).
+    public func cancelAll() async {
+        let list = agents.withLock { $0 }
+        await withTaskGroup(of: Void.self) { group in
+            for agent in list {
+                guard let id = agent.outcome.jobID else { continue }
+                group.addTask { _ = try? await agent.client.cancel(id) }
+            }
+        }
+    }
+}

@@ -1,0 +1,85 @@
+import Histogram
+import VolleyModel
+
+/// Adds up job results from several agents exactly: counters and error categories summed, latency
+/// percentiles from the sum of the agents' HDR histograms (never averaged), timelines aligned by
+/// absolute second.
+public enum ResultMerger {
+    public struct Failure: Error, CustomStringConvertible {
+        public var description: String
+    }
+
+    public static func merge(_ results: [JobResult], fleetID: JobID, spec: JobSpec) throws(Failure) -> JobResult {
+        guard let first = results.first else { throw Failure(description: "no agent produced a result") }
+        var sent = DirectionTotals(partialBatches: 0)
+        var received = DirectionTotals()
+        for r in results {
+            sent.merge(r.sent)
+            received.merge(r.received)
+        }
+        let startedAt = results.map(\.startedAt).min()!
+        let finishedAt = results.map(\.finishedAt).max()!
+        let elapsed = Double(finishedAt.millisecondsSince1970 - startedAt.millisecondsSince1970) / 1000
+        let rateBase = spec.mode == .echo ? spec.durationSeconds : max(elapsed, 1e-9)
+        let counted = spec.mode.originates ? sent : received
+        var merged = JobResult(
+            id: fleetID, state: results.allSatisfy { $0.state == .completed } ? .completed : first.state, spec: spec,
+            agent: .init(hostname: "fleet of \(results.count)", version: Volley.version), startedAt: startedAt,
+            finishedAt: finishedAt, elapsedSeconds: elapsed, sent: sent, received: received,
+            rate: .init(targetPPS: results.reduce(0) { $0 + $1.rate.targetPPS },
+                        achievedPPS: Double(counted.packets) / rateBase, achievedBPS: Double(counted.bytes) * 8 / rateBase),
+            io: first.io, timeline: timeline(results, mode: spec.mode))
+        if spec.mode == .echo {
+            var echo = EchoTotals()
+            for r in results { if let e = r.echo { echo.merge(e) } }
+            merged.echo = echo
+            merged.latency = try latency(results)
+        }
+        if spec.mode == .sink {
+            merged.sequence = SequenceReport(senders: results.flatMap { $0.sequence?.senders ?? [] },
+                                             unstamped: results.reduce(0) { $0 + ($1.sequence?.unstamped ?? 0) })
+        }
+        merged.startDelayMs = results.compactMap(\.startDelayMs).max()
+        return merged
+    }
+
+    /// The sum of every agent's latency histogram, summarised and re-encoded.
+    static func latency(_ results: [JobResult]) throws(Failure) -> LatencySummary {
+        var total = LatencySummary.makeHistogram()
+        for r in results {
+            guard let encoded = r.latency?.hdr else { continue }
+            do {
+                total.add(try HDREncoding.decode(encoded))
+            } catch {
+                throw Failure(description: "the latency histogram of job \(r.id) cannot be read: \(error)")
+            }
+        }
+        return LatencySummary(total)
+    }
+
+    /// Per absolute second (epoch seconds of each agent's start plus its `t_s`), summed; `t_s` of the
+    /// merged timeline counts from the earliest second. Per-second RTT percentiles cannot be summed
+    /// and are left out; the whole run's percentiles are exact in `latency_us`.
+    static func timeline(_ results: [JobResult], mode: JobSpec.Mode) -> [TimelineEntry] {
+        var bySecond: [Int64: TimelineEntry] = [:]
+        for r in results {
+            let base = r.startedAt.millisecondsSince1970 / 1000
+            for entry in r.timeline {
+                let second = base + Int64(entry.t)
+                var sum = bySecond[second] ?? TimelineEntry(t: 0, sent: 0, received: 0, achievedPPS: 0,
+                                                            lost: mode == .echo ? 0 : nil)
+                sum.sent += entry.sent
+                sum.received += entry.received
+                sum.achievedPPS += entry.achievedPPS
+                if let lost = entry.lost { sum.lost = (sum.lost ?? 0) + lost }
+                bySecond[second] = sum
+            }
+        }
+        guard let start = bySecond.keys.min() else { return [] }
+        return bySecond.keys.sorted().map { second in
+            var entry = bySecond[second]!
+            entry.t = Int(second - start)
+            return entry
+        }
+    }
+}
