@@ -43,10 +43,15 @@ let package = Package(
         .target(
             name: "VolleyAgent",
             dependencies: [
-                "MicroHTTP", "VolleyEngine", "VolleyModel",
+                "MicroHTTP", "VolleyEngine", "VolleyModel", "VolleyReport",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ]
+        ),
+        // HTML reports with inline SVG charts, built from results alone.
+        .target(
+            name: "VolleyReport",
+            dependencies: ["VolleyModel", .product(name: "Histogram", package: "hdrhistogram-swift")]
         ),
         .target(
             name: "VolleyFleet",
@@ -55,7 +60,7 @@ let package = Package(
         .executableTarget(
             name: "volley",
             dependencies: [
-                "VolleyAgent", "VolleyEngine", "VolleyFleet", "VolleyModel",
+                "VolleyAgent", "VolleyEngine", "VolleyFleet", "VolleyModel", "VolleyReport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -68,6 +73,7 @@ let package = Package(
         .testTarget(name: "VolleyEngineTests", dependencies: ["VolleyEngine", "VolleyTestSupport"]),
         .testTarget(name: "MicroHTTPTests", dependencies: ["MicroHTTP", "VolleyTestSupport"]),
         .testTarget(name: "VolleyAgentTests", dependencies: ["VolleyAgent", "VolleyTestSupport"]),
+        .testTarget(name: "VolleyReportTests", dependencies: ["VolleyReport", "VolleyModel", "VolleyTestSupport"]),
         .testTarget(name: "VolleyFleetTests", dependencies: ["VolleyFleet", "VolleyTestSupport"]),
         .testTarget(
             name: "volleyTests",

@@ -2,6 +2,7 @@ import Foundation
 import MicroHTTP
 import VolleyEngine
 import VolleyModel
+import VolleyReport
 
 /// The version 1 API, as a route table. Shapes are documented in openapi.yaml.
 enum Routes {
@@ -61,6 +62,13 @@ enum Routes {
         }
         router.add("GET", "/v1/jobs/{id}/result") { (_, captures) throws(APIError) in
             HTTPResponse(status: 200, contentType: "application/json", body: try jobs.resultBytes(try jobID(captures[0])))
+        }
+        router.add("GET", "/v1/jobs/{id}/report") { (_, captures) throws(APIError) in
+            let bytes = try jobs.resultBytes(try jobID(captures[0]))
+            guard let result = try? VolleyJSON.decode(JobResult.self, from: Data(bytes)) else {
+                throw APIError(status: 500, code: "storage_error", "the stored result cannot be read")
+            }
+            return HTTPResponse(status: 200, contentType: "text/html; charset=utf-8", body: Array(Report.html(for: result).utf8))
         }
         return router
     }

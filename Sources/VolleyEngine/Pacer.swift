@@ -1,3 +1,5 @@
+import VolleyModel
+
 /// Decides how many datagrams a worker may send now to follow its `RateSchedule`, and how long to
 /// wait when it may send none. Credit accrues from the start, so a late batch is made up for rather
 /// than lost; batches shrink with the rate so datagrams leave about every 250 µs, never in bursts

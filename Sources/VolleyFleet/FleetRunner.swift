@@ -189,6 +189,7 @@ public final class FleetRunner: Sendable {
             for (index, result, state, problem) in results {
                 a[index].outcome.state = state
                 a[index].outcome.startDelayMs = result?.startDelayMs
+                a[index].outcome.timeline = result?.timeline
                 if let problem { a[index].outcome.error = problem }
                 if let result, result.state != .completed {
                     a[index].outcome.error = result.error?.message ?? "the job ended \(result.state.rawValue)"

@@ -161,16 +161,8 @@ public struct JobSpec: Sendable, Equatable {
 
     /// The average rate asked for: `rate_pps`, or a profile's planned datagrams over its duration.
     public var plannedAveragePPS: Int {
-        guard let profile, durationSeconds > 0 else { return ratePPS }
-        var previous = 0.0
-        var total = 0.0
-        for step in profile {
-            let target = Double(step.ratePPS ?? step.rampToPPS ?? 0)
-            let from = step.ratePPS != nil ? target : previous
-            total += (from + target) / 2 * step.durationSeconds
-            previous = target
-        }
-        return Int((total / durationSeconds).rounded())
+        guard profile != nil, durationSeconds > 0 else { return ratePPS }
+        return Int((RateSchedule(spec: self).due(at: UInt64(durationSeconds * 1e9)) / durationSeconds).rounded())
     }
 
     /// How long the job may take in all: sending (or receiving) plus the echo wait.

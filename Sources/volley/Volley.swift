@@ -12,7 +12,7 @@ struct VolleyCommand: AsyncParsableCommand {
             Drive it:                 volley submit examples/send.json --wait
             """,
         subcommands: [Serve.self, Run.self, Submit.self, Status.self, Result.self, Cancel.self, Jobs.self,
-                      Fleet.self, Validate.self, Version.self]
+                      Fleet.self, ReportCommand.self, Validate.self, Version.self]
     )
 }
 

@@ -113,3 +113,21 @@ import VolleyTestSupport
         #expect((sendResult.json["agent"] as? [String: Any])?["version"] as? String == Volley.version)
     }
 }
+
+@Suite(.serialized) struct ReportRouteTests {
+    @Test func reportRouteAnswersHTMLOnlyForFinishedJobs() async throws {
+        let h = try AgentHarness()
+        defer { h.agent.shutdown() }
+        #expect(try await h.client.get("/v1/jobs/jmissing/report").status == 404)
+        let long = try await h.start(#"{"mode":"send","target":"127.0.0.1:\#(freeUDPPort())","duration_s":30,"rate_pps":100,"tags":{"t":"<b>x</b>"}}"#)
+        let early = try await h.client.get("/v1/jobs/\(long)/report")
+        #expect(early.status == 409 && early.errorCode == "not_finished")
+        _ = try await h.client.post("/v1/jobs/\(long)/cancel", json: "")
+        _ = try await h.client.waitForJob(long)
+        let report = try await h.client.get("/v1/jobs/\(long)/report")
+        #expect(report.status == 200 && report.header("Content-Type")?.hasPrefix("text/html") == true)
+        let html = String(decoding: report.body, as: UTF8.self)
+        #expect(html.contains("&lt;b&gt;x&lt;/b&gt;") && !html.contains("<b>x</b>"))
+        #expect(html.contains("the job ended cancelled"))
+    }
+}

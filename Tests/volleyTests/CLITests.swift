@@ -131,3 +131,20 @@ import VolleyTestSupport
         #expect(down.status != 0)
     }
 }
+
+@Suite struct ReportCommandTests {
+    @Test func reportRendersAJobResultAndRefusesOtherJSON() throws {
+        let dir = AgentProcess.temporaryDirectory()
+        let resultFile = dir.appendingPathComponent("result.json").path
+        let spec = dir.appendingPathComponent("spec.json")
+        try Data(#"{"mode":"send","target":"127.0.0.1:\#(freeUDPPort())","duration_s":0.3,"rate_pps":1000}"#.utf8).write(to: spec)
+        #expect(try runCommand(AgentProcess.binary, ["run", spec.path, "--out", resultFile]).status == 0)
+        let html = dir.appendingPathComponent("report.html").path
+        let made = try runCommand(AgentProcess.binary, ["report", resultFile, "-o", html])
+        #expect(made.status == 0, "\(made.output)")
+        let text = try String(contentsOfFile: html, encoding: .utf8)
+        #expect(text.hasPrefix("<!DOCTYPE html>") && text.contains("<svg"))
+        let refused = try runCommand(AgentProcess.binary, ["report", spec.path])
+        #expect(refused.status == 2 && refused.output.contains("neither a job result nor a fleet result"))
+    }
+}

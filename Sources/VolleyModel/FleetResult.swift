@@ -11,11 +11,24 @@ public struct FleetAgentOutcome: Codable, Equatable, Sendable {
     public var clockOffsetMs: Double?
     /// Why this agent is missing from the merged numbers.
     public var error: String?
+    /// The agent's own per-second counts (for per-agent lines in reports).
+    public var timeline: [TimelineEntry]?
 
     public init(url: String) { self.url = url }
 
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        url = try c.decode(String.self, forKey: .url)
+        jobID = try c.decodeIfPresent(String.self, forKey: .jobID)
+        state = try c.decodeIfPresent(String.self, forKey: .state)
+        startDelayMs = try c.decodeIfPresent(Double.self, forKey: .startDelayMs)
+        clockOffsetMs = try c.decodeIfPresent(Double.self, forKey: .clockOffsetMs)
+        error = try c.decodeIfPresent(String.self, forKey: .error)
+        timeline = try c.decodeIfPresent([TimelineEntry].self, forKey: .timeline)
+    }
+
     enum CodingKeys: String, CodingKey {
-        case url, state, error
+        case url, state, error, timeline
         case jobID = "job_id"
         case startDelayMs = "start_delay_ms"
         case clockOffsetMs = "clock_offset_ms"
@@ -38,6 +51,13 @@ public struct FleetResult: Codable, Sendable {
         case fleetID = "fleet_id"
         case startAt = "start_at"
         case startSkewMs = "start_skew_ms"
+    }
+
+    public init(fleetID: String, spec: JobSpec, startAt: Timestamp, agents: [FleetAgentOutcome]) {
+        self.fleetID = fleetID
+        self.spec = spec
+        self.startAt = startAt
+        self.agents = agents
     }
 
     public var failedAgents: [FleetAgentOutcome] { agents.filter { $0.error != nil || $0.state != "completed" } }

@@ -1,9 +1,7 @@
-import VolleyModel
-
-/// A worker's share of the job's rate over time: constant, stepped or ramped. `due(at:)` is the
+/// A job's rate over time (or one worker's share of it): constant, stepped or ramped. `due(at:)` is the
 /// number of datagrams that should have been sent by then (the integral of the rate).
-struct RateSchedule {
-    struct Segment {
+public struct RateSchedule: Sendable {
+    struct Segment: Sendable {
         var startNanos: UInt64
         var endNanos: UInt64
         var fromRate: Double
@@ -16,7 +14,7 @@ struct RateSchedule {
     let segments: [Segment]?
 
     /// - Parameter share: this worker's fraction of the job's rate (1 / threads).
-    init(spec: JobSpec, share: Double) {
+    public init(spec: JobSpec, share: Double = 1) {
         guard let profile = spec.profile else {
             segments = spec.ratePPS == 0 ? nil : [Segment(
                 startNanos: 0, endNanos: UInt64(spec.durationSeconds * 1e9),
@@ -39,11 +37,11 @@ struct RateSchedule {
         segments = list
     }
 
-    var isUnlimited: Bool { segments == nil }
+    public var isUnlimited: Bool { segments == nil }
 
     /// Datagrams due `elapsed` ns after the start.
     @inline(__always)
-    func due(at elapsed: UInt64) -> Double {
+    public func due(at elapsed: UInt64) -> Double {
         guard let segments else { return .infinity }
         for s in segments where elapsed < s.endNanos {
             let t = Double(elapsed - s.startNanos) / 1e9
@@ -57,7 +55,7 @@ struct RateSchedule {
 
     /// The rate (datagrams/s) `elapsed` ns after the start.
     @inline(__always)
-    func rate(at elapsed: UInt64) -> Double {
+    public func rate(at elapsed: UInt64) -> Double {
         guard let segments else { return .infinity }
         for s in segments where elapsed < s.endNanos {
             let fraction = Double(elapsed - s.startNanos) / Double(s.endNanos - s.startNanos)
