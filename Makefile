@@ -6,7 +6,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT_PACKAGES := libmicrohttpd-dev zlib1g-dev pkg-config curl jq python3-venv
 VENV := .build-tools/venv
 
-.PHONY: deps build release run test test-swift test-fallback test-openapi test-contract test-tsan bench clean
+.PHONY: deps build release run test test-swift test-fallback test-openapi test-contract test-deploy test-tsan bench clean
 
 ## deps: install libmicrohttpd-dev (and the small tools the tests use) with apt-get when missing.
 deps:
@@ -29,7 +29,7 @@ run: release
 
 ## test: every test — Swift tests, the forced-fallback build, the OpenAPI document and a contract test
 ## of the live agent against it, and the engine and agent tests under ThreadSanitizer.
-test: deps $(VENV)/.installed test-swift test-fallback test-openapi test-contract test-tsan
+test: deps $(VENV)/.installed test-swift test-fallback test-openapi test-contract test-deploy test-tsan
 
 test-swift: $(VENV)/.installed
 	swift build --build-tests
@@ -54,6 +54,10 @@ test-openapi: $(VENV)/.installed
 test-contract: $(VENV)/.installed
 	swift build
 	VENV=$(VENV) bash scripts/contract-test.sh
+
+## deploy/: systemd-analyze verify, kubernetes-validate --strict, hadolint and structural checks.
+test-deploy:
+	bash scripts/validate-deploy.sh
 
 ## The engine and agent tests under ThreadSanitizer, in a build folder of their own.
 test-tsan:

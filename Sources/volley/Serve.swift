@@ -70,13 +70,7 @@ struct Serve: ParsableCommand {
         config.tls = try security.tls()
         config.limits = limits.agentLimits
 
-        // Block the stop signals before any thread exists, so every thread inherits the mask and
-        // only sigwait below receives them.
-        var signals = sigset_t()
-        sigemptyset(&signals)
-        sigaddset(&signals, SIGINT)
-        sigaddset(&signals, SIGTERM)
-        pthread_sigmask(SIG_BLOCK, &signals, nil)
+        StopSignals.install()
         signal(SIGPIPE, SIG_IGN)
 
         let agent: Agent
@@ -92,8 +86,7 @@ struct Serve: ParsableCommand {
             "data_dir": "\(config.dataDirectory.path)", "auth": "\(config.token == nil ? "none" : "bearer")",
         ])
 
-        var received: Int32 = 0
-        sigwait(&signals, &received)
+        let received = StopSignals.wait()
         logger.info("stopping", metadata: ["signal": "\(received == SIGINT ? "SIGINT" : "SIGTERM")"])
         agent.shutdown()
     }

@@ -1,7 +1,6 @@
 import ArgumentParser
 
 /// The `volley` command: a UDP load-test agent and its tools.
-@main
 struct VolleyCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "volley",
