@@ -37,12 +37,12 @@ let accessHandler: MHD_AccessHandlerCallback = { cls, connection, url, method, _
     if state.answered { return .YES }
     state.answered = true
 
-    let full = url.map { String(cString: $0) } ?? "/"
-    let path = full.split(separator: "?", maxSplits: 1).first.map(String.init) ?? full
+    // libmicrohttpd has already cut the query string off; the path is still percent-encoded.
+    let path = url.map { String(cString: $0) } ?? "/"
     let request = HTTPRequest(
         method: method.map { String(cString: $0) } ?? "GET",
         path: path.isEmpty ? "/" : path,
-        query: ValueCollector.collect(connection, kind: .GET_ARGUMENT_KIND, lowercaseKeys: false),
+        query: HTTPRequest.decodeQuery(ValueCollector.collect(connection, kind: .GET_ARGUMENT_KIND, lowercaseKeys: false)),
         headers: ValueCollector.collect(connection, kind: .HEADER_KIND, lowercaseKeys: true),
         body: state.body)
     return queue(server.handler(request), on: connection)

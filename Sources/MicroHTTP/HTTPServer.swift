@@ -48,6 +48,12 @@ public final class HTTPServer: @unchecked Sendable {  // daemon pointer is writt
             tlsOptions = [MHD_OPTION.HTTPS_MEM_CERT.rawValue, cert, MHD_OPTION.HTTPS_MEM_KEY.rawValue, key]
         }
         let cls = Unmanaged.passUnretained(self).toOpaque()
+        // Keep the URL and query arguments exactly as sent: a decoded "%3F" or "%2F" in the path
+        // would otherwise be indistinguishable from a real "?" or "/" when routing. Paths are
+        // decoded per segment (by the router) and arguments one by one (HTTPRequest).
+        let keepEscapes: @convention(c) (UnsafeMutableRawPointer?, OpaquePointer?, UnsafeMutablePointer<CChar>?) -> Int = { _, _, s in
+            s.map { strlen($0) } ?? 0
+        }
         let completed: MHD_RequestCompletedCallback = { _, _, context, _ in
             guard let context, let raw = context.pointee else { return }
             Unmanaged<RequestContext>.fromOpaque(raw).release()
@@ -58,6 +64,7 @@ public final class HTTPServer: @unchecked Sendable {  // daemon pointer is writt
             MHD_OPTION.CONNECTION_TIMEOUT.rawValue, UInt32(30),
             MHD_OPTION.CONNECTION_LIMIT.rawValue, UInt32(512),
             MHD_OPTION.NOTIFY_COMPLETED.rawValue, unsafeBitCast(completed, to: OpaquePointer.self), Int(0),  // callback, NULL cls
+            MHD_OPTION.UNESCAPE_CALLBACK.rawValue, unsafeBitCast(keepEscapes, to: OpaquePointer.self), Int(0),
         ] + tlsOptions + [MHD_OPTION.END.rawValue]
         daemon = withVaList(options) { args in
             MHD_start_daemon_va(UInt32(flags), 0, nil, nil, accessHandler, cls, args)

@@ -97,7 +97,7 @@ extension JobManager {
                                sent: DirectionTotals(packets: entry.job.progress.packetsSent, bytes: entry.job.progress.bytesSent),
                                received: DirectionTotals(packets: entry.job.progress.packetsReceived,
                                                          bytes: entry.job.progress.bytesReceived),
-                               rate: .init(targetPPS: entry.job.spec.ratePPS, achievedPPS: 0, achievedBPS: 0),
+                               rate: .init(targetPPS: entry.job.spec.plannedAveragePPS, achievedPPS: 0, achievedBPS: 0),
                                io: .init(send: "none", receive: "none"), error: error)
         result.startDelayMs = entry.job.startDelayMs
         do {

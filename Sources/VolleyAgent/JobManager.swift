@@ -54,6 +54,13 @@ public final class JobManager: Sendable {
     /// Checks and admits a spec. Returns the job and whether it is new (201) or an idempotent
     /// resubmission of an existing one (200).
     public func submit(_ spec: JobSpec) throws(APIError) -> (job: Job, created: Bool) {
+        // A resubmission is answered before any check that time can change (a start_at now past).
+        if let id = spec.id, let existing = state.withLock({ $0.entries[id]?.job }) {
+            guard existing.spec == spec else {
+                throw APIError(status: 409, code: "id_conflict", "job '\(id)' exists with a different spec; choose another id", field: "id")
+            }
+            return (existing, false)
+        }
         try admissible(spec)
         return try state.withLock { (s) throws(APIError) -> (Job, Bool) in
             guard s.accepting else { throw APIError(status: 503, code: "shutting_down", "the agent is stopping") }

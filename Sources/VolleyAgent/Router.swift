@@ -21,10 +21,12 @@ struct Router: Sendable {
 
     /// The response, and the route's pattern (for metrics and logs; "unmatched" for a 404 path).
     func respond(to request: HTTPRequest) -> (response: HTTPResponse, route: String) {
-        let segments = request.path.split(separator: "/", omittingEmptySubsequences: false).dropFirst()
+        guard let segments = request.pathSegments else {
+            return (APIError.notFound("the path \(request.path) has a malformed %-escape").response, "unmatched")
+        }
         var allowed: [String] = []
         for route in routes {
-            guard let captures = match(route.pattern, Array(segments)) else { continue }
+            guard let captures = match(route.pattern, segments) else { continue }
             let name = "/" + route.pattern.joined(separator: "/")
             guard route.method == request.method else {
                 allowed.append(route.method)
@@ -44,13 +46,13 @@ struct Router: Sendable {
         return (APIError.notFound("no route for \(request.path); see openapi.yaml for the API").response, "unmatched")
     }
 
-    private func match(_ pattern: [Substring], _ segments: [Substring]) -> [String]? {
+    private func match(_ pattern: [Substring], _ segments: [String]) -> [String]? {
         guard pattern.count == segments.count else { return nil }
         var captures: [String] = []
         for (p, s) in zip(pattern, segments) {
             if p.hasPrefix("{") {
                 captures.append(String(s))
-            } else if p != s {
+            } else if p != Substring(s) {
                 return nil
             }
         }

@@ -131,3 +131,42 @@ import VolleyTestSupport
         #expect(html.contains("the job ended cancelled"))
     }
 }
+
+@Suite(.serialized) struct EscapedPathTests {
+    /// Encoded "?" and "/" stay inside their path segment: they can never reach another route.
+    @Test func escapesCannotReachOtherRoutes() throws {
+        let h = try AgentHarness()
+        defer { h.agent.shutdown() }
+        let base = "http://127.0.0.1:\(h.agent.port)"
+        func curl(_ method: String, _ path: String) throws -> String {
+            let code = try runCommand(URL(fileURLWithPath: "/usr/bin/curl"), ["-s", "-o", "/dev/null", "-w", "%{http_code}", "-X", method, base + path]).output
+            return code
+        }
+        let created = try runCommand(URL(fileURLWithPath: "/usr/bin/curl"), [
+            "-s", "-d", #"{"mode":"send","target":"127.0.0.1:9","duration_s":0.1,"rate_pps":100,"id":"victim"}"#, base + "/v1/jobs",
+        ]).output
+        let id = try #require((try JSONSerialization.jsonObject(with: Data(created.utf8)) as? [String: Any])?["id"] as? String)
+        Thread.sleep(forTimeInterval: 0.4)
+        #expect(try curl("POST", "/v1/jobs/abc%3Fdef/cancel") == "404")
+        #expect(try curl("DELETE", "/v1/jobs/\(id)%3F/report") == "405")  // the report route, wrong method
+        #expect(try curl("GET", "/v1/jobs/\(id)%2Fresult") == "404")
+        #expect(try curl("GET", "/v1%2Fagent") == "404")
+        #expect(try curl("GET", "/v1/jobs%3Fstate=bogus") == "404")
+        #expect(try curl("GET", "/v1/jobs/vict%69m") == "200")          // a plain escape still decodes
+        #expect(try curl("GET", "/v1/jobs?state=com%70leted") == "200")
+        #expect(try curl("GET", "/v1/jobs/%zz") == "404")
+        let after = try curl("GET", "/v1/jobs/\(id)")
+        #expect(after == "200", "\(after)")                                // nothing was deleted
+    }
+
+    @Test func resubmittingAScheduledJobAfterItsStartIsStillIdempotent() async throws {
+        let h = try AgentHarness()
+        defer { h.agent.shutdown() }
+        let at = Timestamp(Date().addingTimeInterval(0.3))
+        let spec = #"{"mode":"send","target":"127.0.0.1:9","id":"sched-retry","start_at":"\#(at)","duration_s":0.2,"rate_pps":100}"#
+        #expect(try await h.submit(spec).status == 201)
+        try await Task.sleep(nanoseconds: 1_600_000_000)
+        let retry = try await h.submit(spec)
+        #expect(retry.status == 200 && retry.json["id"] as? String == "sched-retry")
+    }
+}

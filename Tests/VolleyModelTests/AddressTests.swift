@@ -56,3 +56,28 @@ import Testing
         #expect(Timestamp(rfc3339: "yesterday") == nil)
     }
 }
+
+@Suite struct RFC3339Tests {
+    @Test func validTimesParseExactly() throws {
+        let cases: [(String, String)] = [
+            ("2026-11-26T18:16:08.123Z", "2026-11-26T18:16:08.123Z"),
+            ("2026-11-26t18:16:08z", "2026-11-26T18:16:08.000Z"),
+            ("2026-11-26T18:16:08.1234567890Z", "2026-11-26T18:16:08.123Z"),
+            ("2541-11-17T08:26:36+23:05", "2541-11-16T09:21:36.000Z"),
+            ("2026-01-01T00:30:00-01:00", "2026-01-01T01:30:00.000Z"),
+            ("2024-02-29T12:00:00Z", "2024-02-29T12:00:00.000Z"),
+            ("1969-12-31T23:59:59.5Z", "1969-12-31T23:59:59.500Z"),
+        ]
+        for (text, canonical) in cases {
+            let t = try #require(Timestamp(rfc3339: text), "\(text)")
+            #expect(t.description == canonical, "\(text)")
+        }
+    }
+
+    @Test(arguments: ["2026-11-26T18:16:08Zx", "2026-11-26T18:16:08UTC", "2026-11-26T25:00:00Z", "2026-02-31T00:00:00Z",
+                      "2025-02-29T00:00:00Z", "2026-11-26T18:16:08+05", "2026-11-26T18:16:08+0530", "2026-11-26 18:16:08Z",
+                      "2026-11-26T18:16:08.Z", "2026-11-26", "yesterday", ""])
+    func invalidTimesAreRefused(text: String) {
+        #expect(Timestamp(rfc3339: text) == nil, "\(text)")
+    }
+}
