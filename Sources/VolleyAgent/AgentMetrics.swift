@@ -11,7 +11,12 @@ final class AgentMetrics: Sendable {
     private let jobsByState: [JobState: Gauge]
     private let running: Gauge
     private let errors = Locked<[String: Counter]>([:])
-    private let requests = Locked<[String: Counter]>([:])
+    private let requests = Locked<[RequestKey: Counter]>([:])
+
+    private struct RequestKey: Hashable {
+        var route: String
+        var status: Int
+    }
 
     init(version: String) {
         packetsSent = registry.makeCounter(descriptor: Self.name("packets_sent", "total", "Datagrams sent by all jobs"))
@@ -44,8 +49,15 @@ final class AgentMetrics: Sendable {
     }
 
     func countRequest(route: String, status: Int) {
-        counter(requests, Self.name("http_requests", "total", "HTTP requests by route and status"),
-                [("route", route), ("status", "\(status)")]).increment()
+        let key = RequestKey(route: route, status: status)
+        let counter = requests.withLock { cache in
+            if let existing = cache[key] { return existing }
+            let made = registry.makeCounter(descriptor: Self.name("http_requests", "total", "HTTP requests by route and status"),
+                                            labels: [("route", route), ("status", "\(status)")])
+            cache[key] = made
+            return made
+        }
+        counter.increment()
     }
 
     func setJobs(_ counts: [JobState: Int]) {

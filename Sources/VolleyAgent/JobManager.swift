@@ -8,7 +8,12 @@ import VolleyModel
 /// (its record is on disk before the API answers); running jobs also hold their `JobRun`.
 public final class JobManager: Sendable {
     struct Entry {
-        var job: Job
+        var job: Job {
+            didSet { encoded = nil }
+        }
+        /// The job's JSON, kept while the job does not change (a finished job never does), so
+        /// repeated GETs of it cost no encoding.
+        var encoded: [UInt8]?
         var run: JobRun?
         /// Submission order, for listings (client ids do not sort by time).
         var order: UInt64
@@ -137,6 +142,28 @@ public final class JobManager: Sendable {
             if entry.job.state == .running, let run = entry.run { entry.job.progress = run.progress() }
             return entry.job
         }
+    }
+
+    /// The job's JSON body for the API: live progress for a running job, a cached encoding otherwise.
+    public func jobJSON(_ id: JobID) -> [UInt8]? {
+        let (job, cached) = state.withLock { s -> (Job?, [UInt8]?) in
+            guard let entry = s.entries[id] else { return (nil, nil) }
+            if entry.job.state == .running, let run = entry.run {
+                var live = entry.job
+                live.progress = run.progress()
+                return (live, nil)
+            }
+            return (entry.job, entry.encoded)
+        }
+        guard let job else { return nil }
+        if let cached { return cached }
+        let bytes = Array((try? VolleyJSON.encode(job)) ?? Data()) + [0x0a]
+        if job.state != .running {
+            state.withLock { s in
+                if s.entries[id]?.job == job { s.entries[id]?.encoded = bytes }
+            }
+        }
+        return bytes
     }
 
     /// Jobs newest first, optionally of one state, after the job `after` (the previous page's last).

@@ -10,13 +10,15 @@ struct Router: Sendable {
     struct Route: Sendable {
         var method: String
         var pattern: [Substring]
+        /// The pattern as written, e.g. `/v1/jobs/{id}` (for metrics and logs).
+        var name: String
         var handler: Handler
     }
 
     private var routes: [Route] = []
 
     mutating func add(_ method: String, _ pattern: String, _ handler: @escaping Handler) {
-        routes.append(Route(method: method, pattern: pattern.split(separator: "/"), handler: handler))
+        routes.append(Route(method: method, pattern: pattern.split(separator: "/"), name: pattern, handler: handler))
     }
 
     /// The response, and the route's pattern (for metrics and logs; "unmatched" for a 404 path).
@@ -27,7 +29,7 @@ struct Router: Sendable {
         var allowed: [String] = []
         for route in routes {
             guard let captures = match(route.pattern, segments) else { continue }
-            let name = "/" + route.pattern.joined(separator: "/")
+            let name = route.name
             guard route.method == request.method else {
                 allowed.append(route.method)
                 continue

@@ -21,7 +21,8 @@ enum Routes {
 
     static func make(jobs: JobManager, hostname: String, capabilities: Capabilities, metrics: AgentMetrics) -> Router {
         var router = Router()
-        router.add("GET", "/v1/health") { _, _ in .json(["status": "ok"]) }
+        let healthy = HTTPResponse.json(["status": "ok"])
+        router.add("GET", "/v1/health") { _, _ in healthy }
         router.add("GET", "/v1/agent") { _, _ in
             .json(AgentInfo(hostname: hostname, time: Timestamp(), capabilities: capabilities,
                             store: StoreInfo(quarantined: jobs.quarantined)))
@@ -50,8 +51,8 @@ enum Routes {
         }
         router.add("GET", "/v1/jobs/{id}") { (_, captures) throws(APIError) in
             let id = try jobID(captures[0])
-            guard let job = jobs.job(id) else { throw .notFound("no job with id '\(id)'") }
-            return .json(job)
+            guard let body = jobs.jobJSON(id) else { throw .notFound("no job with id '\(id)'") }
+            return HTTPResponse(status: 200, contentType: "application/json", body: body)
         }
         router.add("DELETE", "/v1/jobs/{id}") { (_, captures) throws(APIError) in
             try jobs.delete(try jobID(captures[0]))

@@ -64,6 +64,7 @@ final class SendWorker: @unchecked Sendable {
         messageDatagrams = .allocate(capacity: messages)
         messageBytes = .allocate(capacity: messages)
         messageStamped = .allocate(capacity: messages)
+        sequences = [UInt64](repeating: 0, count: flows.count)
         perCallLimit = min(messages, options.maxMessagesPerCall ?? messages)
         io = BatchIO(method: options.ioMethod)
     }
@@ -154,8 +155,9 @@ final class SendWorker: @unchecked Sendable {
         return datagrams
     }
 
-    /// Per flow, the next sequence number (send mode; echo keeps its own).
-    private lazy var sequences = [UInt64](repeating: 0, count: flows.count)
+    /// Per flow, the next sequence number (send mode; echo keeps its own). A stored property, not a
+    /// lazy one: mutating a lazy array copies it on every write, an allocation per batch.
+    private var sequences: [UInt64]
 
     /// Sends `count` prepared messages, continuing after short counts until all are out (or time is up).
     /// Returns how many messages went out.

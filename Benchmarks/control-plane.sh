@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# Benchmarks/control-plane.sh - Volley's HTTP API against a bare libmicrohttpd responder
+# (reference/mhd_bare.c, built here), in one run, alternating, on loopback only:
+#   1. requests/s with wrk on GET /v1/health and GET /v1/jobs/{id} (the same JSON bytes from both);
+#   2. API latency (wrk --latency, one connection) while a send job keeps a core busy.
+# Prints markdown table rows on stdout (run.sh appends them to docs/performance.md); logs on stderr.
+# Environment: VOLLEY (.build/release/volley), ROUNDS (3), SECS (5), BUILD (.build-bench).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+VOLLEY=${VOLLEY:-.build/release/volley}
+ROUNDS=${ROUNDS:-3}
+SECS=${SECS:-5}
+BUILD=${BUILD:-.build-bench}
+log() { printf '[control-plane %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+
+command -v wrk >/dev/null || { log "installing wrk"; DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }
+mkdir -p "$BUILD"
+gcc -O2 -Wall -o "$BUILD/mhd_bare" Benchmarks/reference/mhd_bare.c $(pkg-config --cflags --libs libmicrohttpd)
+
+TMP=$(mktemp -d)
+PIDS=()
+cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$TMP"; }
+trap cleanup EXIT
+
+"$VOLLEY" serve --listen 127.0.0.1:0 --data-dir "$TMP/data" --log-level warning --max-queued 1000 2>"$TMP/agent.log" &
+PIDS+=($!)
+# The agent's port: warning-level logs are quiet, so ask the kernel which port it listens on.
+for _ in $(seq 50); do
+    PORT=$(ss -ltnpH 2>/dev/null | awk -v pid="pid=${PIDS[0]}," '$0 ~ pid { n = split($4, a, ":"); print a[n]; exit }')
+    [ -n "${PORT:-}" ] && break
+    sleep 0.1
+done
+[ -n "${PORT:-}" ] || { log "agent did not start"; cat "$TMP/agent.log" >&2; exit 1; }
+AGENT=http://127.0.0.1:$PORT
+JOB=$(curl -sf -d '{"mode":"send","target":"127.0.0.1:9","duration_s":0.2,"rate_pps":1000,"tags":{"bench":"control-plane"}}' "$AGENT/v1/jobs" | jq -r .id)
+sleep 0.6
+curl -sf "$AGENT/v1/jobs/$JOB" >"$TMP/job.json"
+
+BARE_PORT=$(( (PORT % 20000) + 30000 ))
+"$BUILD/mhd_bare" "$BARE_PORT" "$TMP/job.json" >"$TMP/bare.out" &
+PIDS+=($!)
+sleep 0.3
+BARE=http://127.0.0.1:$BARE_PORT
+
+# rps URL: requests/s from a wrk run (2 threads, 16 connections).
+rps() { wrk -t2 -c16 -d"${SECS}s" "$1" | awk '/Requests\/sec/ { print $2 }'; }
+median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
+
+for path in /v1/health "/v1/jobs/$JOB"; do
+    v=""; b=""
+    for round in $(seq "$ROUNDS"); do
+        log "round $round: $path"
+        v="$v $(rps "$AGENT$path")"
+        b="$b $(rps "$BARE$path")"
+    done
+    vm=$(echo "$v" | median); bm=$(echo "$b" | median)
+    ratio=$(awk -v a="$vm" -v b="$bm" 'BEGIN { printf "%.2f", a / b }')
+    met=$(awk -v r="$ratio" 'BEGIN { print (r >= 0.8) ? "met" : "MISSED" }')
+    label=${path/$JOB/\{id\}}
+    printf '| g | API throughput, GET %s (wrk -t2 -c16) | %.0f req/s | %.0f req/s (bare libmicrohttpd) | %s× | ≥ 0.8× | %s |\n' \
+        "$label" "$vm" "$bm" "$ratio" "$met"
+done
+
+# API latency while a send job keeps one core busy (as fast as possible, one thread).
+curl -sf -d "{\"mode\":\"send\",\"target\":\"127.0.0.1:9\",\"duration_s\":$((SECS + 3))}" "$AGENT/v1/jobs" >/dev/null
+sleep 1
+p99=$(wrk -t1 -c1 -d"${SECS}s" --latency "$AGENT/v1/jobs/$JOB" | awk '$1 == "99%" { print $2 }')
+ms=$(awk -v x="$p99" 'BEGIN { v = x + 0; if (x ~ /us$/) v /= 1000; else if (x ~ /s$/ && x !~ /ms$/) v *= 1000; printf "%.3f", v }')
+met=$(awk -v m="$ms" 'BEGIN { print (m < 5) ? "met" : "MISSED" }')
+printf '| h | API p99 latency, GET /v1/jobs/{id}, while a send job saturates a core (wrk -c1 --latency) | %s ms | | | < 5 ms | %s |\n' "$ms" "$met"

@@ -1,0 +1,598 @@
+#!/usr/bin/env bash
+# Benchmarks/run.sh - Volley against a C reference (Benchmarks/reference/udpref.c), iperf3 and
+# sockperf, in one run, on loopback only. See Benchmarks/README.md for what each row measures.
+#
+#   make bench                 # builds the release agent, then runs this
+#   bash Benchmarks/run.sh     # uses .build/release/volley as it is
+#
+# Environment: ROUNDS (3) rounds per measurement, median reported; SECS (5) seconds per run;
+# VOLLEY (.build/release/volley); OUT (docs/performance.md); PIN (1): with 2+ CPUs the side under
+# test (the Volley agent, or the C/iperf3/sockperf program it is compared with) runs on CPU 1 and
+# its peer (sink, sender, server) on CPU 0, so every pair gets the same placement; PIN=0 leaves
+# placement to the scheduler.
+# The harness reports; it does not fail on a missed target (exit 0 unless something broke).
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$ROOT"
+VOLLEY=${VOLLEY:-$ROOT/.build/release/volley}
+ROUNDS=${ROUNDS:-3}
+SECS=${SECS:-5}
+OUT=${OUT:-$ROOT/docs/performance.md}
+BIN=$ROOT/.build-bench
+UDPREF=$BIN/udpref
+SHIM=$BIN/malloc_count.so
+RATE=100000            # pacing test, datagrams per second
+SIZE=64                # UDP payload bytes everywhere
+SINK_SECS=$(awk -v s="$SECS" 'BEGIN { print s + 1 }')   # the Volley sink job of row c (6 s for 5 s runs)
+PIN=${PIN:-1}
+
+log() { printf '[bench %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+die() { log "error: $*"; exit 1; }
+
+# ------------------------------------------------------------------ set-up
+
+need=()
+for tool in iperf3 sockperf jq curl gcc; do command -v "$tool" >/dev/null || need+=("$tool"); done
+if ((${#need[@]})); then
+    log "installing ${need[*]} with apt-get"
+    SUDO=$([ "$(id -u)" = 0 ] || echo sudo)
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need[@]}" >/dev/null
+fi
+[[ -x $VOLLEY ]] || die "$VOLLEY not found: build it first (make release)"
+
+mkdir -p "$BIN"
+gcc -O2 -D_GNU_SOURCE -Wall -o "$UDPREF" Benchmarks/reference/udpref.c
+gcc -O2 -D_GNU_SOURCE -Wall -shared -fPIC -o "$SHIM" Benchmarks/malloc_count.c
+
+DUT=() PEER=()   # command prefixes: the side under test, and its peer
+if [[ $PIN == 1 ]] && (($(nproc) >= 2)) && command -v taskset >/dev/null; then
+    DUT=(taskset -c 1) PEER=(taskset -c 0)
+    PLACEMENT="side under test on CPU 1, its peer on CPU 0"
+else
+    PLACEMENT="not pinned"
+fi
+
+TMP=$(mktemp -d /tmp/volley-bench.XXXXXX)
+BG_PIDS=()
+cleanup() {
+    local pid
+    for pid in "${BG_PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+    rm -rf "$TMP"
+}
+trap cleanup EXIT
+
+# Runs "$@" in the background under `timeout` (so it always ends by itself); sets BG_PID.
+bg() {
+    local limit=$1 out=$2; shift 2
+    timeout "$limit" "$@" >"$out" 2>"$out.err" &
+    BG_PID=$!
+    BG_PIDS+=("$BG_PID")
+}
+# Waits for a background command; its failure is logged, not fatal.
+bg_wait() { wait "$1" || log "background command $1 exited with $?"; }
+# Seconds for `timeout`: the run time plus a margin.
+limit() { awk -v s="$1" 'BEGIN { printf "%d", s + 15 }'; }
+freeport() { "$UDPREF" freeport; }
+
+# ------------------------------------------------------------------ the agent
+
+# start_agent NAME [PRELOAD]: sets AGENT_PID, AGENT_URL, AGENT_LOG.
+start_agent() {
+    local dir=$TMP/agent-$1 preload=${2:-} i
+    mkdir -p "$dir/data"
+    AGENT_LOG=$dir/log
+    if [[ -n $preload ]]; then
+        timeout 900 "${DUT[@]}" env LD_PRELOAD="$preload" "$VOLLEY" serve --listen 127.0.0.1:0 --data-dir "$dir/data" 2>"$AGENT_LOG" &
+    else
+        timeout 900 "${DUT[@]}" "$VOLLEY" serve --listen 127.0.0.1:0 --data-dir "$dir/data" 2>"$AGENT_LOG" &
+    fi
+    AGENT_PID=$!
+    BG_PIDS+=("$AGENT_PID")
+    AGENT_URL=
+    for i in $(seq 100); do
+        AGENT_URL=$(grep -o 'listening on http://[0-9.]*:[0-9]*' "$AGENT_LOG" | head -1 | sed 's/listening on //') || true
+        [[ -n $AGENT_URL ]] && return 0
+        kill -0 "$AGENT_PID" 2>/dev/null || break
+        sleep 0.1
+    done
+    cat "$AGENT_LOG" >&2
+    die "the agent did not start"
+}
+
+# SIGTERM, then wait. The agent should log "stopping" and exit 0; anything else is reported.
+stop_agent() {
+    local status=0
+    kill -TERM "$AGENT_PID" 2>/dev/null || true
+    wait "$AGENT_PID" 2>/dev/null || status=$?
+    if ((status != 0)) || ! grep -q stopping "$AGENT_LOG"; then
+        log "warning: the agent did not shut down cleanly on SIGTERM (exit status $status$(grep -q stopping "$AGENT_LOG" || echo ', no "stopping" in its log'))"
+        AGENT_WARNINGS="the agent did not shut down cleanly on SIGTERM (exit status $status)"
+    fi
+}
+AGENT_WARNINGS=
+
+# submit JSON: on 201 sets JOB_ID and returns 0; otherwise sets REFUSAL and returns 1.
+submit() {
+    local code
+    code=$(curl -sS --max-time 10 -o "$TMP/response.json" -w '%{http_code}' -d "$1" "$AGENT_URL/v1/jobs") || code=000
+    if [[ $code == 201 ]]; then
+        JOB_ID=$(jq -r .id "$TMP/response.json")
+        return 0
+    fi
+    REFUSAL="agent refused: $(jq -r '.error.message // empty' "$TMP/response.json" 2>/dev/null || true)"
+    [[ $code == 400 ]] || REFUSAL="$REFUSAL (HTTP $code)"
+    REFUSAL=${REFUSAL//|//}
+    log "job refused: $1 -> $REFUSAL"
+    return 1
+}
+
+# wait_job ID OUTFILE: polls until the job has finished, then stores its result in OUTFILE.
+wait_job() {
+    local id=$1 out=$2 state t0=$SECONDS
+    while :; do
+        state=$(curl -sS --max-time 5 "$AGENT_URL/v1/jobs/$id" | jq -r .state) || state=unknown
+        case $state in completed | failed | cancelled) break ;; esac
+        if ((SECONDS - t0 > 60)); then
+            log "job $id still '$state' after 60 s"
+            return 1
+        fi
+        sleep 0.2
+    done
+    curl -sS --max-time 10 -o "$out" "$AGENT_URL/v1/jobs/$id/result"
+}
+
+# ------------------------------------------------------------------ numbers
+
+declare -A VALS=() NA=()
+add() { VALS[$1]="${VALS[$1]:-} $2"; }    # add KEY VALUE: one round's value
+na() { local m=${2//$'\n'/ }; NA[$1]=${m//|//}; }   # na KEY REASON: the measurement could not be made
+has() { [[ -z ${NA[$1]:-} && -n ${VALS[$1]:-} ]]; }
+median() {
+    # shellcheck disable=SC2086
+    printf '%s\n' ${VALS[$1]:-} | sort -g | awk '{ a[NR] = $1 } END {
+        if (NR == 0) print "nan"; else if (NR % 2) print a[(NR + 1) / 2]; else print (a[NR / 2] + a[NR / 2 + 1]) / 2 }'
+}
+calc() { awk "BEGIN { printf \"%.10g\\n\", $* }"; }
+pps() { awk -v x="$1" 'BEGIN { if (x !~ /^[0-9.eE+-]+$/) print "n/a"; else if (x >= 1e6) printf "%.2f Mpps", x / 1e6;
+                             else printf "%.1f kpps", x / 1e3 }'; }
+fmt() { awk -v x="$2" "BEGIN { printf \"$1\", x }"; }
+yes_no() { if awk "BEGIN { exit !($1) }"; then echo met; else echo MISSED; fi; }
+
+# ------------------------------------------------------------------ a. send
+
+volley_send() {   # volley_send KEY EXTRA_JSON: Volley send job into the C sink
+    local key=$1 extra=$2 port
+    port=$(freeport)
+    bg "$(limit "$SECS")" "$TMP/sink.json" "${PEER[@]}" "$UDPREF" sink --listen "127.0.0.1:$port" --seconds "$(calc "$SECS" + 1)"
+    local sink=$BG_PID
+    sleep 0.3
+    if submit "{\"mode\":\"send\",\"target\":\"127.0.0.1:$port\",\"duration_s\":$SECS,\"payload_bytes\":$SIZE,\"batch\":64$extra}"; then
+        if ! wait_job "$JOB_ID" "$TMP/job.json"; then
+            na "$key" "job did not finish"
+            bg_wait "$sink"
+            return
+        fi
+        bg_wait "$sink"
+        local sent elapsed
+        sent=$(jq .sent.packets "$TMP/job.json")
+        elapsed=$(jq .elapsed_s "$TMP/job.json")
+        add "$key" "$(calc "$sent / $elapsed")"
+        add "$key.rx" "$(calc "$(jq .packets "$TMP/sink.json") / $elapsed")"
+        log "$key: volley sent $sent in $elapsed s; C sink got $(jq .packets "$TMP/sink.json")"
+    else
+        na "$key" "$REFUSAL"
+        kill -TERM "$sink" 2>/dev/null || true
+        wait "$sink" 2>/dev/null || true
+    fi
+}
+
+ref_send() {   # ref_send KEY [--gso]: the C sender into the C sink
+    local key=$1 port
+    shift
+    port=$(freeport)
+    bg "$(limit "$SECS")" "$TMP/sink.json" "${PEER[@]}" "$UDPREF" sink --listen "127.0.0.1:$port" --seconds "$(calc "$SECS" + 1)"
+    local sink=$BG_PID
+    sleep 0.3
+    timeout "$(limit "$SECS")" "${DUT[@]}" "$UDPREF" send --target "127.0.0.1:$port" --seconds "$SECS" --size "$SIZE" --batch 64 "$@" >"$TMP/send.json"
+    bg_wait "$sink"
+    add "$key" "$(jq .pps "$TMP/send.json")"
+    add "$key.rx" "$(calc "$(jq .packets "$TMP/sink.json") / $(jq .seconds "$TMP/send.json")")"
+    log "$key: C sent $(jq .packets "$TMP/send.json"); C sink got $(jq .packets "$TMP/sink.json")"
+}
+
+iperf_send() {   # iperf_send KEY: iperf3 -u -b 0 -l 64, sender datagrams/s
+    local key=$1 port
+    port=$(freeport)
+    bg "$(limit "$SECS")" "$TMP/iperf-server.txt" "${PEER[@]}" iperf3 -s -1 -B 127.0.0.1 -p "$port"
+    local server=$BG_PID
+    sleep 0.5
+    if timeout "$(limit "$SECS")" "${DUT[@]}" iperf3 -c 127.0.0.1 -p "$port" -u -b 0 -l "$SIZE" -t "$SECS" -J >"$TMP/iperf.json"; then
+        local p s
+        p=$(jq '(.end.sum_sent // .end.sum).packets' "$TMP/iperf.json")
+        s=$(jq '(.end.sum_sent // .end.sum).seconds' "$TMP/iperf.json")
+        add "$key" "$(calc "$p / $s")"
+        log "$key: iperf3 sent $p in $s s"
+    else
+        log "$key: iperf3 failed: $(jq -r '.error // empty' "$TMP/iperf.json" 2>/dev/null)"
+    fi
+    bg_wait "$server"
+}
+
+# ------------------------------------------------------------------ c. sink
+
+# The sinks are fed by `udpref send --gso`: on loopback the kernel's receive path (including
+# cutting GSO super-datagrams into datagrams) runs on the sender's CPU, so a plain sender is slower
+# than any sink; the GSO sender offers more than a sink takes in, which is what is measured.
+volley_sink() {
+    local key=$1 port
+    port=$(freeport)
+    if submit "{\"mode\":\"sink\",\"listen\":\"127.0.0.1:$port\",\"duration_s\":$SINK_SECS,\"batch\":64}"; then
+        sleep 0.3
+        timeout "$(limit "$SECS")" "${PEER[@]}" "$UDPREF" send --target "127.0.0.1:$port" --seconds "$SECS" --size "$SIZE" --batch 64 --gso >"$TMP/send.json"
+        wait_job "$JOB_ID" "$TMP/job.json" || { na "$key" "job did not finish"; return; }
+        local got
+        got=$(jq .received.packets "$TMP/job.json")
+        add "$key" "$(calc "$got / $(jq .seconds "$TMP/send.json")")"
+        add "$key.tx" "$(jq .pps "$TMP/send.json")"
+        log "$key: C sent $(jq .packets "$TMP/send.json"); volley sink got $got"
+    else
+        na "$key" "$REFUSAL"
+    fi
+}
+
+ref_sink() {
+    local key=$1 port
+    port=$(freeport)
+    bg "$(limit "$SINK_SECS")" "$TMP/sink.json" "${DUT[@]}" "$UDPREF" sink --listen "127.0.0.1:$port" --seconds "$SINK_SECS"
+    local sink=$BG_PID
+    sleep 0.3
+    timeout "$(limit "$SECS")" "${PEER[@]}" "$UDPREF" send --target "127.0.0.1:$port" --seconds "$SECS" --size "$SIZE" --batch 64 --gso >"$TMP/send.json"
+    bg_wait "$sink"
+    add "$key" "$(calc "$(jq .packets "$TMP/sink.json") / $(jq .seconds "$TMP/send.json")")"
+    add "$key.tx" "$(jq .pps "$TMP/send.json")"
+    log "$key: C sent $(jq .packets "$TMP/send.json"); C sink got $(jq .packets "$TMP/sink.json")"
+}
+
+# ------------------------------------------------------------------ d. pacing
+
+JUDGE=(--windows-ms 10 --expect-pps "$RATE")
+# judged KEY SINKFILE: records total error (%) and the fraction of good windows from a judging sink.
+judged() {
+    local key=$1 f=$2
+    if ! jq -e .windows "$f" >/dev/null 2>&1; then
+        log "$key: no judgement ($(cat "$f.err" 2>/dev/null))"
+        return
+    fi
+    add "$key.total" "$(calc "($(jq .packets "$f") - $RATE * $SECS) * 100 / ($RATE * $SECS)")"
+    add "$key.windows" "$(calc "$(jq .windows_within_5pct "$f") * 100")"
+    log "$key: $(jq -c '{packets, windows, windows_within_5pct, window_min, window_max}' "$f")"
+}
+
+pace_volley() {
+    local key=$1 port
+    port=$(freeport)
+    bg "$(limit "$SECS")" "$TMP/judge.json" "${PEER[@]}" "$UDPREF" sink --listen "127.0.0.1:$port" --seconds "$(calc "$SECS" + 1)" "${JUDGE[@]}"
+    local sink=$BG_PID
+    sleep 0.3
+    if submit "{\"mode\":\"send\",\"target\":\"127.0.0.1:$port\",\"duration_s\":$SECS,\"payload_bytes\":$SIZE,\"batch\":64,\"rate_pps\":$RATE}"; then
+        local finished=1
+        wait_job "$JOB_ID" "$TMP/job.json" || finished=0
+        bg_wait "$sink"
+        if ((finished)); then judged "$key" "$TMP/judge.json"; else na "$key" "job did not finish"; fi
+    else
+        na "$key" "$REFUSAL"
+        kill -TERM "$sink" 2>/dev/null || true
+        wait "$sink" 2>/dev/null || true
+    fi
+}
+
+pace_ref() {
+    local key=$1 port
+    port=$(freeport)
+    bg "$(limit "$SECS")" "$TMP/judge.json" "${PEER[@]}" "$UDPREF" sink --listen "127.0.0.1:$port" --seconds "$(calc "$SECS" + 1)" "${JUDGE[@]}"
+    local sink=$BG_PID
+    sleep 0.3
+    timeout "$(limit "$SECS")" "${DUT[@]}" "$UDPREF" send --target "127.0.0.1:$port" --seconds "$SECS" --size "$SIZE" --batch 64 --rate "$RATE" >/dev/null
+    bg_wait "$sink"
+    judged "$key" "$TMP/judge.json"
+}
+
+# iperf3 talks to its own server (control connection), so its datagrams are judged by watching
+# the loopback interface (udpref sink --tap-port) rather than by receiving them.
+pace_iperf() {
+    local key=$1 port
+    port=$(freeport)
+    bg "$(limit "$SECS")" "$TMP/iperf-server.txt" "${PEER[@]}" iperf3 -s -1 -B 127.0.0.1 -p "$port"
+    local server=$BG_PID
+    bg "$(limit "$SECS")" "$TMP/judge.json" "${PEER[@]}" "$UDPREF" sink --tap-port "$port" --size "$SIZE" --seconds "$(calc "$SECS" + 2.5)" "${JUDGE[@]}"
+    local tap=$BG_PID
+    sleep 0.5
+    timeout "$(limit "$SECS")" "${DUT[@]}" iperf3 -c 127.0.0.1 -p "$port" -u -b $((RATE * SIZE * 8)) -l "$SIZE" -t "$SECS" >/dev/null ||
+        log "$key: iperf3 failed"
+    bg_wait "$server"
+    bg_wait "$tap"
+    judged "$key" "$TMP/judge.json"
+}
+
+# sockperf tp needs no answers, so it is pointed straight at the judging sink. Its warm-up
+# (about 2 s, ~50 dummy messages just before the test) is inside the sink's run.
+pace_sockperf() {
+    local key=$1 port
+    port=$(freeport)
+    bg "$(limit "$SECS")" "$TMP/judge.json" "${PEER[@]}" "$UDPREF" sink --listen "127.0.0.1:$port" --seconds "$(calc "$SECS" + 3.5)" "${JUDGE[@]}"
+    local sink=$BG_PID
+    sleep 0.3
+    timeout "$(limit "$SECS")" "${DUT[@]}" sockperf tp -i 127.0.0.1 -p "$port" --mps "$RATE" -m "$SIZE" -t "$SECS" >"$TMP/sockperf-tp.txt" 2>&1 ||
+        log "$key: sockperf failed: $(tail -3 "$TMP/sockperf-tp.txt")"
+    bg_wait "$sink"
+    judged "$key" "$TMP/judge.json"
+}
+
+# ------------------------------------------------------------------ e. echo
+
+volley_echo() {
+    local key=$1 port
+    port=$(freeport)
+    if ! submit "{\"mode\":\"reflect\",\"listen\":\"127.0.0.1:$port\",\"duration_s\":$(calc "$SECS" + 2)}"; then
+        na "$key" "$REFUSAL"
+        return
+    fi
+    # The reflect job ends by itself 2 s after the echo job; it is not waited for.
+    if submit "{\"mode\":\"echo\",\"target\":\"127.0.0.1:$port\",\"duration_s\":$SECS,\"rate_pps\":1000,\"payload_bytes\":$SIZE}"; then
+        wait_job "$JOB_ID" "$TMP/job.json" || { na "$key" "job did not finish"; return; }
+        local p50
+        p50=$(jq '.latency_us.p50 // empty' "$TMP/job.json")
+        if [[ -z $p50 ]]; then
+            na "$key" "no latency_us.p50 in the echo result"
+            return
+        fi
+        add "$key" "$p50"
+        log "$key: volley echo p50 ${p50} us; $(jq -c '{sent: .sent.packets, received: .received.packets, latency_us: (.latency_us | del(.hdr))}' "$TMP/job.json")"
+    else
+        na "$key" "$REFUSAL"
+    fi
+}
+
+# sockperf reports half the round trip unless --full-rtt; Volley's echo latency is a round trip.
+# Both sockperf ends run where the agent runs, as Volley's echo and reflect jobs share the agent.
+sockperf_echo() {
+    local key=$1 port
+    port=$(freeport)
+    bg "$(limit "$SECS")" "$TMP/sockperf-sr.txt" "${DUT[@]}" sockperf sr -i 127.0.0.1 -p "$port"
+    local server=$BG_PID
+    sleep 0.5
+    timeout "$(limit "$SECS")" "${DUT[@]}" sockperf ping-pong -i 127.0.0.1 -p "$port" --mps 1000 -m "$SIZE" -t "$SECS" --full-rtt \
+        >"$TMP/sockperf-pp.txt" 2>&1 || log "$key: sockperf ping-pong failed"
+    kill -TERM "$server" 2>/dev/null || true
+    wait "$server" 2>/dev/null || true
+    local p50
+    p50=$(sed -n 's/.*percentile 50\.000 = *\([0-9.]*\).*/\1/p' "$TMP/sockperf-pp.txt" | head -1)
+    if [[ -n $p50 ]]; then
+        add "$key" "$p50"
+        log "$key: sockperf p50 ${p50} us"
+    else
+        log "$key: no p50 in sockperf output: $(tail -3 "$TMP/sockperf-pp.txt")"
+    fi
+}
+
+# ------------------------------------------------------------------ f. allocations
+
+# alloc_run KIND SECONDS: `volley run` (the engine in-process: no agent, no HTTP, no checkpoints)
+# under the malloc_count shim runs one job (kind send: into the C sink; kind sink: fed by the C GSO
+# sender). Records "allocations datagrams"; the difference of two lengths leaves the per-datagram part.
+alloc_run() {
+    local kind=$1 d=$2 port allocs packets= err=$TMP/alloc.err out=$TMP/alloc.json
+    port=$(freeport)
+    if [[ $kind == send ]]; then
+        bg "$(limit "$d")" "$TMP/sink.json" "${PEER[@]}" "$UDPREF" sink --listen "127.0.0.1:$port" --seconds "$(calc "$d" + 1)"
+        local sink=$BG_PID
+        sleep 0.3
+        echo "{\"mode\":\"send\",\"target\":\"127.0.0.1:$port\",\"duration_s\":$d,\"payload_bytes\":$SIZE,\"batch\":64}" |
+            LD_PRELOAD=$SHIM timeout "$(limit "$d")" "${DUT[@]}" "$VOLLEY" run - --progress none >"$out" 2>"$err" || true
+        packets=$(jq '.sent.packets // empty' "$out" 2>/dev/null)
+        bg_wait "$sink"
+    else
+        echo "{\"mode\":\"sink\",\"listen\":\"127.0.0.1:$port\",\"duration_s\":$(calc "$d" + 1),\"batch\":64}" |
+            LD_PRELOAD=$SHIM timeout "$(limit "$d")" "${DUT[@]}" "$VOLLEY" run - --progress none >"$out" 2>"$err" &
+        local run=$!
+        sleep 0.3
+        timeout "$(limit "$d")" "${PEER[@]}" "$UDPREF" send --target "127.0.0.1:$port" --seconds "$d" --size "$SIZE" --gso >/dev/null
+        wait "$run" || true
+        packets=$(jq '.received.packets // empty' "$out" 2>/dev/null)
+    fi
+    allocs=$(grep 'malloc_count: program=volley' "$err" | tail -1 | sed -n 's/.* total=\([0-9]*\).*/\1/p')
+    if [[ -z $allocs || -z $packets ]]; then
+        na "alloc.$kind" "$( [[ -z $allocs ]] && echo "no malloc_count line" || echo "no datagram count: $(head -c 120 "$out")")"
+        return
+    fi
+    log "alloc $kind ${d}s: $allocs allocations, $packets datagrams"
+    ALLOC[$kind.$d]="$allocs $packets"
+}
+declare -A ALLOC=()
+
+# ------------------------------------------------------------------ the run
+
+START=$SECONDS
+start_agent main
+VERSION=$(curl -sS --max-time 5 "$AGENT_URL/v1/agent" | jq -r .version)
+LOAD=$(cut -d' ' -f1-3 /proc/loadavg)
+log "agent $VERSION at $AGENT_URL; $ROUNDS rounds of ${SECS} s; $PLACEMENT; load average $LOAD"
+# How busy the machine is without us: CPU time used over one second (all CPUs), and by whom.
+cpu_sample() { awk '/^cpu / { print $2 + $3 + $4 + $6 + $7 + $8, $5 }' /proc/stat; }
+read -r busy0 idle0 < <(cpu_sample); sleep 1; read -r busy1 idle1 < <(cpu_sample)
+CPU_BUSY=$(awk -v b=$((busy1 - busy0)) -v i=$((idle1 - idle0)) 'BEGIN { printf "%.0f", b + i ? 100 * b / (b + i) : 0 }')
+BUSY=$(top -b -n 2 -d 0.5 -w 200 | awk '/^top -/ { n++ } n == 2 && $1 ~ /^[0-9]+$/ && $9 + 0 >= 10 {
+    printf "%s%s (%s%%)", sep, $12, $9; sep = ", " }') || BUSY=
+log "CPU busy before the run: ${CPU_BUSY} %${BUSY:+ ($BUSY)}"
+((CPU_BUSY < 10)) || log "warning: the machine is not quiet; results will be noisy"
+# Other programs' CPU use during the run, estimated at the end as the machine's user+nice time
+# minus the user time of this script's own children (the benchmark itself runs mostly in the kernel).
+user_ticks() { awk '/^cpu / { print $2 + $3 }' /proc/stat; }
+USER0=$(user_ticks)
+
+# Alternate who goes first from round to round, so slow drift does not favour one side.
+for ((r = 1; r <= ROUNDS; r++)); do
+    log "round $r/$ROUNDS: send"
+    if ((r % 2)); then volley_send v.send ""; ref_send c.send; else ref_send c.send; volley_send v.send ""; fi
+done
+for ((r = 1; r <= ROUNDS; r++)); do
+    log "round $r/$ROUNDS: GSO send"
+    if ((r % 2)); then
+        volley_send v.gso ',"gso":true'; ref_send c.gso --gso; iperf_send iperf.send
+    else
+        iperf_send iperf.send; ref_send c.gso --gso; volley_send v.gso ',"gso":true'
+    fi
+done
+for ((r = 1; r <= ROUNDS; r++)); do
+    log "round $r/$ROUNDS: sink"
+    if ((r % 2)); then volley_sink v.sink; ref_sink c.sink; else ref_sink c.sink; volley_sink v.sink; fi
+done
+for ((r = 1; r <= ROUNDS; r++)); do
+    log "round $r/$ROUNDS: pacing at $RATE pps"
+    if ((r % 2)); then
+        pace_volley v.pace; pace_iperf iperf.pace; pace_sockperf sockperf.pace; pace_ref c.pace
+    else
+        pace_ref c.pace; pace_sockperf sockperf.pace; pace_iperf iperf.pace; pace_volley v.pace
+    fi
+done
+for ((r = 1; r <= ROUNDS; r++)); do
+    log "round $r/$ROUNDS: echo"
+    if ((r % 2)); then volley_echo v.echo; sockperf_echo sockperf.echo; else sockperf_echo sockperf.echo; volley_echo v.echo; fi
+done
+stop_agent
+
+log "allocations per datagram"
+for kind in send sink; do
+    alloc_run "$kind" 1
+    [[ -n ${NA[alloc.$kind]:-} ]] || alloc_run "$kind" 4
+done
+ELAPSED=$((SECONDS - START))
+OWN_USER=$(times | awk 'NR == 2 { split($1, t, /[ms]/); print t[1] * 60 + t[2] }')
+FOREIGN=$(awk -v u=$(($(user_ticks) - USER0)) -v hz="$(getconf CLK_TCK)" -v own="$OWN_USER" \
+    'BEGIN { f = u / hz - own; printf "%.0f", f < 0 ? 0 : f }')
+FOREIGN_PCT=$(awk -v f="$FOREIGN" -v t="$ELAPSED" -v n="$(nproc)" 'BEGIN { printf "%.0f", t ? 100 * f / (t * n) : 0 }')
+QUIET="other programs used about ${FOREIGN} CPU-seconds (${FOREIGN_PCT} % of the machine) during the run"
+if ((FOREIGN_PCT >= 3)); then
+    QUIET="$QUIET - **the machine was not quiet; these numbers are disturbed, run again**"
+    log "warning: $QUIET"
+else
+    log "$QUIET"
+fi
+
+# ------------------------------------------------------------------ the table
+
+ROWS=()
+row() { ROWS+=("| $1 | $2 | $3 | $4 | $5 | $6 | $7 |"); }
+
+# ratio_row ID WHAT VKEY RKEY TARGET_TEXT OP THRESHOLD [NOTE_LABEL VNOTE_KEY RNOTE_KEY] [RESULT_PREFIX]
+# The ratio is median(VKEY) / median(RKEY); the notes (e.g. the other end's count) are shown in brackets.
+ratio_row() {
+    local id=$1 what=$2 vk=$3 rk=$4 target=$5 op=$6 thr=$7 label=${8:-} vnote=${9:-} rnote=${10:-} kind=${11:-}
+    local v r vcell rcell
+    if [[ -n ${NA[$vk]:-} ]]; then
+        row "$id" "$what" "n/a (${NA[$vk]})" "$(has "$rk" && pps "$(median "$rk")" || echo n/a)" "n/a" "$target" "n/a"
+        return
+    fi
+    if ! has "$vk" || ! has "$rk"; then
+        row "$id" "$what" "n/a" "n/a" "n/a" "$target" "n/a (no data)"
+        return
+    fi
+    v=$(median "$vk"); r=$(median "$rk")
+    vcell=$(pps "$v"); rcell=$(pps "$r")
+    [[ -z $vnote ]] || ! has "$vnote" || vcell="$vcell ($label $(pps "$(median "$vnote")"))"
+    [[ -z $rnote ]] || ! has "$rnote" || rcell="$rcell ($label $(pps "$(median "$rnote")"))"
+    local ratio
+    ratio=$(calc "$v / $r")
+    row "$id" "$what" "$vcell" "$rcell" "$(fmt '%.2f×' "$ratio")" "$target" "$kind$(yes_no "$ratio $op $thr")"
+}
+
+ratio_row a "send, 64 B, batch 64 (sender count)" v.send c.send "≥ 0.95× C" ">=" 0.95 "C sink got" v.send.rx c.send.rx
+ratio_row b1 "GSO send, 64 B segments (sender count; C: 64 messages × 64 segments per call)" v.gso c.gso "≥ 0.90× C GSO" ">=" 0.90 "C sink got" v.gso.rx c.gso.rx
+ratio_row b2 "GSO send vs iperf3 -u -b 0 -l 64 (sender count)" v.gso iperf.send "≥ 5× iperf3" ">=" 5
+ratio_row b3 "(check) C GSO send vs iperf3" c.gso iperf.send "(≥ 5× for Volley)" ">=" 5 "" "" "" "ref "
+ratio_row c "sink, fed by the C GSO sender (received/s)" v.sink c.sink "≥ 0.95× C" ">=" 0.95 "offered" v.sink.tx c.sink.tx
+
+pace_row() {   # pace_row ID WHAT KEY [RESULT_PREFIX]
+    local id=$1 what=$2 k=$3 kind=${4:-} t w
+    local target="total ±0.5 %, ≥ 99.5 % of windows ±5 %"
+    if [[ -n ${NA[$k]:-} ]]; then row "$id" "$what" "n/a (${NA[$k]})" "" "" "$target" "n/a"; return; fi
+    if ! has "$k.total"; then row "$id" "$what" "n/a (no data)" "" "" "$target" "n/a"; return; fi
+    t=$(median "$k.total"); w=$(median "$k.windows")
+    local cell
+    cell="total $(fmt '%+.3f' "$t") %, $(fmt '%.1f' "$w") % of windows"
+    local res
+    res=$(yes_no "($t >= -0.5 && $t <= 0.5) && $w >= 99.5")
+    if [[ -n $kind ]]; then row "$id" "$what" "" "$cell" "" "$target" "$kind$res"
+    else row "$id" "$what" "$cell" "" "" "$target" "$res"; fi
+}
+pace_row d "pacing $RATE pps: Volley (judged by the C sink)" v.pace
+pace_row d2 "pacing: iperf3 -b $((RATE * SIZE * 8)) -l 64 (judged on lo)" iperf.pace "ref "
+pace_row d3 "pacing: sockperf tp --mps $RATE -m 64 (C sink)" sockperf.pace "ref "
+pace_row d4 "pacing: C udpref --rate $RATE (C sink)" c.pace "ref "
+
+if [[ -n ${NA[v.echo]:-} ]]; then
+    row e "echo RTT p50, 1000/s, 64 B" "n/a (${NA[v.echo]})" "$(has sockperf.echo && fmt '%.1f µs' "$(median sockperf.echo)" || echo n/a)" n/a "≤ 1.2× sockperf" n/a
+elif has v.echo && has sockperf.echo; then
+    ve=$(median v.echo); se=$(median sockperf.echo); er=$(calc "$ve / $se")
+    row e "echo RTT p50, 1000/s, 64 B" "$(fmt '%.1f µs' "$ve")" "$(fmt '%.1f µs' "$se") (sockperf --full-rtt)" "$(fmt '%.2f×' "$er")" "≤ 1.2× sockperf" "$(yes_no "$er <= 1.2")"
+else
+    row e "echo RTT p50, 1000/s, 64 B" n/a n/a n/a "≤ 1.2× sockperf" "n/a (no data)"
+fi
+
+for kind in send sink; do
+    what="allocations per datagram, $kind loop (4 s − 1 s run)"
+    if [[ -n ${NA[alloc.$kind]:-} ]]; then row "f" "$what" "n/a (${NA[alloc.$kind]})" "" "" "0" "n/a"; continue; fi
+    if [[ -z ${ALLOC[$kind.1]:-} || -z ${ALLOC[$kind.4]:-} ]]; then row f "$what" "n/a (no data)" "" "" "0" "n/a"; continue; fi
+    read -r a1 p1 <<<"${ALLOC[$kind.1]}"
+    read -r a4 p4 <<<"${ALLOC[$kind.4]}"
+    per=$(calc "($a4 - $a1) / ($p4 - $p1)")
+    row f "$what" "$(fmt '%.6f' "$per") ($((a4 - a1)) allocations / $((p4 - p1)) datagrams; $(fmt '%.0f' "$(calc "($a4 - $a1) / 3")") per second)" "" "" "0 (< 0.0001)" "$(yes_no "$per < 0.0001 && $per > -0.0001")"
+done
+
+log "control plane (Benchmarks/control-plane.sh)"
+while IFS= read -r line; do ROWS+=("$line"); done < <(VOLLEY=$VOLLEY ROUNDS=$ROUNDS SECS=$SECS BUILD=$BIN bash "$ROOT/Benchmarks/control-plane.sh" || log "control-plane.sh failed")
+
+CPU=$(grep -m1 '^model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//') || CPU=unknown
+CORES=$(grep -c '^processor' /proc/cpuinfo)
+COMMIT=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
+[[ -z $(git status --porcelain -- Sources Package.swift 2>/dev/null) ]] || COMMIT="$COMMIT (with uncommitted changes)"
+
+{
+    echo "# Volley performance"
+    echo
+    echo "Written by \`make bench\` (\`Benchmarks/run.sh\`); see [Benchmarks/README.md](../Benchmarks/README.md) for what each row measures."
+    echo
+    echo "- date: $(date -u '+%Y-%m-%d %H:%M UTC')"
+    echo "- kernel: $(uname -r)"
+    echo "- CPU: $CPU, $CORES cores"
+    echo "- Volley $VERSION, commit $COMMIT"
+    echo "- $(iperf3 --version | head -1 | cut -d' ' -f1-2), sockperf $(sockperf --version 2>&1 | sed -n 's/.*version \([^ ]*\).*/\1/p' | head -1), $(gcc --version | head -1)"
+    echo "- loopback only, ${SIZE}-byte payloads, 1 thread, ${SECS} s runs, median of $ROUNDS alternating rounds; CPU placement: $PLACEMENT"
+    echo "- before the run: CPU ${CPU_BUSY} % busy${BUSY:+ ($BUSY)}, load average $LOAD; the run took ${ELAPSED} s; $QUIET"
+    echo
+    echo "| # | measurement | Volley | reference | ratio | target | result |"
+    echo "|---|---|---|---|---|---|---|"
+    printf '%s\n' "${ROWS[@]}"
+    echo
+    [[ -z $AGENT_WARNINGS ]] || { echo "Warning: $AGENT_WARNINGS."; echo; }
+    echo "Rows marked \"ref\" are references on the same judge, not Volley targets: they show what the"
+    echo "judge and this machine allow. The harness reports and never fails on a missed target."
+    echo
+    echo "<details><summary>Every round</summary>"
+    echo
+    echo '```'
+    for k in $(printf '%s\n' "${!VALS[@]}" | sort); do printf '%-22s %s\n' "$k" "${VALS[$k]}"; done
+    for k in $(printf '%s\n' "${!ALLOC[@]}" | sort); do printf 'alloc.%-16s %s\n' "$k" "${ALLOC[$k]} (allocations datagrams)"; done
+    for k in $(printf '%s\n' "${!NA[@]}" | sort); do printf 'n/a %-18s %s\n' "$k" "${NA[$k]}"; done
+    echo '```'
+    echo
+    echo "</details>"
+} >"$TMP/performance.md"
+
+mkdir -p "$(dirname "$OUT")"
+cp "$TMP/performance.md" "$OUT"
+echo
+cat "$OUT"
+log "written to ${OUT#"$ROOT"/}"
