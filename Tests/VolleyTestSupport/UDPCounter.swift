@@ -1,6 +1,7 @@
 import Foundation
 import Glibc
 import Synchronization
+import VolleyModel
 
 /// A plain UDP socket on 127.0.0.1 with its own reader thread: the tests' independent count of what
 /// arrived, using only recv(2) (none of the engine's code).
@@ -105,7 +106,7 @@ public func sendDatagrams(count: Int, size: Int, to port: UInt16, pauseEvery: In
 public final class UDPSizeRecorder: @unchecked Sendable {  // sizes guarded by the mutex
     public let port: UInt16
     private let fd: Int32
-    private let sizes = Mutex<[Int: Int]>([:])
+    private let sizes = Locked<[Int: Int]>([:])
     private let running = Atomic<Bool>(true)
     private let done = DispatchSemaphore(value: 0)
 
