@@ -36,10 +36,12 @@ public final class Agent: Sendable {
         let tooLarge = APIError(status: 413, code: "body_too_large",
                                 "request body is larger than \(config.maxBodyBytes) bytes").response
         let log = logger
+        let apiThread = LowerOnce(nice: 5)
         do {
             server = try HTTPServer(host: config.host, port: config.port, maxBodyBytes: config.maxBodyBytes,
                                     tls: config.tls.map { HTTPServer.TLS(certificatePEM: $0.certificate, keyPEM: $0.key) },
                                     tooLarge: tooLarge) { request in
+                apiThread.here()
                 let started = DispatchTime.now().uptimeNanoseconds
                 let (response, route) = gate.allows(request) ? router.respond(to: request) : (gate.refusal, "unauthorized")
                 metrics.countRequest(route: route, status: response.status)
