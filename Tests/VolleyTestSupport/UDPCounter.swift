@@ -78,12 +78,13 @@ public func freeUDPPort() -> UInt16 {
     return bindLoopback(fd)
 }
 
-/// Sends `count` datagrams of `size` bytes to 127.0.0.1:`port` with plain sendto, pausing now and
-/// then so a receiver on loopback keeps up. Returns how many the kernel accepted.
+/// Sends `count` datagrams of `size` bytes to 127.0.0.1:`port` with plain sendto (from `socket`, or a
+/// fresh one), pausing now and then so a receiver on loopback keeps up. Returns how many the kernel accepted.
 @discardableResult
-public func sendDatagrams(count: Int, size: Int, to port: UInt16, pauseEvery: Int = 200) -> Int {
-    let fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
-    defer { close(fd) }
+public func sendDatagrams(count: Int, size: Int, to port: UInt16, from fd: Int32? = nil, pauseEvery: Int = 200) -> Int {
+    let own = fd == nil ? socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0) : -1
+    defer { if own >= 0 { close(own) } }
+    let sender = fd ?? own
     var addr = sockaddr_in()
     addr.sin_family = sa_family_t(AF_INET)
     addr.sin_port = port.bigEndian
@@ -93,7 +94,7 @@ public func sendDatagrams(count: Int, size: Int, to port: UInt16, pauseEvery: In
     for i in 0..<count {
         let n = withUnsafePointer(to: &addr) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                sendto(fd, payload, size, 0, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+                sendto(sender, payload, size, 0, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
             }
         }
         if n == size { sent += 1 }
@@ -160,22 +161,7 @@ public final class UDPEchoClient: @unchecked Sendable {
     }
 
     public func send(count: Int, size: Int) -> Int {
-        var addr = sockaddr_in()
-        addr.sin_family = sa_family_t(AF_INET)
-        addr.sin_port = port.bigEndian
-        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let payload = [UInt8](repeating: 7, count: size)
-        var sent = 0
-        for i in 0..<count {
-            let n = withUnsafePointer(to: &addr) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                    sendto(fd, payload, size, 0, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
-                }
-            }
-            if n == size { sent += 1 }
-            if i % 100 == 99 { usleep(1000) }
-        }
-        return sent
+        sendDatagrams(count: count, size: size, to: port, from: fd, pauseEvery: 100)
     }
 
     /// Reads replies until none has come for 0.3 s.
