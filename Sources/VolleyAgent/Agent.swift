@@ -25,6 +25,7 @@ public final class Agent: Sendable {
         } catch {
             throw AgentStartError(message: "data folder: \(error.message)")
         }
+        _ = ThreadLauncher.shared  // created here, at full priority, before any thread is lowered
         let hostname = Self.hostname()
         let capabilities = Capabilities.probe()
         let metrics = AgentMetrics(version: Volley.version)

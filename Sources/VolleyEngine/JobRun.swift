@@ -92,12 +92,10 @@ public final class JobRun: Sendable {
     }
 
     private func spawn(_ name: String, _ finish: @escaping @Sendable () -> Void, _ body: @escaping @Sendable () -> Void) {
-        let thread = Thread {
+        ThreadLauncher.shared.launch(name) {
             body()
             finish()
         }
-        thread.name = name
-        thread.start()
     }
 
     /// Asks every worker to stop; they notice within one socket timeout or pacing wait (≤ 20 ms).
