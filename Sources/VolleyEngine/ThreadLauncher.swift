@@ -4,7 +4,7 @@ import VolleyModel
 /// Starts worker threads from one long-lived thread of its own. A new Linux thread inherits its
 /// creator's nice value, and the agent lowers its HTTP and clock threads' priority; workers started
 /// directly from those would run lowered too. The launcher's thread keeps the priority of the thread
-/// that first used `shared` (the agent touches it at start-up, on the main thread).
+/// that first used `shared` (the agent touches it at start-up, before it lowers any thread).
 public final class ThreadLauncher: Sendable {
     public static let shared = ThreadLauncher()
 
