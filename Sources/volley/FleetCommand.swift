@@ -9,7 +9,7 @@ import VolleyModel
 struct Fleet: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run one job on many agents at once.",
-        discussion: "Example:\n  volley fleet run examples/send.json --agents http://10.0.0.5:8080,http://10.0.0.6:8080 --split-rate",
+        discussion: "Example:\n  volley fleet run examples/send.json --agents http://agent-a:8080,http://agent-b:8080 --split-rate",
         subcommands: [FleetRun.self]
     )
 }
@@ -25,7 +25,7 @@ struct FleetRun: AsyncParsableCommand {
             Examples:
               volley fleet run examples/send.json --agents http://a:8080,http://b:8080 --split-rate --out fleet.json
               volley fleet run examples/sink.json --dns volley-agents.volley.svc.cluster.local:8080
-              volley fleet run spec.json --agents-file agents.txt --vary target=10.0.0.1:53,10.0.0.2:53
+              volley fleet run spec.json --agents-file agents.txt --vary target=[2001:db8::53]:53,[2001:db8::54]:53
             Exit status: 0 when every agent completed (or --allow-partial), 1 otherwise.
             """
     )

@@ -12,7 +12,7 @@ struct Serve: ParsableCommand {
         discussion: """
             Examples:
               volley serve --listen 127.0.0.1:8080 --data-dir ./var
-              VOLLEY_TOKEN=s3cret volley serve --listen 0.0.0.0:8080 --allow 10.20.0.0/16 --max-rate-pps 200000
+              VOLLEY_TOKEN=s3cret volley serve --listen 0.0.0.0:8080 --allow 2001:db8:53::/48 --max-rate-pps 200000
             Loopback (127.0.0.0/8, ::1) is always allowed as a target; --allow adds more.
             A non-loopback --listen needs a token (--token-file or VOLLEY_TOKEN) unless --insecure-no-auth.
             SIGINT or SIGTERM stops the agent: active jobs are cancelled and their results kept.
@@ -40,7 +40,7 @@ struct Serve: ParsableCommand {
     func validate() throws {
         let address = try ListenAddress(listen)
         for block in allow where CIDR(block) == nil {
-            throw ValidationError("--allow '\(block)' is not an address block such as 10.0.0.0/8 or fd00::/8")
+            throw ValidationError("--allow '\(block)' is not an address block such as fd00::/8 or 2001:db8::/32")
         }
         let loopback = CIDR.loopback.contains { $0.contains(IPAddress(address.host)!) }
         if !loopback && security.token() == nil && !security.insecureNoAuth {
