@@ -62,7 +62,7 @@ for path in /v1/health "/v1/jobs/$JOB"; do
 done
 
 # API latency while a send job keeps one core busy (as fast as possible, one thread).
-curl -sf -d "{\"mode\":\"send\",\"target\":\"127.0.0.1:9\",\"duration_s\":$((SECS + 3))}" "$AGENT/v1/jobs" >/dev/null
+curl -sf -d "{\"mode\":\"send\",\"target\":\"127.0.0.1:9\",\"duration_s\":$((SECS + 3)),\"rate_pps\":\"max\"}" "$AGENT/v1/jobs" >/dev/null
 sleep 1
 p99=$(wrk -t1 -c1 -d"${SECS}s" --latency "$AGENT/v1/jobs/$JOB" | awk '$1 == "99%" { print $2 }')
 ms=$(awk -v x="$p99" 'BEGIN { v = x + 0; if (x ~ /us$/) v /= 1000; else if (x ~ /s$/ && x !~ /ms$/) v *= 1000; printf "%.3f", v }')

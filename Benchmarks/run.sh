@@ -168,7 +168,7 @@ volley_send() {   # volley_send KEY EXTRA_JSON: Volley send job into the C sink
     bg "$(limit "$SECS")" "$TMP/sink.json" "${PEER[@]}" "$UDPREF" sink --listen "127.0.0.1:$port" --seconds "$(calc "$SECS" + 1)"
     local sink=$BG_PID
     sleep 0.3
-    if submit "{\"mode\":\"send\",\"target\":\"127.0.0.1:$port\",\"duration_s\":$SECS,\"payload_bytes\":$SIZE,\"batch\":64$extra}"; then
+    if submit "{\"mode\":\"send\",\"target\":\"127.0.0.1:$port\",\"duration_s\":$SECS,\"payload_bytes\":$SIZE,\"batch\":64,\"rate_pps\":\"max\"$extra}"; then
         if ! wait_job "$JOB_ID" "$TMP/job.json"; then
             na "$key" "job did not finish"
             bg_wait "$sink"
@@ -389,7 +389,7 @@ alloc_run() {
         bg "$(limit "$d")" "$TMP/sink.json" "${PEER[@]}" "$UDPREF" sink --listen "127.0.0.1:$port" --seconds "$(calc "$d" + 1)"
         local sink=$BG_PID
         sleep 0.3
-        echo "{\"mode\":\"send\",\"target\":\"127.0.0.1:$port\",\"duration_s\":$d,\"payload_bytes\":$SIZE,\"batch\":64}" |
+        echo "{\"mode\":\"send\",\"target\":\"127.0.0.1:$port\",\"duration_s\":$d,\"payload_bytes\":$SIZE,\"batch\":64,\"rate_pps\":\"max\"}" |
             LD_PRELOAD=$SHIM timeout "$(limit "$d")" "${DUT[@]}" "$VOLLEY" run - --progress none >"$out" 2>"$err" || true
         packets=$(jq '.sent.packets // empty' "$out" 2>/dev/null)
         bg_wait "$sink"

@@ -42,8 +42,21 @@ public struct AgentLimits: Sendable {
     public var keepResults: Int?
     /// Keep finished jobs at most this many days.
     public var keepDays: Double?
+    /// Bytes of buffers and windows one job may hold.
+    public var maxJobMemoryBytes = ResourceBudget.defaultJobMemoryBytes
+    /// Bytes all admitted jobs (running, queued, scheduled) may hold together.
+    public var maxMemoryBytes = ResourceBudget.defaultMemoryBytes
+    /// Sockets all admitted jobs may hold together; nil: what the descriptor limit affords.
+    public var maxSockets: Int?
+    /// How far ahead `start_at` may be, in seconds (7 days by default).
+    public var maxStartAheadSeconds: Double = 7 * 86_400
 
     public init() {}
+
+    var budget: ResourceBudget {
+        ResourceBudget(jobMemoryBytes: maxJobMemoryBytes, memoryBytes: maxMemoryBytes,
+                       sockets: maxSockets ?? ResourceBudget.defaultSockets())
+    }
 
     /// 403 `limit_exceeded` naming the limit, for a spec that asks for more than this agent allows.
     func check(_ spec: JobSpec) throws(APIError) {
@@ -54,11 +67,14 @@ public struct AgentLimits: Sendable {
         if let max = maxRatePPS, spec.mode.originates {
             let peak = spec.profile?.map { $0.ratePPS ?? $0.rampToPPS ?? 0 }.max() ?? spec.ratePPS
             if peak > max || (peak == 0 && spec.profile == nil) {
-                throw refuse("max-rate-pps", spec.profile == nil ? "rate_pps" : "profile", peak == 0 ? "0 (unlimited)" : "\(peak)", "\(max)")
+                throw refuse("max-rate-pps", spec.profile == nil ? "rate_pps" : "profile", peak == 0 ? "\"max\" (unlimited)" : "\(peak)", "\(max)")
             }
         }
-        if let max = maxDurationSeconds, spec.durationSeconds > max {
-            throw refuse("max-duration-s", spec.profile == nil ? "duration_s" : "profile", "\(spec.durationSeconds)", "\(max)")
+        // An echo job runs for its duration plus the wait for late replies: the limit is on the whole.
+        if let max = maxDurationSeconds, spec.totalSeconds > max {
+            let field = spec.profile == nil ? "duration_s" : "profile"
+            let value = spec.mode == .echo ? "\(spec.durationSeconds) (+ echo_timeout_ms \(spec.echoTimeoutMilliseconds) = \(spec.totalSeconds) s)" : "\(spec.durationSeconds)"
+            throw refuse("max-duration-s", field, value, "\(max)")
         }
         if let max = maxThreads, spec.threads > max {
             throw refuse("max-threads", "threads", "\(spec.threads)", "\(max)")

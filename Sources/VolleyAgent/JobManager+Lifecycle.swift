@@ -14,9 +14,24 @@ extension JobManager {
         }
     }
 
-    /// Moves a job to `running` and starts its traffic.
+    /// Moves a job to `running` and starts its traffic. A scheduled job opens its sockets now; if its
+    /// address cannot be used any more (another process took the port), it fails with that reason.
     func begin(_ id: JobID, _ s: inout State) {
-        guard var entry = s.entries[id], let run = entry.run else { return }
+        guard var entry = s.entries[id] else { return }
+        let run: JobRun
+        if let existing = entry.run {
+            run = existing
+        } else {
+            let spec = entry.job.spec
+            do throws(EngineError) {
+                run = try JobRun(spec: spec, options: engineOptions)
+            } catch {
+                let refusal = APIError(engine: error, field: spec.mode.originates ? "target" : "listen")
+                withdraw(id, &s, as: .failed, error: JobError(code: refusal.code, message: "the job could not start: \(refusal.message)"))
+                return
+            }
+            entry.run = run
+        }
         let now = Timestamp()
         entry.job.move(to: .running, at: now)
         if let startAt = entry.job.spec.startAt {

@@ -14,7 +14,10 @@ public final class JobManager: Sendable {
         /// The job's JSON, kept while the job does not change (a finished job never does), so
         /// repeated GETs of it cost no encoding.
         var encoded: [UInt8]?
+        /// Its sockets, from admission (a job that starts now) or from its start (a scheduled job).
         var run: JobRun?
+        /// What it holds against the agent's budget while it is active.
+        var footprint = JobFootprint(memoryBytes: 0, sockets: 0)
         /// Submission order, for listings (client ids do not sort by time).
         var order: UInt64
         /// Counters last reported to the metrics, to add only what is new.
@@ -40,6 +43,7 @@ public final class JobManager: Sendable {
     let engineOptions: EngineOptions
     let metrics: AgentMetrics
     let logger: Logger
+    let budget: ResourceBudget
 
     init(store: JobStore, config: AgentConfig, agent: JobResult.Agent, capabilities: Capabilities, metrics: AgentMetrics,
          engineOptions: EngineOptions = EngineOptions(), logger: Logger) {
@@ -48,8 +52,12 @@ public final class JobManager: Sendable {
         self.agent = agent
         self.capabilities = capabilities
         self.metrics = metrics
-        self.engineOptions = engineOptions
         self.logger = logger
+        var options = engineOptions
+        options.peerAllowlist = config.allowlist
+        options.maxRatePPS = config.limits.maxRatePPS
+        self.engineOptions = options
+        budget = config.limits.budget
         recover()
         Thread { [self] in scheduleLoop() }.start()
     }
@@ -67,8 +75,25 @@ public final class JobManager: Sendable {
             return (existing, false)
         }
         try admissible(spec)
+        let footprint = JobFootprint(spec: spec)
+        try budget.checkJob(spec, footprint)
+        // Decide under the lock, open sockets outside it, then decide again before recording.
+        try state.withLock { (s) throws(APIError) in try admitting(spec, footprint, &s) }
+        let run: JobRun?
+        let field = spec.mode.originates ? "target" : "listen"
+        do throws(EngineError) {
+            // A job that may start now gets its sockets at once; a scheduled one only when it starts
+            // (until then it holds none), after a probe that its address works.
+            if spec.startAt == nil {
+                run = try JobRun(spec: spec, options: engineOptions)
+            } else {
+                try JobRun.probe(spec, options: engineOptions)
+                run = nil
+            }
+        } catch {
+            throw APIError(engine: error, field: field)
+        }
         return try state.withLock { (s) throws(APIError) -> (Job, Bool) in
-            guard s.accepting else { throw APIError(status: 503, code: "shutting_down", "the agent is stopping") }
             if let id = spec.id, let existing = s.entries[id] {
                 guard existing.job.spec == spec else {
                     throw APIError(status: 409, code: "id_conflict",
@@ -76,23 +101,7 @@ public final class JobManager: Sendable {
                 }
                 return (existing.job, false)
             }
-            let field = spec.mode.originates ? "target" : "listen"
-            if !spec.mode.originates, let busy = s.entries.values.first(where: { $0.job.state.isActive && $0.job.spec.listens(like: spec) }) {
-                throw APIError(status: 409, code: "address_in_use", "\(spec.endpoint!) is already used by job \(busy.job.id)", field: field)
-            }
-            let running = s.entries.values.filter { $0.job.state == .running }.count
-            let waiting = s.entries.values.filter { $0.job.state == .queued || $0.job.state == .scheduled }.count
-            let startsNow = spec.startAt == nil && running < config.limits.maxJobs && s.queue.isEmpty
-            if !startsNow && waiting >= config.limits.maxQueued {
-                throw APIError(status: 429, code: "queue_full",
-                               "\(waiting) jobs are already waiting (--max-queued \(config.limits.maxQueued)); try again later")
-            }
-            let run: JobRun
-            do throws(EngineError) {
-                run = try JobRun(spec: spec, options: engineOptions)
-            } catch {
-                throw APIError(engine: error, field: field)
-            }
+            try admitting(spec, footprint, &s)
             var fresh = spec.id ?? JobID.generate()
             while spec.id == nil && s.entries[fresh] != nil { fresh = JobID.generate() }
             let now = Timestamp()
@@ -103,7 +112,7 @@ public final class JobManager: Sendable {
             } catch {
                 throw APIError(status: 500, code: "storage_error", "the job could not be recorded: \(error.message)")
             }
-            s.entries[fresh] = Entry(job: job, run: run, order: s.nextOrder)
+            s.entries[fresh] = Entry(job: job, run: run, footprint: footprint, order: s.nextOrder)
             s.nextOrder += 1
             logTransition(job)
             if initial == .queued { s.queue.append(fresh) }
@@ -111,6 +120,39 @@ public final class JobManager: Sendable {
             changed.signal()
             return (s.entries[fresh]!.job, true)
         }
+    }
+
+    /// The checks that depend on the other jobs: accepting, listen conflicts, queue room and budget.
+    private func admitting(_ spec: JobSpec, _ footprint: JobFootprint, _ s: inout State) throws(APIError) {
+        guard s.accepting else { throw APIError(status: 503, code: "shutting_down", "the agent is stopping") }
+        let field = spec.mode.originates ? "target" : "listen"
+        let active = s.entries.values.filter { $0.job.state.isActive }
+        if !spec.mode.originates, let busy = active.first(where: { $0.job.spec.listens(like: spec) }) {
+            throw APIError(status: 409, code: "address_in_use", "\(spec.endpoint!) is already used by job \(busy.job.id)", field: field)
+        }
+        let running = active.filter { $0.job.state == .running }.count
+        let waiting = active.count - running
+        let startsNow = spec.startAt == nil && running < config.limits.maxJobs && s.queue.isEmpty
+        if !startsNow && waiting >= config.limits.maxQueued {
+            throw APIError(status: 429, code: "queue_full",
+                           "\(waiting) jobs are already waiting (--max-queued \(config.limits.maxQueued)); try again later")
+        }
+        let inUse = active.reduce(JobFootprint(memoryBytes: 0, sockets: 0)) {
+            JobFootprint(memoryBytes: $0.memoryBytes + $1.footprint.memoryBytes, sockets: $0.sockets + $1.footprint.sockets)
+        }
+        try budget.checkAgent(spec, footprint, inUse: inUse, jobs: active.count)
+    }
+
+    /// Memory and sockets held by active jobs, against the budget (`GET /v1/agent`).
+    func budgetInfo() -> BudgetInfo {
+        let (memory, sockets, count) = state.withLock { s in
+            s.entries.values.filter { $0.job.state.isActive }.reduce((0, 0, 0)) {
+                ($0.0 + $1.footprint.memoryBytes, $0.1 + $1.footprint.sockets, $0.2 + 1)
+            }
+        }
+        return BudgetInfo(jobMemoryBytes: budget.jobMemoryBytes, memoryBytes: budget.memoryBytes, memoryInUseBytes: memory,
+                          sockets: budget.sockets, socketsInUse: sockets, activeJobs: count,
+                          maxStartAheadSeconds: config.limits.maxStartAheadSeconds)
     }
 
     /// Checks that need no lock: limits, allowlist, kernel features, start time.
@@ -133,6 +175,16 @@ public final class JobManager: Sendable {
         if let startAt = spec.startAt, startAt.date < Date().addingTimeInterval(-1) {
             throw APIError(status: 400, code: "invalid_spec", "'start_at' \(startAt) is more than 1 s in the past", field: "start_at")
         }
+        let ahead = config.limits.maxStartAheadSeconds
+        if let startAt = spec.startAt, startAt.date > Date().addingTimeInterval(ahead) {
+            throw APIError(status: 403, code: "limit_exceeded",
+                           "'start_at' \(startAt) is more than \(Self.describe(seconds: ahead)) ahead; this agent schedules at most that far (--max-start-ahead-s)",
+                           field: "start_at")
+        }
+    }
+
+    static func describe(seconds: Double) -> String {
+        seconds >= 86_400 && seconds.truncatingRemainder(dividingBy: 86_400) == 0 ? "\(Int(seconds / 86_400)) days" : "\(seconds) s"
     }
 
     /// The job with its live progress, if it exists.
@@ -225,7 +277,7 @@ extension APIError {
     init(engine error: EngineError, field: String) {
         switch error {
         case .addressInUse:
-            self.init(status: 409, code: "address_in_use", error.description, field: field)
+            self.init(status: 409, code: "port_in_use", error.description, field: field)
         case .addressNotAvailable:
             self.init(status: 400, code: "invalid_spec", error.description, field: field)
         case .permissionDenied:

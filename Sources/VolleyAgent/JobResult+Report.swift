@@ -15,6 +15,7 @@ extension JobResult {
                              achievedBPS: Double(counted.bytes) * 8 / seconds),
                   io: report.io, echo: report.echo, latency: report.latency, sequence: report.sequence,
                   timeline: report.timeline)
+        reflect = report.reflect
         jobTag = spec.mode.originates ? report.jobTag : nil
     }
 }

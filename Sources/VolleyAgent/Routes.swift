@@ -25,7 +25,7 @@ enum Routes {
         router.add("GET", "/v1/health") { _, _ in healthy }
         router.add("GET", "/v1/agent") { _, _ in
             .json(AgentInfo(hostname: hostname, time: Timestamp(), capabilities: capabilities,
-                            store: StoreInfo(quarantined: jobs.quarantined)))
+                            store: StoreInfo(quarantined: jobs.quarantined), budget: jobs.budgetInfo()))
         }
         router.add("GET", "/metrics") { _, _ in
             metrics.setJobs(jobs.countsByState())

@@ -4,11 +4,15 @@ import VolleyModel
 
 /// The receiving half of an echo worker: reads replies on the worker's flow sockets, matches each to
 /// the datagram it answers by its stamp, and keeps exact loss, duplicate, order and RTT accounting.
+/// Replies are peer input: a reply counts as received or late at most once per sequence number sent,
+/// so no sequence of datagrams (replays, forgeries) can make the counts disagree or trap.
 final class EchoReceiver {
     private let fds: [Int32]
     private let tag: UInt32
     private let firstFlow: UInt32
     private let timeoutNanos: UInt64
+    /// The job's start: a reply stamped before it (or after now) cannot answer this job.
+    private let startNanos: UInt64
     private let batch: MessageBatch
     private var windows: [SequenceWindow]
     /// Per flow: datagrams sent so far (the next sequence number); set by the sending side.
@@ -20,8 +24,9 @@ final class EchoReceiver {
     let timeline: WorkerTimeline
 
     init(fds: [Int32], tag: UInt32, firstFlow: UInt32, spec: JobSpec, slotBytes: Int, collector: LatencyCollector,
-         counters: DirectionCounters, timeline: WorkerTimeline, options: EngineOptions) {
+         counters: DirectionCounters, timeline: WorkerTimeline, startNanos: UInt64, options: EngineOptions) {
         self.fds = fds
+        self.startNanos = startNanos
         self.tag = tag
         self.firstFlow = firstFlow
         timeoutNanos = UInt64(spec.echoTimeoutMilliseconds) * 1_000_000
@@ -34,10 +39,16 @@ final class EchoReceiver {
         self.timeline = timeline
     }
 
-    /// Replies still awaited.
-    var outstanding: UInt64 { totals.sent - totals.received - totals.late }
+    /// Bytes of its receive batch and sequence windows.
+    var allocatedBytes: Int { batch.allocatedBytes + windows.count * SequenceWindow.defaultBytes }
 
-    func noteSent(_ count: Int) { totals.sent += UInt64(count) }
+    /// Replies still awaited (never negative: each sent sequence number is answered at most once).
+    var outstanding: UInt64 {
+        let answered = totals.received &+ totals.late
+        return totals.sent > answered ? totals.sent - answered : 0
+    }
+
+    func noteSent(_ count: Int) { totals.sent &+= UInt64(count) }
 
     /// Reads everything already queued on every flow socket, without blocking.
     @inline(__always)
@@ -79,7 +90,7 @@ final class EchoReceiver {
         }
         drain()
         latency.finish(lastSecond: timeline.second(MonotonicClock.now()))
-        totals.lost = totals.sent - totals.received
+        totals.lost = totals.sent > totals.received ? totals.sent - totals.received : 0
     }
 
     @inline(__always)
@@ -89,25 +100,28 @@ final class EchoReceiver {
         for i in 0..<count {
             let length = Int(batch.headers[i].msg_len)
             bytes &+= length
+            // Only a reply to a datagram this worker sent, stamped between the job's start and now,
+            // can be ours; the flow check subtracts only after comparing, so it cannot wrap.
             guard let stamp = Stamp.read(batch.slot(i), length: min(length, batch.slotBytes)), stamp.tag == tag,
-                  stamp.flow >= firstFlow, stamp.flow < firstFlow + UInt32(fds.count),
-                  stamp.sequence < sentPerFlow[Int(stamp.flow - firstFlow)] else {
-                totals.foreign += 1
+                  stamp.flow >= firstFlow, stamp.flow - firstFlow < UInt32(fds.count),
+                  stamp.sequence < sentPerFlow[Int(stamp.flow - firstFlow)],
+                  stamp.sentNanos >= startNanos, stamp.sentNanos <= now else {
+                totals.foreign &+= 1
                 continue
             }
             let flow = Int(stamp.flow - firstFlow)
             switch windows[flow].mark(stamp.sequence) {
             case .duplicate:
-                totals.duplicates += 1
+                totals.duplicates &+= 1
             case .tooOld:
-                totals.late += 1
+                totals.tooOld &+= 1
             case let outcome:
-                let rtt = now &- stamp.sentNanos
+                let rtt = now - stamp.sentNanos
                 if rtt > timeoutNanos {
-                    totals.late += 1
+                    totals.late &+= 1
                 } else {
-                    totals.received += 1
-                    if outcome == .reordered { totals.reordered += 1 }
+                    totals.received &+= 1
+                    if outcome == .reordered { totals.reordered &+= 1 }
                     latency.record(micros: rtt / 1000, second: second)
                     timeline.addAnswered(sentAt: stamp.sentNanos)
                     timeline.addReceived(1, at: now)

@@ -3,7 +3,7 @@ import VolleyModel
 
 /// Why a job could not be set up. Raised before any traffic flows, so callers can refuse the job.
 public enum EngineError: Error, Equatable, Sendable, CustomStringConvertible {
-    /// Another socket already holds the listen address.
+    /// Another socket (of another process) already holds the listen address and port.
     case addressInUse(Endpoint)
     /// The address is not on this host (or IPv6 is off).
     case addressNotAvailable(Endpoint)
@@ -14,7 +14,7 @@ public enum EngineError: Error, Equatable, Sendable, CustomStringConvertible {
 
     public var description: String {
         switch self {
-        case .addressInUse(let e): "\(e) is already in use"
+        case .addressInUse(let e): "port \(e.port) of \(e.address) is already held by another socket of this host"
         case .addressNotAvailable(let e): "\(e) is not an address of this host"
         case .permissionDenied(let e): "binding \(e) is not permitted (ports below 1024 need privileges)"
         case .socket(let error): "socket set-up failed: \(error)"

@@ -1,5 +1,11 @@
+import VolleyModel
+
 /// Knobs of the engine that are not part of a job spec: defaults for production, seams for tests.
 public struct EngineOptions: Sendable {
+    /// Sources a reflect job may answer (the agent's allowlist); loopback only by default.
+    public var peerAllowlist: [CIDR] = CIDR.loopback
+    /// The agent's cap on any job's datagrams per second; reflect replies are held to it too.
+    public var maxRatePPS: Int?
     /// Which calls move batches; `IOMethod.preferred` unless a test forces the fallback loop.
     public var ioMethod: IOMethod = .preferred
     /// Blocking socket calls time out after this long so workers notice a stop request.

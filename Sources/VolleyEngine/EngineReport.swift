@@ -17,6 +17,8 @@ public struct EngineReport: Sendable {
     public var latency: LatencySummary?
     /// Sinks: per-sender sequence statistics (empty when nothing stamped arrived).
     public var sequence: SequenceReport?
+    /// Reflect jobs: what was not answered, and why.
+    public var reflect: ReflectTotals?
     public var timeline: [TimelineEntry]
     /// The tag stamped into this job's datagrams.
     public var jobTag: UInt32

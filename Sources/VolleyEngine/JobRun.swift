@@ -5,54 +5,64 @@ import Synchronization
 import VolleyModel
 
 /// One job's traffic: sockets opened and bound/connected in `init` (so address problems surface
-/// before the job is accepted), one OS thread per worker once started, live progress while running,
-/// and a report when the last worker exits.
+/// before the job starts), one OS thread per worker once started, which builds its own buffers, live
+/// progress while running, and a report when the last worker exits. Nothing the size of a batch is
+/// allocated before `start()`.
 public final class JobRun: Sendable {
     public let spec: JobSpec
     /// Random per job; stamped into every datagram so replies and sinks can tell jobs apart.
     public let tag: UInt32
-    private let senders: [SendWorker]
-    private let sinks: [SinkWorker]
-    private let reflectors: [ReflectWorker]
+    private let slots: [WorkerSlot]
+    private let options: EngineOptions
     private let latency: LatencyCollector?
+    /// Sinks: the flows the whole job may track.
+    private let flows: FlowBudget?
     private let stopSignal = StopSignal()
     private let timing = Locked<(startNanos: UInt64, stopRequested: Bool)>((0, false))
 
     public init(spec: JobSpec, options: EngineOptions = EngineOptions()) throws(EngineError) {
         self.spec = spec
+        self.options = options
         tag = UInt32.random(in: 1 ... .max)
-        var senders: [SendWorker] = []
-        var sinks: [SinkWorker] = []
-        var reflectors: [ReflectWorker] = []
+        var slots: [WorkerSlot] = []
         latency = spec.mode == .echo ? LatencyCollector(workers: spec.threads) : nil
+        flows = spec.mode == .sink ? FlowBudget() : nil
         switch spec.mode {
         case .send, .echo:
             guard let target = spec.target else { preconditionFailure("validated spec has a target") }
             for thread in 0..<spec.threads {
-                var flows: [UDPSocket] = []
-                for _ in 0..<spec.flows { flows.append(try SocketSetup.sender(to: target, spec: spec, options: options)) }
-                let limit = spec.maxPackets == 0 ? nil : UInt64(Self.share(spec.maxPackets, thread, spec.threads))
-                senders.append(SendWorker(flows: flows, thread: thread, tag: tag, spec: spec, limit: limit,
-                                          collector: latency, options: options))
+                var sockets: [UDPSocket] = []
+                for _ in 0..<spec.flows { sockets.append(try SocketSetup.sender(to: target, spec: spec, options: options)) }
+                slots.append(WorkerSlot(index: thread, sockets: sockets))
             }
-        case .sink:
+        case .sink, .reflect:
             guard let listen = spec.listen else { preconditionFailure("validated spec has a listen address") }
-            for _ in 0..<spec.threads {
-                let socket = try SocketSetup.receiver(at: listen, spec: spec, options: options)
-                sinks.append(SinkWorker(socket: socket, batch: spec.batch, gro: spec.gro, totalSeconds: spec.totalSeconds,
-                                        options: options))
-            }
-        case .reflect:
-            guard let listen = spec.listen else { preconditionFailure("validated spec has a listen address") }
-            for _ in 0..<spec.threads {
-                let socket = try SocketSetup.receiver(at: listen, spec: spec, options: options)
-                reflectors.append(ReflectWorker(socket: socket, batch: spec.batch, gro: spec.gro,
-                                                totalSeconds: spec.totalSeconds, options: options))
-            }
+            let sockets = try SocketSetup.receivers(at: listen, count: spec.threads, spec: spec, options: options)
+            slots = sockets.enumerated().map { WorkerSlot(index: $0.offset, sockets: [$0.element]) }
         }
-        self.senders = senders
-        self.sinks = sinks
-        self.reflectors = reflectors
+        self.slots = slots
+    }
+
+    /// Checks that the job's address can be used now (bound or connected, then closed at once), for
+    /// a job that will open its sockets only when it starts.
+    public static func probe(_ spec: JobSpec, options: EngineOptions = EngineOptions()) throws(EngineError) {
+        try SocketSetup.probe(spec, options: options)
+    }
+
+    /// Bytes the workers allocated for their buffers and windows (0 before they start).
+    public var allocatedBytes: Int {
+        slots.reduce(0) { $0 + $1.allocatedBytes } + (flows.map { _ in sinkWindowBytes } ?? 0)
+    }
+
+    /// Sinks: the windows of the flows tracked so far.
+    private var sinkWindowBytes: Int {
+        slots.compactMap(\.sink).reduce(0) { $0 + $1.senders.senders.count * SequenceWindow.defaultBytes }
+    }
+
+    /// The reflect reply cap across all threads: the spec's `rate_pps`, held to the agent's cap.
+    var replyCapPPS: Int? {
+        let caps = [spec.ratePPS > 0 ? spec.ratePPS : nil, options.maxRatePPS].compactMap { $0 }
+        return caps.min()
     }
 
     /// Splits a total evenly over `count` workers; the first `total % count` get one more.
@@ -70,25 +80,47 @@ public final class JobRun: Sendable {
         let stop = stopSignal
         // The last worker to exit measures the elapsed time and reports, on its own thread: no queue
         // that a busy process could delay stands between the traffic and its numbers.
-        let remaining = Countdown(senders.count + sinks.count + reflectors.count)
+        let remaining = Countdown(slots.count)
         let finish: @Sendable () -> Void = {
             guard remaining.tick() else { return }
             let elapsed = Double(MonotonicClock.now() - startNanos) / 1e9
             onFinish(self.report(startedAt: startedAt, elapsed: elapsed))
         }
-        for (index, worker) in senders.enumerated() {
-            spawn("volley-send-\(index)", finish) { worker.run(startNanos: startNanos, deadline: deadline, stop: stop) }
-        }
-        for (index, worker) in sinks.enumerated() {
-            spawn("volley-sink-\(index)", finish) {
-                worker.run(startNanos: startNanos, deadline: deadline, stop: stop, budget: budget)
+        let filter = spec.mode == .reflect ? peerFilter() : nil
+        for slot in slots {
+            spawn("volley-\(spec.mode.rawValue)-\(slot.index)", finish) { [self] in
+                switch spec.mode {
+                case .send, .echo:
+                    let limit = spec.maxPackets == 0 ? nil : UInt64(Self.share(spec.maxPackets, slot.index, spec.threads))
+                    let worker = SendWorker(flows: slot.sockets, thread: slot.index, tag: tag, spec: spec, limit: limit,
+                                            collector: latency, counters: slot.sent, receivedCounters: slot.received,
+                                            options: options)
+                    slot.hold(.send(worker))
+                    worker.run(startNanos: startNanos, deadline: deadline, stop: stop)
+                case .sink:
+                    let worker = SinkWorker(socket: slot.sockets[0], batch: spec.batch, gro: spec.gro,
+                                            totalSeconds: spec.totalSeconds, flows: flows!, counters: slot.received,
+                                            options: options)
+                    slot.hold(.sink(worker))
+                    worker.run(startNanos: startNanos, deadline: deadline, stop: stop, budget: budget)
+                case .reflect:
+                    // Each thread holds its share of the cap (at least 1/s); 0 means no cap.
+                    let cap = replyCapPPS.map { max(1, Self.share($0, slot.index, spec.threads)) } ?? 0
+                    let worker = ReflectWorker(socket: slot.sockets[0], batch: spec.batch, gro: spec.gro,
+                                               totalSeconds: spec.totalSeconds, filter: filter!, replyCapPPS: cap,
+                                               received: slot.received, sent: slot.sent, options: options)
+                    slot.hold(.reflect(worker))
+                    worker.run(startNanos: startNanos, deadline: deadline, stop: stop, budget: budget)
+                }
             }
         }
-        for (index, worker) in reflectors.enumerated() {
-            spawn("volley-reflect-\(index)", finish) {
-                worker.run(startNanos: startNanos, deadline: deadline, stop: stop, budget: budget)
-            }
-        }
+    }
+
+    private func peerFilter() -> PeerFilter {
+        let listen = spec.listen!
+        let wildcard = listen.address.bytes.allSatisfy { $0 == 0 }
+        return PeerFilter(allowlist: options.peerAllowlist, listen: listen,
+                          localAddresses: wildcard ? PeerFilter.hostAddresses() : [])
     }
 
     private func spawn(_ name: String, _ finish: @escaping @Sendable () -> Void, _ body: @escaping @Sendable () -> Void) {
@@ -118,11 +150,15 @@ public final class JobRun: Sendable {
         return progress
     }
 
-    /// Every worker's sending and receiving counters.
+    /// Every worker's sending and receiving counters, as its mode uses them.
     private var directions: [(sent: DirectionCounters?, received: DirectionCounters?)] {
-        senders.map { ($0.counters, spec.mode == .echo ? $0.receivedCounters : nil) }
-            + sinks.map { (nil, $0.counters) }
-            + reflectors.map { ($0.sent, $0.received) }
+        slots.map { slot in
+            switch spec.mode {
+            case .send: (slot.sent, nil)
+            case .echo, .reflect: (slot.sent, slot.received)
+            case .sink: (nil, slot.received)
+            }
+        }
     }
 
     private func report(startedAt: Date, elapsed: Double) -> EngineReport {
@@ -132,26 +168,33 @@ public final class JobRun: Sendable {
             if let s { sent.merge(s.totals(withPartialBatches: true)) }
             if let r { received.merge(r.totals(withPartialBatches: false)) }
         }
-        let methods = senders.map(\.io.method) + sinks.map(\.io.method) + reflectors.map(\.io.method)
+        let methods = slots.compactMap(\.io)
         let method: IOMethod = methods.contains(.loop) ? .loop : (methods.first ?? .batched)
         var echo: EchoTotals?
         if spec.mode == .echo {
             var totals = EchoTotals()
-            for worker in senders { if let e = worker.echo?.totals { totals.merge(e) } }
+            for slot in slots { if let e = slot.send?.echo?.totals { totals.merge(e) } }
             echo = totals
         }
         var sequence: SequenceReport?
         if spec.mode == .sink {
-            let senders = sinks.flatMap(\.senders.senders)
-            let unstamped = sinks.reduce(0) { $0 + $1.senders.unstamped + $1.senders.untracked }
-            sequence = SequenceReport(senders: senders, unstamped: unstamped)
+            let tables = slots.compactMap(\.sink).map(\.senders)
+            sequence = SequenceReport(senders: tables.flatMap(\.senders), unstamped: tables.reduce(0) { $0 &+ $1.unstamped },
+                                      untrackedDatagrams: tables.reduce(0) { $0 &+ $1.untracked }, flowLimit: flows?.limit)
         }
-        let timelines = senders.compactMap(\.timeline) + sinks.compactMap(\.timeline) + reflectors.compactMap(\.timeline)
+        var reflect: ReflectTotals?
+        if spec.mode == .reflect {
+            var totals = ReflectTotals()
+            for slot in slots { if let r = slot.reflect?.refused { totals.merge(r) } }
+            totals.replyCapPPS = replyCapPPS
+            reflect = totals
+        }
+        let timelines = slots.compactMap(\.timeline)
         return EngineReport(startedAt: startedAt, finishedAt: startedAt.addingTimeInterval(elapsed),
                             elapsedSeconds: elapsed, sent: sent, received: received,
                             io: JobResult.IOPath(send: method.sendName, receive: method.receiveName),
                             stoppedEarly: timing.withLock { $0.stopRequested },
-                            echo: echo, latency: latency?.summary, sequence: sequence,
+                            echo: echo, latency: latency?.summary, sequence: sequence, reflect: reflect,
                             timeline: timelines.merged(elapsed: elapsed, mode: spec.mode, latency: latency?.perSecond ?? [:]),
                             jobTag: tag)
     }

@@ -48,14 +48,27 @@ final class MessageBatch {
         control?.deallocate()
     }
 
+    /// Bytes a batch of this shape allocates: slots, headers, iovecs, addresses and control space.
+    static func bytes(capacity: Int, slotBytes: Int, withAddresses: Bool, controlBytes: Int = 0) -> Int {
+        let perMessage = slotBytes + MemoryLayout<CBatchIO_mmsghdr>.stride + MemoryLayout<iovec>.stride
+            + (withAddresses ? MemoryLayout<sockaddr_storage>.stride : 0) + controlBytes
+        return capacity * perMessage
+    }
+
+    var allocatedBytes: Int {
+        Self.bytes(capacity: capacity, slotBytes: slotBytes, withAddresses: addresses != nil, controlBytes: controlBytes)
+    }
+
     @inline(__always) func slot(_ i: Int) -> UnsafeMutableRawPointer { buffer + i * slotBytes }
 
     @inline(__always) func address(_ i: Int) -> UnsafeMutablePointer<sockaddr_storage>? { addresses.map { $0 + i } }
 
-    /// Restores the fields the kernel overwrites on receive, for the first `count` messages.
+    /// Restores the fields the kernel (or a compacting reflector) overwrites, for the first `count` messages.
     @inline(__always)
     func resetForReceive(count: Int) {
         for i in 0..<count {
+            headers[i].msg_hdr.msg_iov = iovecs + i
+            headers[i].msg_hdr.msg_name = addresses.map { UnsafeMutableRawPointer($0 + i) }
             headers[i].msg_hdr.msg_namelen = addresses == nil ? 0 : socklen_t(MemoryLayout<sockaddr_storage>.size)
             headers[i].msg_hdr.msg_flags = 0
             iovecs[i].iov_len = slotBytes

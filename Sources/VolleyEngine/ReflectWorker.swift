@@ -1,10 +1,12 @@
 import CBatchIO
 import Glibc
+import VolleyModel
 
-/// One reflecting thread (mode `reflect`): receives a batch, then sends every datagram back to its
-/// source from the same buffers (recvmmsg → sendmmsg, nothing copied). With GRO, a coalesced
-/// receive goes back as one UDP_SEGMENT send of the same segment size, so the wire sees the
-/// original datagrams.
+/// One reflecting thread (mode `reflect`): receives a batch, then sends the datagrams it may answer
+/// back to their sources from the same buffers (recvmmsg → sendmmsg, nothing copied). It answers
+/// only Volley requests (stamped, reply flag clear), from allowlisted sources other than itself, at
+/// most at its reply cap; it sets the reply flag on what it sends, so reflectors cannot loop. With
+/// GRO, a coalesced receive goes back as one UDP_SEGMENT send of the same segment size.
 final class ReflectWorker: @unchecked Sendable {
     private let socket: UDPSocket
     private let batch: MessageBatch
@@ -13,19 +15,26 @@ final class ReflectWorker: @unchecked Sendable {
     private let sendControl: UnsafeMutableRawPointer?
     private let sendControlBytes: Int
     private let segmentsOf: UnsafeMutablePointer<Int>
-    let received = DirectionCounters()
-    let sent = DirectionCounters()
+    private let filter: PeerFilter
+    private var limiter: ReplyLimiter
+    let received: DirectionCounters
+    let sent: DirectionCounters
+    private(set) var refused = ReflectTotals()
     private(set) var io: BatchIO
     private(set) var timeline: WorkerTimeline?
     private let totalSeconds: Double
 
-    init(socket: UDPSocket, batch: Int, gro: Bool, totalSeconds: Double, options: EngineOptions) {
+    /// Builds the worker and its buffers; called on the worker's own thread when the job starts.
+    init(socket: UDPSocket, batch: Int, gro: Bool, totalSeconds: Double, filter: PeerFilter, replyCapPPS: Int,
+         received: DirectionCounters, sent: DirectionCounters, options: EngineOptions) {
         self.socket = socket
         self.gro = gro
         self.totalSeconds = totalSeconds
-        // Keep the buffers ≤ 16 MiB per thread while fitting ordinary datagrams whole.
-        let slot = gro ? 65_536 : min(65_536, max(2_048, (16 << 20) / batch))
-        self.batch = MessageBatch(capacity: batch, slotBytes: slot, withAddresses: true,
+        self.filter = filter
+        self.received = received
+        self.sent = sent
+        limiter = ReplyLimiter(perSecond: replyCapPPS, batch: batch, now: MonotonicClock.now())
+        self.batch = MessageBatch(capacity: batch, slotBytes: Self.slotBytes(batch: batch, gro: gro), withAddresses: true,
                                   controlBytes: gro ? CBatchIO_gro_control_size() : 0)
         sendControlBytes = CBatchIO_segment_control_size()
         sendControl = gro ? .allocate(byteCount: batch * sendControlBytes, alignment: 16) : nil
@@ -36,6 +45,14 @@ final class ReflectWorker: @unchecked Sendable {
     deinit {
         sendControl?.deallocate()
         segmentsOf.deallocate()
+    }
+
+    /// Keeps the buffers ≤ 16 MiB per thread while fitting ordinary datagrams whole.
+    static func slotBytes(batch: Int, gro: Bool) -> Int { gro ? 65_536 : min(65_536, max(2_048, (16 << 20) / batch)) }
+
+    /// Bytes of its batch, reply controls and per-message counts.
+    var allocatedBytes: Int {
+        batch.allocatedBytes + (gro ? batch.capacity * sendControlBytes : 0) + batch.capacity * MemoryLayout<Int>.stride
     }
 
     func run(startNanos: UInt64, deadline: UInt64, stop: StopSignal, budget: ReceiveBudget?) {
@@ -52,38 +69,88 @@ final class ReflectWorker: @unchecked Sendable {
                 continue
             }
             received.syscalls.wrappingAdd(UInt64(outcome.syscalls), ordering: .relaxed)
+            let now = MonotonicClock.now()
             var datagrams = 0
             var bytes = 0
-            for i in 0..<outcome.count { (datagrams, bytes) = prepareReply(i, datagrams, bytes) }
+            var answer = 0
+            for i in 0..<outcome.count {
+                let (segments, step, length) = prepareReply(i)
+                datagrams &+= segments
+                bytes &+= length
+                if admit(i, segments: segments, step: step, now: now) {
+                    // Compact: the headers to send sit at the front (resetForReceive restores pointers).
+                    if answer != i { batch.headers[answer] = batch.headers[i] }
+                    segmentsOf[answer] = segments
+                    answer += 1
+                }
+            }
             received.add(packets: datagrams, bytes: bytes)
-            let now = MonotonicClock.now()
             timeline.addReceived(datagrams, at: now)
-            let back = sendAll(outcome.count, deadline: deadline, stop: stop)
+            let back = answer > 0 ? sendAll(answer, deadline: deadline, stop: stop) : 0
             timeline.addSent(back, at: now)
             if let budget, budget.record(datagrams) { stop.set() }
         }
     }
 
     /// Points message `i`'s iovec at exactly what arrived and, for a coalesced receive, sets UDP_SEGMENT.
+    /// Returns the datagrams it stands for, the size of each (the last may be shorter) and its length.
     @inline(__always)
-    private func prepareReply(_ i: Int, _ datagrams: Int, _ bytes: Int) -> (Int, Int) {
+    private func prepareReply(_ i: Int) -> (segments: Int, step: Int, length: Int) {
         let length = Int(batch.headers[i].msg_len)
         let kept = min(length, batch.slotBytes)
         if length > batch.slotBytes { received.countError(.other) }  // truncated: reflected cut short
         batch.iovecs[i].iov_len = kept
         var segments = 1
+        var step = max(kept, 1)
         if gro, let sendControl {
             let segment = Int(CBatchIO_gro_segment_size(&batch.headers[i].msg_hdr))
             if segment > 0 && kept > segment {
                 segments = (kept + segment - 1) / segment
+                step = segment
                 CBatchIO_put_segment_size(&batch.headers[i].msg_hdr, sendControl + i * sendControlBytes, UInt16(segment))
             } else {
                 batch.headers[i].msg_hdr.msg_control = nil
                 batch.headers[i].msg_hdr.msg_controllen = 0
             }
         }
-        segmentsOf[i] = segments
-        return (datagrams + segments, bytes + length)
+        return (segments, step, length)
+    }
+
+    /// Whether message `i` is answered: an allowed source, every datagram in it a Volley request,
+    /// and credit under the reply cap. Sets the reply flag on each datagram it admits; counts the rest.
+    @inline(__always)
+    private func admit(_ i: Int, segments: Int, step: Int, now: UInt64) -> Bool {
+        switch filter.judge(UnsafePointer(batch.address(i)!)) {
+        case .allowed: break
+        case .outsideAllowlist, .ownSocket:
+            refused.refusedSources &+= UInt64(segments)
+            return false
+        }
+        let slot = batch.slot(i)
+        let kept = batch.iovecs[i].iov_len
+        var offset = 0
+        repeat {
+            switch Stamp.kind(slot + offset, length: min(step, kept - offset)) {
+            case .request: break
+            case .unstamped:
+                refused.refusedUnstamped &+= UInt64(segments)
+                return false
+            case .reply:
+                refused.refusedReplies &+= UInt64(segments)
+                return false
+            }
+            offset += step
+        } while offset < kept
+        guard limiter.take(segments, now: now) else {
+            refused.rateLimited &+= UInt64(segments)
+            return false
+        }
+        offset = 0
+        while offset < kept {
+            Stamp.markReply(slot + offset)
+            offset += step
+        }
+        return true
     }
 
     private func sendAll(_ count: Int, deadline: UInt64, stop: StopSignal) -> Int {
@@ -97,7 +164,7 @@ final class ReflectWorker: @unchecked Sendable {
                 var b = 0
                 for m in offset..<(offset + outcome.count) {
                     d += segmentsOf[m]
-                    b += batch.iovecs[m].iov_len
+                    b += batch.headers[m].msg_hdr.msg_iov.pointee.iov_len
                 }
                 sent.add(packets: d, bytes: b)
                 datagrams += d

@@ -21,8 +21,8 @@ final class SendWorker: @unchecked Sendable {
     private let schedule: RateSchedule
     private let batchSize: Int
     private let perCallLimit: Int
-    let counters = DirectionCounters()
-    let receivedCounters = DirectionCounters()
+    let counters: DirectionCounters
+    let receivedCounters: DirectionCounters
     private(set) var io: BatchIO
     private(set) var timeline: WorkerTimeline?
     private(set) var echo: EchoReceiver?
@@ -30,9 +30,12 @@ final class SendWorker: @unchecked Sendable {
     private let options: EngineOptions
     private let collector: LatencyCollector?
 
+    /// Builds the worker and its buffers; called on the worker's own thread when the job starts.
     init(flows: [UDPSocket], thread: Int, tag: UInt32, spec: JobSpec, limit: UInt64?, collector: LatencyCollector?,
-         options: EngineOptions) {
+         counters: DirectionCounters, receivedCounters: DirectionCounters, options: EngineOptions) {
         self.flows = flows
+        self.counters = counters
+        self.receivedCounters = receivedCounters
         self.spec = spec
         self.options = options
         self.collector = collector
@@ -42,13 +45,10 @@ final class SendWorker: @unchecked Sendable {
         plan = PayloadPlan(spec: spec, thread: thread)
         schedule = RateSchedule(spec: spec, share: 1 / Double(spec.threads))
         batchSize = spec.batch
-        if spec.gso {
-            segments = max(1, min(64, spec.batch, 65_000 / max(1, plan.slotBytes)))
-        } else {
-            segments = 1
-        }
-        let messages = (spec.batch + segments - 1) / segments
-        batch = MessageBatch(capacity: messages, slotBytes: plan.slotBytes * segments, withAddresses: false,
+        let shape = Self.shape(spec, slotBytes: plan.slotBytes)
+        segments = shape.segments
+        let messages = shape.messages
+        batch = MessageBatch(capacity: messages, slotBytes: shape.messageBytes, withAddresses: false,
                              controlBytes: spec.gso ? CBatchIO_segment_control_size() : 0)
         batch.fillPattern()
         if let fixed = plan.fixed {
@@ -69,6 +69,18 @@ final class SendWorker: @unchecked Sendable {
         io = BatchIO(method: options.ioMethod)
     }
 
+    /// Datagrams per message, messages per batch and bytes per message for a spec: what `init`
+    /// allocates, and what the admission budget counts.
+    static func shape(_ spec: JobSpec, slotBytes: Int) -> (segments: Int, messages: Int, messageBytes: Int) {
+        let segments = spec.gso ? max(1, min(64, spec.batch, 65_000 / max(1, slotBytes))) : 1
+        return (segments, (spec.batch + segments - 1) / segments, slotBytes * segments)
+    }
+
+    /// Bytes this worker allocated for its batches (and, for echo, its receiving half).
+    var allocatedBytes: Int {
+        batch.allocatedBytes + batch.capacity * 3 * MemoryLayout<Int>.stride + (echo?.allocatedBytes ?? 0)
+    }
+
     deinit {
         messageDatagrams.deallocate()
         messageBytes.deallocate()
@@ -82,7 +94,8 @@ final class SendWorker: @unchecked Sendable {
         self.timeline = timeline
         if spec.mode == .echo, let collector {
             echo = EchoReceiver(fds: flows.map(\.fd), tag: tag, firstFlow: firstFlow, spec: spec, slotBytes: plan.slotBytes,
-                                collector: collector, counters: receivedCounters, timeline: timeline, options: options)
+                                collector: collector, counters: receivedCounters, timeline: timeline,
+                                startNanos: startNanos, options: options)
         }
         let pacer = Pacer(schedule: schedule, batch: batchSize, startNanos: startNanos)
         var sent: UInt64 = 0
@@ -147,7 +160,7 @@ final class SendWorker: @unchecked Sendable {
             sequenced += messageStamped[m]
         }
         if let echo {
-            echo.sentPerFlow[flow] += UInt64(sequenced)  // echo stamps every datagram
+            echo.sentPerFlow[flow] &+= UInt64(sequenced)  // echo stamps every datagram
             echo.noteSent(datagrams)
         } else {
             sequences[flow] += UInt64(sequenced)

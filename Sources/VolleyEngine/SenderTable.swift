@@ -1,9 +1,34 @@
 import Glibc
+import Synchronization
 import VolleyModel
 
+/// How many flows the sinks of one job may still start tracking: shared by its workers, so the whole
+/// job holds at most `limit` windows, however many distinct tags, flows or sources peers invent.
+final class FlowBudget: Sendable {
+    /// Flows tracked per sink job by default: 1,024 windows of 8 KiB, 8 MiB in all.
+    static let defaultLimit = 1024
+    let limit: Int
+    private let taken = Atomic<Int>(0)
+
+    init(limit: Int = FlowBudget.defaultLimit) { self.limit = limit }
+
+    /// Takes one flow's place, or says there is none left.
+    func take() -> Bool {
+        var current = taken.load(ordering: .relaxed)
+        while current < limit {
+            let (exchanged, original) = taken.compareExchange(expected: current, desired: current + 1, ordering: .relaxed)
+            if exchanged { return true }
+            current = original
+        }
+        return false
+    }
+}
+
 /// A sink's one-way sequence statistics, per stamped flow of each sender (source address, port,
-/// job tag, flow). A sender's window is allocated when it is first seen; the per-datagram path
-/// only hashes a small key (and skips even that while datagrams keep coming from the same flow).
+/// job tag, flow). A sender's window is allocated when it is first seen, within the job's
+/// `FlowBudget`; datagrams of flows past it are counted in `untracked`, not allocated for. The
+/// per-datagram path only hashes a small key (and skips even that while datagrams keep coming from
+/// the same flow).
 struct SenderTable {
     struct Key: Hashable {
         var high: UInt64
@@ -22,8 +47,7 @@ struct SenderTable {
         var tooOld: UInt64 = 0
     }
 
-    /// Flows tracked per sink worker; datagrams of further flows count in `untracked`.
-    static let maxFlows = 1024
+    private let budget: FlowBudget
     private var index: [Key: Int] = [:]
     private var entries: [Entry] = []
     private var lastKey: Key?
@@ -31,12 +55,15 @@ struct SenderTable {
     private(set) var unstamped: UInt64 = 0
     private(set) var untracked: UInt64 = 0
 
-    init() { index.reserveCapacity(64) }
+    init(budget: FlowBudget) {
+        self.budget = budget
+        index.reserveCapacity(64)
+    }
 
     @inline(__always)
     mutating func record(_ payload: UnsafeRawPointer, length: Int, from address: UnsafePointer<sockaddr_storage>) {
         guard let stamp = Stamp.read(payload, length: length) else {
-            unstamped += 1
+            unstamped &+= 1
             return
         }
         let key = Self.key(address, stamp)
@@ -46,8 +73,8 @@ struct SenderTable {
         } else if let found = index[key] {
             slot = found
         } else {
-            guard entries.count < Self.maxFlows else {
-                untracked += 1
+            guard budget.take() else {
+                untracked &+= 1
                 return
             }
             slot = entries.count
@@ -58,9 +85,9 @@ struct SenderTable {
         lastIndex = slot
         switch entries[slot].window.mark(stamp.sequence) {
         case .first: break
-        case .reordered: entries[slot].reordered += 1
-        case .duplicate: entries[slot].duplicates += 1
-        case .tooOld: entries[slot].tooOld += 1
+        case .reordered: entries[slot].reordered &+= 1
+        case .duplicate: entries[slot].duplicates &+= 1
+        case .tooOld: entries[slot].tooOld &+= 1
         }
     }
 

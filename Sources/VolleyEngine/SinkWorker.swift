@@ -8,22 +8,31 @@ final class SinkWorker: @unchecked Sendable {
     private let socket: UDPSocket
     private let batch: MessageBatch
     private let gro: Bool
-    let counters = DirectionCounters()
+    let counters: DirectionCounters
     private(set) var io: BatchIO
-    private(set) var senders = SenderTable()
+    private(set) var senders: SenderTable
     private(set) var timeline: WorkerTimeline?
     private let totalSeconds: Double
 
-    init(socket: UDPSocket, batch: Int, gro: Bool, totalSeconds: Double, options: EngineOptions) {
+    /// Builds the worker and its buffers; called on the worker's own thread when the job starts.
+    init(socket: UDPSocket, batch: Int, gro: Bool, totalSeconds: Double, flows: FlowBudget, counters: DirectionCounters,
+         options: EngineOptions) {
         self.socket = socket
+        self.counters = counters
+        senders = SenderTable(budget: flows)
         self.gro = gro
         self.totalSeconds = totalSeconds
         // Without GRO only the stamp is needed (MSG_TRUNC still reports full lengths); with it a
         // slot must hold a whole coalesced receive.
-        self.batch = MessageBatch(capacity: batch, slotBytes: gro ? 65_536 : 2_048, withAddresses: true,
+        self.batch = MessageBatch(capacity: batch, slotBytes: Self.slotBytes(gro: gro), withAddresses: true,
                                   controlBytes: gro ? CBatchIO_gro_control_size() : 0)
         io = BatchIO(method: options.ioMethod)
     }
+
+    static func slotBytes(gro: Bool) -> Int { gro ? 65_536 : 2_048 }
+
+    /// Bytes of its batch (its flows' windows are counted per job, against the shared `FlowBudget`).
+    var allocatedBytes: Int { batch.allocatedBytes }
 
     /// Receives until `deadline` or `stop`; with a `budget`, stops the whole job once it is used up.
     func run(startNanos: UInt64, deadline: UInt64, stop: StopSignal, budget: ReceiveBudget?) {

@@ -22,15 +22,43 @@ enum SocketSetup {
         }
     }
 
-    /// A socket bound to `listen`; shared with the job's other threads through SO_REUSEPORT.
-    static func receiver(at listen: Endpoint, spec: JobSpec, options: EngineOptions) throws(EngineError) -> UDPSocket {
+    /// `count` sockets bound to `listen` for one job's receiving threads. One socket binds plainly;
+    /// several share the port through SO_REUSEPORT, which would also let them join another process's
+    /// group on that port and take its traffic. So the port is first bound without SO_REUSEPORT (any
+    /// holder makes that fail), and after binding, `/proc/net/udp` must list no socket but ours.
+    static func receivers(at listen: Endpoint, count: Int, spec: JobSpec,
+                          options: EngineOptions) throws(EngineError) -> [UDPSocket] {
+        guard count > 1 else { return [try receiver(at: listen, spec: spec, options: options, shared: false)] }
+        _ = try receiver(at: listen, spec: spec, options: options, shared: false)  // probe, closed at once
+        var sockets: [UDPSocket] = []
+        for _ in 0..<count { sockets.append(try receiver(at: listen, spec: spec, options: options, shared: true)) }
+        let ours = Set(sockets.compactMap(PortOwners.inode(of:)))
+        if let holders = PortOwners.inodes(holding: listen), !holders.isSubset(of: ours) {
+            throw .addressInUse(listen)
+        }
+        return sockets
+    }
+
+    /// Checks, without keeping anything, that a job's address works now: binds its listen address
+    /// (nobody else holds it) or connects toward its target. For jobs that start later.
+    static func probe(_ spec: JobSpec, options: EngineOptions) throws(EngineError) {
+        if let target = spec.target, spec.mode.originates {
+            _ = try sender(to: target, spec: spec, options: options)
+        } else if let listen = spec.listen {
+            _ = try receiver(at: listen, spec: spec, options: options, shared: false)
+        }
+    }
+
+    /// A socket bound to `listen`, with SO_REUSEPORT when `shared`.
+    private static func receiver(at listen: Endpoint, spec: JobSpec, options: EngineOptions,
+                                 shared: Bool) throws(EngineError) -> UDPSocket {
         let socket: UDPSocket
         do {
             socket = try UDPSocket(family: listen.family)
             try socket.setTimeouts(milliseconds: options.socketTimeoutMilliseconds)
             socket.requestBuffer(receive: true, bytes: options.socketBufferBytes)
             if spec.mode == .reflect { socket.requestBuffer(receive: false, bytes: options.socketBufferBytes) }
-            if spec.threads > 1 { try socket.setOption(SOL_SOCKET, SO_REUSEPORT, 1) }
+            if shared { try socket.setOption(SOL_SOCKET, SO_REUSEPORT, 1) }
             if listen.address.isIPv6 { try socket.setOption(Int32(IPPROTO_IPV6), IPV6_V6ONLY, 1) }
             if spec.gro { try socket.setOption(CBatchIO_SOL_UDP, CBatchIO_UDP_GRO, 1) }
         } catch {

@@ -44,8 +44,19 @@ public struct FleetPlan: Sendable {
         object["id"] = .string(id)
         object["start_at"] = .string(startAt.description)
         if splitRate {
-            if case .number(let rate)? = object["rate_pps"] {
+            switch object["rate_pps"] {
+            case .number(let rate)?:
+                // Every agent must get at least 1 pps: a share of 0 would not mean "idle" to an agent.
+                guard rate >= Double(count) else {
+                    throw Failure(description: "--split-rate: 'rate_pps' \(Int(rate)) cannot be split over \(count) agents (each needs at least 1 pps); ask for at least \(count), or \"max\" for every agent at full speed")
+                }
                 object["rate_pps"] = .number(Double(Self.share(Int(rate), index, count)))
+            case .string?:
+                break  // "max": every agent as fast as it can, said explicitly
+            default:
+                if object["profile"] == nil {
+                    throw Failure(description: "--split-rate needs 'rate_pps' (or a 'profile') in the spec: the default rate of \(JobSpec.defaultRatePPS) pps is per agent")
+                }
             }
             if case .array(let steps)? = object["profile"] {
                 object["profile"] = .array(steps.map { step in

@@ -19,14 +19,14 @@ public enum ResultMerger {
         }
         let startedAt = results.map(\.startedAt).min()!
         let finishedAt = results.map(\.finishedAt).max()!
-        let elapsed = Double(finishedAt.millisecondsSince1970 - startedAt.millisecondsSince1970) / 1000
+        let elapsed = Double(finishedAt.millisecondsSince1970) / 1000 - Double(startedAt.millisecondsSince1970) / 1000
         let rateBase = spec.mode == .echo ? spec.durationSeconds : max(elapsed, 1e-9)
         let counted = spec.mode.originates ? sent : received
         var merged = JobResult(
             id: fleetID, state: results.allSatisfy { $0.state == .completed } ? .completed : first.state, spec: spec,
             agent: .init(hostname: "fleet of \(results.count)", version: Volley.version), startedAt: startedAt,
             finishedAt: finishedAt, elapsedSeconds: elapsed, sent: sent, received: received,
-            rate: .init(targetPPS: results.reduce(0) { $0 + $1.rate.targetPPS },
+            rate: .init(targetPPS: results.reduce(0) { $0 &+ $1.rate.targetPPS },
                         achievedPPS: Double(counted.packets) / rateBase, achievedBPS: Double(counted.bytes) * 8 / rateBase),
             io: first.io, timeline: timeline(results, mode: spec.mode))
         if spec.mode == .echo {
@@ -36,8 +36,11 @@ public enum ResultMerger {
             merged.latency = try latency(results)
         }
         if spec.mode == .sink {
-            merged.sequence = SequenceReport(senders: results.flatMap { $0.sequence?.senders ?? [] },
-                                             unstamped: results.reduce(0) { $0 + ($1.sequence?.unstamped ?? 0) })
+            merged.sequence = SequenceReport(
+                senders: results.flatMap { $0.sequence?.senders ?? [] },
+                unstamped: results.reduce(0) { $0 &+ ($1.sequence?.unstamped ?? 0) },
+                untrackedDatagrams: results.reduce(0) { $0 &+ ($1.sequence?.untrackedDatagrams ?? 0) },
+                flowLimit: results.compactMap { $0.sequence?.flowLimit }.reduce(0, &+))
         }
         merged.startDelayMs = results.compactMap(\.startDelayMs).max()
         return merged
@@ -49,7 +52,14 @@ public enum ResultMerger {
         for r in results {
             guard let encoded = r.latency?.hdr else { continue }
             do {
-                total.add(try HDREncoding.decode(encoded))
+                let histogram = try HDREncoding.decode(encoded)
+                // Histogram.add traps on a count overflow; a hostile agent must not crash the fleet run.
+                guard total.totalCount <= UInt64.max - histogram.totalCount else {
+                    throw Failure(description: "the latency histograms of the agents add up to more than 2^64 samples")
+                }
+                total.add(histogram)
+            } catch let failure as Failure {
+                throw failure
             } catch {
                 throw Failure(description: "the latency histogram of job \(r.id) cannot be read: \(error)")
             }
@@ -65,13 +75,14 @@ public enum ResultMerger {
         for r in results {
             let base = r.startedAt.millisecondsSince1970 / 1000
             for entry in r.timeline {
+                guard entry.t >= 0, entry.t < 1_000_000 else { continue }  // no job runs that long
                 let second = base + Int64(entry.t)
                 var sum = bySecond[second] ?? TimelineEntry(t: 0, sent: 0, received: 0, achievedPPS: 0,
                                                             lost: mode == .echo ? 0 : nil)
-                sum.sent += entry.sent
-                sum.received += entry.received
+                sum.sent &+= entry.sent
+                sum.received &+= entry.received
                 sum.achievedPPS += entry.achievedPPS
-                if let lost = entry.lost { sum.lost = (sum.lost ?? 0) + lost }
+                if let lost = entry.lost { sum.lost = (sum.lost ?? 0) &+ lost }
                 bySecond[second] = sum
             }
         }

@@ -53,12 +53,13 @@ public struct JobProgress: Codable, Equatable, Sendable {
 }
 
 extension DirectionTotals {
-    /// Adds another worker's totals into this one.
+    /// Adds another worker's (or agent's) totals into this one. Totals read from other agents may be
+    /// anything, so sums wrap rather than trap; real counts are nowhere near 2^64.
     public mutating func merge(_ other: DirectionTotals) {
-        packets += other.packets
-        bytes += other.bytes
-        syscalls += other.syscalls
-        if let p = other.partialBatches { partialBatches = (partialBatches ?? 0) + p }
-        errors.merge(other.errors, uniquingKeysWith: +)
+        packets &+= other.packets
+        bytes &+= other.bytes
+        syscalls &+= other.syscalls
+        if let p = other.partialBatches { partialBatches = (partialBatches ?? 0) &+ p }
+        errors.merge(other.errors, uniquingKeysWith: &+)
     }
 }

@@ -1,6 +1,8 @@
 import Histogram
 
-/// Exact reply accounting of an echo job (`"echo"` in the result).
+/// Exact reply accounting of an echo job (`"echo"` in the result). Whatever peers send, every
+/// datagram read on the echo sockets lands in exactly one of `received`, `late`, `duplicates`,
+/// `too_old` or `foreign`, and `received + late ≤ sent` (each sequence number counts once at most).
 public struct EchoTotals: Codable, Equatable, Sendable {
     /// Stamped datagrams sent.
     public var sent: UInt64 = 0
@@ -12,21 +14,44 @@ public struct EchoTotals: Codable, Equatable, Sendable {
     public var duplicates: UInt64 = 0
     /// First copies that arrived after a reply with a higher sequence number on the same flow.
     public var reordered: UInt64 = 0
-    /// Replies that arrived after `echo_timeout_ms` (not counted as received).
+    /// First copies of replies that arrived after `echo_timeout_ms` (not counted as received).
     public var late: UInt64 = 0
-    /// Datagrams that arrived on the echo sockets without this job's stamp (counted, otherwise ignored).
+    /// Replies too far behind the newest on their flow (the 65,536-number window) to tell a first
+    /// copy from a replayed one: not counted as received or late.
+    public var tooOld: UInt64 = 0
+    /// Datagrams that cannot be replies to this job: no stamp, another job's tag or flow, a sequence
+    /// number not sent yet, or a send time outside the job (counted, otherwise ignored).
     public var foreign: UInt64 = 0
 
     public init() {}
 
     public mutating func merge(_ o: EchoTotals) {
-        sent += o.sent
-        received += o.received
-        duplicates += o.duplicates
-        reordered += o.reordered
-        late += o.late
-        foreign += o.foreign
-        lost = sent - received
+        sent &+= o.sent
+        received &+= o.received
+        duplicates &+= o.duplicates
+        reordered &+= o.reordered
+        late &+= o.late
+        tooOld &+= o.tooOld
+        foreign &+= o.foreign
+        lost = sent >= received ? sent - received : 0
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case sent, received, lost, duplicates, reordered, late, foreign
+        case tooOld = "too_old"
+    }
+
+    /// Reads results of every version (`too_old` came later).
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        sent = try c.decode(UInt64.self, forKey: .sent)
+        received = try c.decode(UInt64.self, forKey: .received)
+        lost = try c.decode(UInt64.self, forKey: .lost)
+        duplicates = try c.decode(UInt64.self, forKey: .duplicates)
+        reordered = try c.decode(UInt64.self, forKey: .reordered)
+        late = try c.decode(UInt64.self, forKey: .late)
+        tooOld = try c.decodeIfPresent(UInt64.self, forKey: .tooOld) ?? 0
+        foreign = try c.decode(UInt64.self, forKey: .foreign)
     }
 }
 
@@ -111,7 +136,7 @@ public struct SenderSequence: Codable, Equatable, Sendable {
     /// Sequence numbers below the highest seen that never arrived: `highest_seq + 1 − unique`.
     public var gaps: UInt64
     public var highestSeq: UInt64
-    /// Datagrams too far behind the highest sequence number to be classified (beyond the 2^21 window).
+    /// Datagrams too far behind the highest sequence number to be classified (beyond the 65,536 window).
     public var tooOld: UInt64
 
     public init(source: String, jobTag: UInt32, flow: UInt32, unique: UInt64, duplicates: UInt64, reordered: UInt64,
@@ -124,7 +149,7 @@ public struct SenderSequence: Codable, Equatable, Sendable {
         self.reordered = reordered
         self.highestSeq = highestSeq
         self.tooOld = tooOld
-        gaps = highestSeq + 1 - min(unique, highestSeq + 1)
+        gaps = highestSeq &+ 1 - min(unique, highestSeq &+ 1)
     }
 
     enum CodingKeys: String, CodingKey {
@@ -137,12 +162,34 @@ public struct SenderSequence: Codable, Equatable, Sendable {
 
 /// What a sink learned from stamped payloads.
 public struct SequenceReport: Codable, Equatable, Sendable {
+    /// One entry per tracked flow, at most `flow_limit` of them.
     public var senders: [SenderSequence]
     /// Datagrams without a Volley stamp.
     public var unstamped: UInt64
+    /// Stamped datagrams of flows beyond `flow_limit`: counted in `received`, not tracked.
+    public var untrackedDatagrams: UInt64
+    /// How many flows the sink tracks per job (each costs a fixed window of memory).
+    public var flowLimit: Int?
 
-    public init(senders: [SenderSequence], unstamped: UInt64) {
+    public init(senders: [SenderSequence], unstamped: UInt64, untrackedDatagrams: UInt64 = 0, flowLimit: Int? = nil) {
         self.senders = senders
         self.unstamped = unstamped
+        self.untrackedDatagrams = untrackedDatagrams
+        self.flowLimit = flowLimit
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case senders, unstamped
+        case untrackedDatagrams = "untracked_datagrams"
+        case flowLimit = "flow_limit"
+    }
+
+    /// Reads results of every version (`untracked_datagrams` and `flow_limit` came later).
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        senders = try c.decode([SenderSequence].self, forKey: .senders)
+        unstamped = try c.decode(UInt64.self, forKey: .unstamped)
+        untrackedDatagrams = try c.decodeIfPresent(UInt64.self, forKey: .untrackedDatagrams) ?? 0
+        flowLimit = try c.decodeIfPresent(Int.self, forKey: .flowLimit)
     }
 }

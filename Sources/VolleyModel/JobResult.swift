@@ -58,6 +58,8 @@ public struct JobResult: Codable, Equatable, Sendable {
     public var latency: LatencySummary?
     /// Sinks: one-way sequence statistics of stamped senders.
     public var sequence: SequenceReport?
+    /// Reflect jobs: what was not answered, and why.
+    public var reflect: ReflectTotals?
     /// One entry per second of the job.
     public var timeline: [TimelineEntry]
     /// The tag in this job's stamps (what a sink's `sequence.senders[].job_tag` shows).
@@ -89,7 +91,7 @@ public struct JobResult: Codable, Equatable, Sendable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case id, state, spec, agent, sent, received, rate, io, error, echo, sequence, timeline
+        case id, state, spec, agent, sent, received, rate, io, error, echo, sequence, reflect, timeline
         case latency = "latency_us"
         case jobTag = "job_tag"
         case startDelayMs = "start_delay_ms"
@@ -115,6 +117,7 @@ public struct JobResult: Codable, Equatable, Sendable {
         echo = try c.decodeIfPresent(EchoTotals.self, forKey: .echo)
         latency = try c.decodeIfPresent(LatencySummary.self, forKey: .latency)
         sequence = try c.decodeIfPresent(SequenceReport.self, forKey: .sequence)
+        reflect = try c.decodeIfPresent(ReflectTotals.self, forKey: .reflect)
         timeline = try c.decodeIfPresent([TimelineEntry].self, forKey: .timeline) ?? []
         jobTag = try c.decodeIfPresent(UInt32.self, forKey: .jobTag)
         startDelayMs = try c.decodeIfPresent(Double.self, forKey: .startDelayMs)

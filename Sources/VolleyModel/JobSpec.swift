@@ -63,7 +63,9 @@ public struct JobSpec: Sendable, Equatable {
     public var listen: Endpoint?
     /// How long the job runs (for `echo`, the sending phase), in seconds; the profile's total when one is given.
     public var durationSeconds: Double
-    /// Total datagrams per second across all threads; 0 means as fast as possible.
+    /// Total datagrams per second across all threads; `unlimitedRate` (0) means as fast as possible,
+    /// which JSON spells `"max"`. For `reflect`, a cap on replies per second (unlimited: no cap of
+    /// the job's own; the agent's `--max-rate-pps` still holds).
     public var ratePPS: Int
     /// Rate steps that replace `rate_pps` and `duration_s`.
     public var profile: [ProfileStep]?
@@ -92,6 +94,11 @@ public struct JobSpec: Sendable, Equatable {
     public var tags: [String: String]
 
     public static let defaultDurationSeconds = 10.0
+    /// What an originating spec without `rate_pps` sends: a deliberate, modest rate (iperf3's UDP
+    /// default is 1 Mbit/s for the same reason). As fast as possible has to be asked for: `"max"`.
+    public static let defaultRatePPS = 1000
+    /// `ratePPS` for "as fast as possible" (`"rate_pps": "max"`).
+    public static let unlimitedRate = 0
     public static let defaultPayloadBytes = 64
     public static let defaultBatch = 64
     public static let defaultEchoTimeoutMilliseconds = 1000
@@ -146,7 +153,8 @@ public struct JobSpec: Sendable, Equatable {
         switch mode {
         case .send: return common.union(originating).union([.payloadHex, .gso])
         case .echo: return common.union(originating).union([.echoTimeoutMilliseconds])
-        case .sink, .reflect: return common.union([.listen, .gro])
+        case .sink: return common.union([.listen, .gro])
+        case .reflect: return common.union([.listen, .gro, .ratePPS])
         }
     }
 
@@ -183,7 +191,9 @@ extension JobSpec: Encodable {
         // A profile replaces rate_pps and duration_s (its duration is the sum of its steps).
         if profile == nil {
             try c.encode(durationSeconds, forKey: .durationSeconds)
-            if used.contains(.ratePPS) { try c.encode(ratePPS, forKey: .ratePPS) }
+            if used.contains(.ratePPS) {
+                if ratePPS == Self.unlimitedRate { try c.encode("max", forKey: .ratePPS) } else { try c.encode(ratePPS, forKey: .ratePPS) }
+            }
         } else if used.contains(.profile) {
             try c.encode(profile, forKey: .profile)
         }

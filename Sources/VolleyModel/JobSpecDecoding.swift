@@ -56,7 +56,8 @@ extension JobSpec: Decodable {
         target = try c.endpoint(.target)
         listen = try c.endpoint(.listen)
         durationSeconds = try c.field(.durationSeconds, "a number of seconds") ?? Self.defaultDurationSeconds
-        ratePPS = try c.integer(.ratePPS) ?? 0
+        let isRecord = decoder.userInfo[VolleyJSON.recordKey] as? Bool == true
+        ratePPS = try c.rate(acceptingZero: isRecord) ?? (mode.originates ? Self.defaultRatePPS : Self.unlimitedRate)
         payloadBytes = try c.integer(.payloadBytes) ?? Self.defaultPayloadBytes
         payloadHex = try c.field(.payloadHex, "a string of hex digits")
         let seedValue = try c.integer(.seed) ?? 1
@@ -120,6 +121,25 @@ extension KeyedDecodingContainer where Key == JobSpec.CodingKeys {
     func integer(_ key: Key) throws -> Int? {
         guard let value: Double = try field(key, "a whole number") else { return nil }
         return try wholeNumber(value, field: key.stringValue)
+    }
+
+    /// `rate_pps`: a whole number of datagrams per second, or `"max"` for as fast as possible (stored
+    /// as `unlimitedRate`). A bare 0 is refused in requests, so that unlimited is always said in words;
+    /// records written by earlier versions, where 0 meant unlimited, still read (`acceptingZero`).
+    func rate(acceptingZero: Bool) throws -> Int? {
+        let key = Key.ratePPS
+        guard present(key) else { return nil }
+        if let word = try? decode(String.self, forKey: key) {
+            guard word == "max" else {
+                throw SpecError(field: key.stringValue, "field 'rate_pps' must be a whole number of datagrams per second or \"max\", not \"\(word)\"")
+            }
+            return JobSpec.unlimitedRate
+        }
+        guard let value = try integer(key) else { return nil }
+        if value == 0 && !acceptingZero {
+            throw SpecError(field: key.stringValue, "field 'rate_pps' is 0; give at least 1 datagram per second, or \"max\" for as fast as possible")
+        }
+        return value
     }
 
     func endpoint(_ key: Key) throws -> Endpoint? {

@@ -23,7 +23,9 @@ extension JobSpec {
         guard profile != nil || (durationSeconds.isFinite && durationSeconds > 0 && durationSeconds <= Self.maxDurationSeconds) else {
             throw SpecError(field: "duration_s", "field 'duration_s' must be more than 0 and at most 3600 seconds")
         }
-        try check(ratePPS, in: 0...Self.maxRatePPS, "rate_pps", "(0 means as fast as possible)")
+        guard (0...Self.maxRatePPS).contains(ratePPS) else {
+            throw SpecError(field: "rate_pps", "field 'rate_pps' is \(ratePPS); it must be 1 to \(Self.maxRatePPS) datagrams per second, or \"max\"")
+        }
         try check(payloadBytes, in: 0...Self.maxPayloadBytes, "payload_bytes", "(the largest UDP payload)")
         try check(batch, in: Self.batchRange, "batch")
         try check(threads, in: Self.threadRange, "threads")

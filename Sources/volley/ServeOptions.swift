@@ -51,6 +51,14 @@ struct LimitOptions: ParsableArguments {
     @Option(help: "Refuse jobs with larger payloads.") var maxPayloadBytes: Int?
     @Option(help: "Keep at most this many finished jobs (the oldest are deleted).") var keepResults: Int?
     @Option(help: "Delete finished jobs older than this many days.") var keepDays: Double?
+    @Option(help: "Most memory one job's buffers and windows may take (bytes, or with KiB/MiB/GiB).")
+    var maxJobMemory: ByteSize = ByteSize(bytes: AgentLimits().maxJobMemoryBytes)
+    @Option(help: "Most memory all running, queued and scheduled jobs may take together.")
+    var maxMemory: ByteSize = ByteSize(bytes: AgentLimits().maxMemoryBytes)
+    @Option(help: "Most sockets all running, queued and scheduled jobs may hold (default: the descriptor limit less 640).")
+    var maxSockets: Int?
+    @Option(help: "How far ahead start_at may be, in seconds (default 7 days).")
+    var maxStartAheadS: Double = AgentLimits().maxStartAheadSeconds
 
     func validate() throws {
         guard maxJobs >= 1, maxQueued >= 0 else { throw ValidationError("--max-jobs must be ≥ 1 and --max-queued ≥ 0") }
@@ -58,6 +66,11 @@ struct LimitOptions: ParsableArguments {
                               ("--max-payload-bytes", maxPayloadBytes), ("--keep-results", keepResults)] {
             if let value, value < 0 { throw ValidationError("\(name) must not be negative") }
         }
+        if maxJobMemory.bytes > maxMemory.bytes {
+            throw ValidationError("--max-job-memory (\(maxJobMemory)) cannot exceed --max-memory (\(maxMemory))")
+        }
+        if let maxSockets, maxSockets < 1 { throw ValidationError("--max-sockets must be at least 1") }
+        guard maxStartAheadS.isFinite, maxStartAheadS >= 0 else { throw ValidationError("--max-start-ahead-s must be 0 or more seconds") }
     }
 
     var agentLimits: AgentLimits {
@@ -70,6 +83,32 @@ struct LimitOptions: ParsableArguments {
         limits.maxPayloadBytes = maxPayloadBytes
         limits.keepResults = keepResults
         limits.keepDays = keepDays
+        limits.maxJobMemoryBytes = maxJobMemory.bytes
+        limits.maxMemoryBytes = maxMemory.bytes
+        limits.maxSockets = maxSockets
+        limits.maxStartAheadSeconds = maxStartAheadS
         return limits
     }
+}
+
+/// A size on the command line: bytes, or a number with KiB, MiB or GiB (K, M, G for short).
+struct ByteSize: ExpressibleByArgument, CustomStringConvertible {
+    var bytes: Int
+
+    init(bytes: Int) { self.bytes = bytes }
+
+    init?(argument: String) {
+        let units: [(String, Int)] = [("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10), ("G", 1 << 30), ("M", 1 << 20),
+                                      ("K", 1 << 10), ("B", 1)]
+        let text = argument.trimmingCharacters(in: .whitespaces)
+        let (number, scale) = units.first { text.hasSuffix($0.0) }.map { (String(text.dropLast($0.0.count)), $0.1) } ?? (text, 1)
+        guard let value = Int(number.trimmingCharacters(in: .whitespaces)), value > 0,
+              value <= Int.max / scale else { return nil }
+        bytes = value * scale
+    }
+
+    var description: String {
+        bytes % (1 << 30) == 0 ? "\(bytes >> 30)GiB" : bytes % (1 << 20) == 0 ? "\(bytes >> 20)MiB" : "\(bytes)"
+    }
+    var defaultValueDescription: String { description }
 }

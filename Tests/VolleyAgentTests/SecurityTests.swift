@@ -41,7 +41,8 @@ import VolleyTestSupport
         defer { h.agent.shutdown() }
         let cases: [(String, String)] = [
             (#"{"mode":"send","target":"127.0.0.1:9","rate_pps":1001}"#, "rate_pps"),
-            (#"{"mode":"send","target":"127.0.0.1:9","rate_pps":0}"#, "rate_pps"),
+            (#"{"mode":"send","target":"127.0.0.1:9","rate_pps":"max"}"#, "rate_pps"),
+            (#"{"mode":"echo","target":"127.0.0.1:9","rate_pps":10,"duration_s":9.5}"#, "duration_s"),  // + 1 s echo wait
             (#"{"mode":"send","target":"127.0.0.1:9","profile":[{"rate_pps":10,"duration_s":1},{"ramp_to_pps":5000,"duration_s":1}]}"#, "profile"),
             (#"{"mode":"send","target":"127.0.0.1:9","rate_pps":10,"duration_s":11}"#, "duration_s"),
             (#"{"mode":"sink","listen":"127.0.0.1:9","duration_s":11}"#, "duration_s"),

@@ -92,16 +92,69 @@ private func launch(_ spec: JobSpec, options: EngineOptions = EngineOptions()) t
 }
 
 @Suite(.serialized) struct ReflectTests {
-    @Test func everyDatagramComesBackToItsSender() throws {
+    @Test func everyRequestComesBackToItsSenderMarkedAsAReply() throws {
         let port = freeUDPPort()
         let (_, reflected) = try launch(JobSpec(mode: .reflect, listen: loopback(port), durationSeconds: 2, maxPackets: 1_234))
-        let client = UDPEchoClient(port: port)
-        let sent = client.send(count: 1_234, size: 300)
+        let client = StampedSender(port: port, tag: 7, flow: 0)
+        for sequence in 0..<1_234 { client.send(sequence: UInt64(sequence), size: 300) }
         let back = client.drain()
         let report = reflected()
-        #expect(sent == 1_234)
-        #expect(back.packets == 1_234 && back.bytes == 1_234 * 300)
+        #expect(back.packets == 1_234 && back.bytes == 1_234 * 300 && back.flagged == 1_234)
         #expect(report.received.packets == 1_234 && report.sent.packets == 1_234)
         #expect(report.received.bytes == report.sent.bytes)
+        #expect(report.reflect == ReflectTotals())
+    }
+
+    /// Unstamped datagrams and replies are not answered (so reflectors cannot loop), only counted.
+    @Test func onlyVolleyRequestsAreAnswered() throws {
+        let port = freeUDPPort()
+        let (_, reflected) = try launch(JobSpec(mode: .reflect, listen: loopback(port), durationSeconds: 2, maxPackets: 600))
+        let plain = UDPEchoClient(port: port)
+        #expect(plain.send(count: 200, size: 100) == 200)
+        let client = StampedSender(port: port, tag: 9, flow: 1)
+        for sequence in 0..<200 { client.send(sequence: UInt64(sequence), asReply: true) }
+        for sequence in 0..<200 { client.send(sequence: UInt64(sequence)) }
+        let report = reflected()
+        #expect(plain.drain().packets == 0)
+        #expect(client.drain().packets == 200)
+        let refused = try #require(report.reflect)
+        #expect(refused.refusedUnstamped == 200 && refused.refusedReplies == 200)
+        #expect(refused.refusedSources == 0 && refused.rateLimited == 0)
+        #expect(report.received.packets == 600 && report.sent.packets == 200)
+    }
+
+    @Test func sourcesOutsideTheAllowlistAreRefused() throws {
+        var options = EngineOptions()
+        options.peerAllowlist = [CIDR("127.0.0.2/32")!]  // the client sends from 127.0.0.1
+        let port = freeUDPPort()
+        let (_, reflected) = try launch(JobSpec(mode: .reflect, listen: loopback(port), durationSeconds: 2, maxPackets: 300),
+                                        options: options)
+        let client = StampedSender(port: port, tag: 9, flow: 1)
+        for sequence in 0..<300 { client.send(sequence: UInt64(sequence)) }
+        let report = reflected()
+        #expect(client.drain().packets == 0)
+        #expect(report.reflect?.refusedSources == 300 && report.sent.packets == 0)
+    }
+
+    /// The agent's --max-rate-pps (or the spec's rate_pps) caps replies: a burst beyond it is dropped.
+    @Test(arguments: [(agent: Int?.some(100), spec: 0), (agent: nil, spec: 100), (agent: 50_000, spec: 100)])
+    func repliesStayUnderTheCap(agent: Int?, spec: Int) throws {
+        var options = EngineOptions()
+        options.maxRatePPS = agent
+        let port = freeUDPPort()
+        let (_, reflected) = try launch(JobSpec(mode: .reflect, listen: loopback(port), durationSeconds: 30, ratePPS: spec,
+                                                batch: 64, maxPackets: 2_000), options: options)
+        let client = StampedSender(port: port, tag: 3, flow: 0)
+        let started = MonotonicClock.now()
+        for sequence in 0..<2_000 { client.send(sequence: UInt64(sequence)) }
+        let report = reflected()
+        let seconds = Double(MonotonicClock.now() - started) / 1e9
+        let answered = client.drain().packets
+        // At most the burst (one batch: 64) plus 100 per second of the run.
+        #expect(answered <= 64 + Int((seconds * 100).rounded(.up)) + 1, "answered \(answered) in \(seconds) s")
+        #expect(answered >= 64)
+        let refused = try #require(report.reflect)
+        #expect(refused.replyCapPPS == 100)
+        #expect(UInt64(answered) + refused.rateLimited == 2_000)
     }
 }

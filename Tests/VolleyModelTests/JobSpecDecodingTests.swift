@@ -18,11 +18,30 @@ private func failure(_ json: String) -> SpecError? {
 
 @Suite struct JobSpecDecodingTests {
     @Test func sendSpecFromTheIssueDecodes() throws {
-        let spec = try decode(#"{"mode":"send","target":"127.0.0.1:9000","duration_s":5,"rate_pps":0,"payload_bytes":64,"batch":64,"threads":1,"max_packets":0,"tags":{}}"#)
+        let spec = try decode(#"{"mode":"send","target":"127.0.0.1:9000","duration_s":5,"rate_pps":"max","payload_bytes":64,"batch":64,"threads":1,"max_packets":0,"tags":{}}"#)
         #expect(spec.mode == .send)
         #expect(spec.target == Endpoint(address: IPAddress("127.0.0.1")!, port: 9000))
         #expect(spec.durationSeconds == 5)
         #expect(spec.payloadBytes == 64 && spec.batch == 64 && spec.threads == 1)
+        #expect(spec.ratePPS == JobSpec.unlimitedRate)
+    }
+
+    /// Unlimited is a word: 0 is refused, an absent rate is a modest default, and "max" encodes back.
+    @Test func unlimitedRateMustBeSaid() throws {
+        #expect(failure(#"{"mode":"send","target":"127.0.0.1:9","rate_pps":0}"#)?.field == "rate_pps")
+        #expect(failure(#"{"mode":"send","target":"127.0.0.1:9","rate_pps":"fast"}"#)?.field == "rate_pps")
+        #expect(failure(#"{"mode":"send","target":"127.0.0.1:9","rate_pps":-3}"#)?.field == "rate_pps")
+        #expect(try decode(#"{"mode":"send","target":"127.0.0.1:9"}"#).ratePPS == JobSpec.defaultRatePPS)
+        #expect(try decode(#"{"mode":"echo","target":"127.0.0.1:9"}"#).ratePPS == 1_000)
+        #expect(try decode(#"{"mode":"reflect","listen":"127.0.0.1:9"}"#).ratePPS == JobSpec.unlimitedRate)
+        #expect(try decode(#"{"mode":"reflect","listen":"127.0.0.1:9","rate_pps":500}"#).ratePPS == 500)
+        let max = try decode(#"{"mode":"send","target":"127.0.0.1:9","rate_pps":"max"}"#)
+        let json = String(decoding: try VolleyJSON.encode(max), as: UTF8.self)
+        #expect(json.contains(#""rate_pps":"max""#))
+        #expect(try decode(json) == max)
+        // Records written before "max" existed said 0, and still load.
+        let old = #"{"mode":"send","target":"127.0.0.1:9","duration_s":1,"rate_pps":0,"payload_bytes":64,"batch":64,"threads":1,"flows":1,"max_packets":0,"tags":{}}"#
+        #expect(try VolleyJSON.decode(JobSpec.self, from: Data(old.utf8)).ratePPS == JobSpec.unlimitedRate)
     }
 
     @Test func omittedFieldsTakeDefaults() throws {

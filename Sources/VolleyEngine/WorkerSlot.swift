@@ -1,0 +1,59 @@
+import VolleyModel
+
+/// One worker thread's share of a job. Its sockets and live counters exist from set-up, so the API can
+/// read progress at any time; the worker itself, with its buffers, is built by its own thread when the
+/// job starts (never when the job is submitted) and read back once that thread has exited.
+final class WorkerSlot: Sendable {
+    enum Worker {
+        case send(SendWorker)
+        case sink(SinkWorker)
+        case reflect(ReflectWorker)
+    }
+
+    let index: Int
+    let sockets: [UDPSocket]
+    let sent = DirectionCounters()
+    let received = DirectionCounters()
+    private let built = Locked<Worker?>(nil)
+
+    init(index: Int, sockets: [UDPSocket]) {
+        self.index = index
+        self.sockets = sockets
+    }
+
+    /// Set once by the worker's thread.
+    func hold(_ worker: Worker) { built.withLock { $0 = worker } }
+
+    var worker: Worker? { built.withLock { $0 } }
+
+    var send: SendWorker? { if case .send(let w)? = worker { w } else { nil } }
+    var sink: SinkWorker? { if case .sink(let w)? = worker { w } else { nil } }
+    var reflect: ReflectWorker? { if case .reflect(let w)? = worker { w } else { nil } }
+
+    var io: IOMethod? {
+        switch worker {
+        case .send(let w)?: w.io.method
+        case .sink(let w)?: w.io.method
+        case .reflect(let w)?: w.io.method
+        case nil: nil
+        }
+    }
+
+    var timeline: WorkerTimeline? {
+        switch worker {
+        case .send(let w)?: w.timeline
+        case .sink(let w)?: w.timeline
+        case .reflect(let w)?: w.timeline
+        case nil: nil
+        }
+    }
+
+    var allocatedBytes: Int {
+        switch worker {
+        case .send(let w)?: w.allocatedBytes
+        case .sink(let w)?: w.allocatedBytes
+        case .reflect(let w)?: w.allocatedBytes
+        case nil: 0
+        }
+    }
+}
