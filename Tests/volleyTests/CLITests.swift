@@ -29,6 +29,19 @@ import VolleyTestSupport
         }
     }
 
+    /// validate says what a spec will really do: rate (default or "max"), duration, datagrams, memory.
+    @Test func validateSaysWhatTheSpecWillDo() throws {
+        let plain = try volley(["validate", try specFile(#"{"mode":"send","target":"127.0.0.1:9","duration_s":5}"#)])
+        #expect(plain.status == 0)
+        #expect(plain.output.contains("rate      1,000 pps (the default; set rate_pps, or \"max\")"), "\(plain.output)")
+        #expect(plain.output.contains("datagrams 5,000 of 64 bytes"))
+        #expect(plain.output.contains("memory") && plain.output.contains("1 socket"))
+        let max = try volley(["validate", try specFile(#"{"mode":"send","target":"127.0.0.1:9","rate_pps":"max","threads":2,"flows":3}"#)])
+        #expect(max.output.contains("as fast as possible (\"max\")") && max.output.contains("6 sockets"), "\(max.output)")
+        let zero = try volley(["validate", try specFile(#"{"mode":"send","target":"127.0.0.1:9","rate_pps":0}"#)])
+        #expect(zero.status == 2 && zero.output.contains("\"max\""))
+    }
+
     @Test func invalidSpecsExitTwoNamingTheField() throws {
         let run = try volley(["validate", try specFile(#"{"mode":"send","target":"127.0.0.1:9","batch":0}"#)])
         #expect(run.status == 2)
