@@ -106,7 +106,8 @@ result() { curl -sS --max-time 10 "$AGENT_URL/v1/jobs/$1/result"; }
 cancel() { curl -sS --max-time 10 -o /dev/null -X POST "$AGENT_URL/v1/jobs/$1/cancel" || true; }
 stop_agent() { kill -TERM "$AGENT_PID" 2>/dev/null || true; }
 
-echo "# hostile-peer: $($VOLLEY --version 2>/dev/null || echo "$VOLLEY") at $(git rev-parse --short HEAD 2>/dev/null), $(uname -r), $(nproc) CPUs"
+load() { cut -d' ' -f1-3 /proc/loadavg; }
+echo "# hostile-peer: $VOLLEY, tree at $(git rev-parse --short HEAD 2>/dev/null), $(uname -r), $(nproc) CPUs, load $(load)"
 
 # 1 ------------------------------------------------------------------------ distinct tags
 start_agent "$VOLLEY" tags
@@ -153,8 +154,13 @@ start_agent "$VOLLEY" schedule
 sleep 0.3
 before=$(rss_kb)
 start_at=$(date -u -d '+60 seconds' +%Y-%m-%dT%H:%M:%S.%3NZ)
+# Meanwhile, how long another client waits for the job list (does the POST hold the agent up?).
+(sleep 0.5; curl -sS --max-time 30 -o /dev/null -w '%{http_code} %{time_total}' "$AGENT_URL/v1/jobs" >"$TMP/list.txt") &
+lister=$!
 post "{\"mode\":\"send\",\"target\":\"127.0.0.1:9\",\"threads\":16,\"batch\":1024,\"payload_bytes\":65507,\"rate_pps\":1000,\"start_at\":\"$start_at\"}"
 after=$(rss_kb)
+wait "$lister" || true
+list=$(cat "$TMP/list.txt" 2>/dev/null || echo "none")
 if [[ $CODE == 201 ]]; then
     what="state $(jq -r .state "$BODY")"
     cancel "$JOB_ID"
@@ -163,7 +169,8 @@ else
     what="refused: $(refusal)"
 fi
 echo "3. largest send job scheduled 60 s ahead: POST answered $CODE in ${SECONDS_TAKEN} s ($what);" \
-    "agent RSS +$(mib $((after - before))) ($(mib "$before") -> $(mib "$after")), $(mib "$(rss_kb)") after cancel"
+    "agent RSS +$(mib $((after - before))) ($(mib "$before") -> $(mib "$after")), $(mib "$(rss_kb)") after cancel;" \
+    "GET /v1/jobs sent 0.5 s into the POST: ${list% *} in ${list#* } s"
 stop_agent
 
 # 4 ------------------------------------------------------------------------ reflect loop
@@ -187,16 +194,19 @@ stop_agent
 # 5 ------------------------------------------------------------------------ echo replay
 start_agent "$VOLLEY" echo
 port=$(freeport)
-timeout 40 "$PEER" replay --listen "127.0.0.1:$port" --seconds 25 --behind 2097152 --keep 1024 >"$TMP/replay.json" &
+timeout 90 "$PEER" replay --listen "127.0.0.1:$port" --seconds 70 --behind 2097152 --keep 1024 >"$TMP/replay.json" &
 replayer=$!
 PIDS+=("$replayer")
 sleep 0.3
-echo_spec() { echo "{\"mode\":\"echo\",\"target\":\"127.0.0.1:$port\",\"rate_pps\":$1,\"max_packets\":2300000,\"duration_s\":10,\"echo_timeout_ms\":8000}"; }
+# max_packets ends the sending; duration_s only bounds it on a slow or busy machine.
+echo_spec() {
+    echo "{\"mode\":\"echo\",\"target\":\"127.0.0.1:$port\",\"rate_pps\":$1,\"max_packets\":2300000,\"duration_s\":40,\"echo_timeout_ms\":8000}"
+}
 rate='"max"'
 post "$(echo_spec "$rate")"
 if [[ $CODE == 400 ]]; then rate=0; post "$(echo_spec $rate)"; fi
 [[ $CODE == 201 ]] || die "echo job refused ($CODE): $(refusal)"
-end=$((SECONDS + 40))
+end=$((SECONDS + 60))
 while ((SECONDS < end)) && kill -0 "$AGENT_PID" 2>/dev/null; do
     case $(state "$JOB_ID") in queued | scheduled | running | unknown) sleep 0.3 ;; *) break ;; esac
 done
@@ -211,6 +221,10 @@ fi
 kill -TERM "$replayer" 2>/dev/null || true
 wait "$replayer" 2>/dev/null || true
 echo "5. echo replay (rate_pps $rate, 2,300,000 datagrams on one flow; peer $(tr -d '\n' <"$TMP/replay.json")): agent $survived; $counters"
+if [[ $(jq .replayed "$TMP/replay.json" 2>/dev/null) == 0 ]]; then
+    echo "   (no replay: the job never got 2^21 past the kept replies, so this line proves nothing; see newest_seq)"
+fi
+echo "# load at the end $(load)"
 if [[ $survived == DIED ]]; then
     echo "--- agent stderr: the failure and the first Swift frames of the crashed thread ---"
     grep -E 'runtime failure|Fatal error| crashed:' "$AGENT_LOG" | head -3

@@ -80,8 +80,10 @@ bad:
 static int udp_socket(void) {
     int fd = socket(AF_INET, SOCK_DGRAM, 0), size = 64 << 20;
     if (fd < 0) die("socket");
-    if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof size)) setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof size);
-    if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &size, sizeof size)) setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof size);
+    if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof size))
+        setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof size);
+    if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &size, sizeof size))
+        setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof size);
     return fd;
 }
 
@@ -133,6 +135,11 @@ static uint64_t seq_of(const uint8_t *p, long n) {
     return be64toh(s);
 }
 
+/* A message header sending `iov` to `to`. */
+static struct msghdr message(struct sockaddr_in *to, struct iovec *iov) {
+    return (struct msghdr){.msg_name = to, .msg_namelen = sizeof *to, .msg_iov = iov, .msg_iovlen = 1};
+}
+
 static void replay(struct sockaddr_in at, double seconds, uint64_t behind, int keep) {
     static uint8_t in[BATCH][SLOT], kept[BATCH][SLOT];
     static struct mmsghdr msgs[BATCH], out[BATCH + 1];
@@ -152,7 +159,7 @@ static void replay(struct sockaddr_in at, double seconds, uint64_t behind, int k
     while (!stopping && now_s() < end) {
         for (int i = 0; i < BATCH; i++) {
             iov[i] = (struct iovec){in[i], SLOT};
-            msgs[i].msg_hdr = (struct msghdr){.msg_name = &from[i], .msg_namelen = sizeof from[i], .msg_iov = &iov[i], .msg_iovlen = 1};
+            msgs[i].msg_hdr = message(&from[i], &iov[i]);
         }
         int flags = kept_n && newest_seq > kept_max + behind ? MSG_DONTWAIT : MSG_WAITFORONE;
         int n = recvmmsg(fd, msgs, BATCH, flags, NULL);
@@ -178,16 +185,17 @@ static void replay(struct sockaddr_in at, double seconds, uint64_t behind, int k
         }
         if (!kept_n || newest_seq <= kept_max + behind) continue;
         /* Replay burst: the newest reply first (so the window has moved), then every kept one. */
-        out[0].msg_hdr = (struct msghdr){.msg_name = &peer, .msg_namelen = sizeof peer, .msg_iov = &kiov[keep], .msg_iovlen = 1};
+        out[0].msg_hdr = message(&peer, &kiov[keep]);
         kiov[keep].iov_base = newest;
         for (long k = 0; k < kept_n; k++) {
             kiov[k].iov_base = kept[k];
-            out[k + 1].msg_hdr = (struct msghdr){.msg_name = &peer, .msg_namelen = sizeof peer, .msg_iov = &kiov[k], .msg_iovlen = 1};
+            out[k + 1].msg_hdr = message(&peer, &kiov[k]);
         }
         int m = sendmmsg(fd, out, kept_n + 1, 0);
         if (m > 1) replayed += m - 1;
     }
-    printf("{\"received\":%ld,\"answered\":%ld,\"replayed\":%ld,\"kept\":%ld,\"kept_max_seq\":%llu,\"newest_seq\":%llu}\n",
+    printf("{\"received\":%ld,\"answered\":%ld,\"replayed\":%ld,\"kept\":%ld,"
+           "\"kept_max_seq\":%llu,\"newest_seq\":%llu}\n",
            received, answered, replayed, kept_n, (unsigned long long)kept_max, (unsigned long long)newest_seq);
 }
 
@@ -210,7 +218,10 @@ int main(int argc, char **argv) {
         else { fprintf(stderr, "hostile: unknown option %s\n", k); return 2; }
     }
     const char *cmd = argc > 1 ? argv[1] : "";
-    if (sockets < 1 || sockets > 256 || seconds <= 0 || seconds > 120) { fprintf(stderr, "hostile: bad --sockets/--seconds\n"); return 2; }
+    if (sockets < 1 || sockets > 256 || seconds <= 0 || seconds > 120) {
+        fprintf(stderr, "hostile: --sockets is 1 to 256, --seconds more than 0 and at most 120\n");
+        return 2;
+    }
     if (!strcmp(cmd, "tags")) printf("{\"sent\":%ld}\n", send_stamped(endpoint(target), count, sockets, 1, 0));
     else if (!strcmp(cmd, "jumps")) printf("{\"sent\":%ld}\n", send_stamped(endpoint(target), count, 1, 0, step));
     else if (!strcmp(cmd, "spoof")) printf("{\"sent\":%d}\n", spoof(endpoint(from), endpoint(to)));
