@@ -25,8 +25,14 @@ public final class LocalRun: Sendable {
         if spec.gro && !capabilities.udpGRO {
             throw APIError(status: 400, code: "invalid_spec", "'gro' needs UDP_GRO, which this kernel does not offer", field: "gro")
         }
+        // The same per-job memory limit an agent applies by default: a typo in batch or threads must
+        // not take gigabytes here either.
+        try ResourceBudget(jobMemoryBytes: ResourceBudget.defaultJobMemoryBytes, memoryBytes: .max, sockets: .max)
+            .checkJob(spec, JobFootprint(spec: spec))
+        var options = EngineOptions()
+        options.peerAllowlist = allowlist  // a local reflect answers the same sources an agent would
         do throws(EngineError) {
-            run = try JobRun(spec: spec)
+            run = try JobRun(spec: spec, options: options)
         } catch {
             throw APIError(engine: error, field: field)
         }
