@@ -6,7 +6,7 @@ import VolleyModel
 /// the one of `Sources/VolleyEngine/Stamp.swift` (keep the two in step), all fields big-endian:
 ///
 ///     0  magic "VLY1" (0x564C5931)    4  job tag
-///     8  flow number                 12  reserved (0)
+///     8  flow number                 12  flags (0; bit 0 marks a reflector's reply)
 ///    16  sequence number             24  send time, ns on the sender's CLOCK_MONOTONIC
 public struct PeerStamp: Equatable, Sendable {
     public static let size = 32
