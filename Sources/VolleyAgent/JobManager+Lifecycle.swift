@@ -9,15 +9,16 @@ extension JobManager {
         while running < config.limits.maxJobs, !s.queue.isEmpty {
             let id = s.queue.removeFirst()
             guard s.entries[id]?.job.state == .queued else { continue }
-            begin(id, &s)
-            running += 1
+            if begin(id, &s) { running += 1 }  // a job that failed to start leaves its slot free
         }
     }
 
     /// Moves a job to `running` and starts its traffic. A scheduled job opens its sockets now; if its
     /// address cannot be used any more (another process took the port), it fails with that reason.
-    func begin(_ id: JobID, _ s: inout State) {
-        guard var entry = s.entries[id] else { return }
+    /// Returns whether it is running.
+    @discardableResult
+    func begin(_ id: JobID, _ s: inout State) -> Bool {
+        guard var entry = s.entries[id] else { return false }
         let run: JobRun
         if let existing = entry.run {
             run = existing
@@ -28,7 +29,7 @@ extension JobManager {
             } catch {
                 let refusal = APIError(engine: error, field: spec.mode.originates ? "target" : "listen")
                 withdraw(id, &s, as: .failed, error: JobError(code: refusal.code, message: "the job could not start: \(refusal.message)"))
-                return
+                return false
             }
             entry.run = run
         }
@@ -41,6 +42,7 @@ extension JobManager {
         try? store.write(entry.job, durable: false)
         logTransition(entry.job)
         run.start { [self] report in finish(id, report) }
+        return true
     }
 
     /// Stores a finished run's result and frees its slot.

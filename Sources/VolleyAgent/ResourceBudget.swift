@@ -38,7 +38,7 @@ struct ResourceBudget: Sendable {
         guard footprint.memoryBytes > jobMemoryBytes else { return }
         let field = JobFootprint.largestField(of: spec)
         throw APIError(status: 403, code: "limit_exceeded",
-                       "the job would hold \(Self.mib(footprint.memoryBytes)) of buffers (threads × batch × payload, windows); this agent allows at most \(Self.mib(jobMemoryBytes)) per job (--max-job-memory): lower 'threads', 'batch' or '\(field)'",
+                       "the job would hold \(Self.mib(footprint.memoryBytes)) of buffers and windows; this agent allows at most \(Self.mib(jobMemoryBytes)) per job (--max-job-memory): lower \(Self.levers(spec))",
                        field: field)
     }
 
@@ -47,16 +47,23 @@ struct ResourceBudget: Sendable {
         if inUse.memoryBytes + footprint.memoryBytes > memoryBytes {
             let field = JobFootprint.largestField(of: spec)
             throw APIError(status: 429, code: "budget_exhausted",
-                           "the job needs \(Self.mib(footprint.memoryBytes)); \(jobs) admitted jobs hold \(Self.mib(inUse.memoryBytes)) of this agent's \(Self.mib(memoryBytes)) (--max-memory): try again when they end, or lower 'threads', 'batch' or '\(field)'",
+                           "the job needs \(Self.mib(footprint.memoryBytes)); \(Self.count(jobs)) hold \(Self.mib(inUse.memoryBytes)) of this agent's \(Self.mib(memoryBytes)) (--max-memory): try again when they end, or lower \(Self.levers(spec))",
                            field: field)
         }
         if inUse.sockets + footprint.sockets > sockets {
             let field = spec.mode.originates ? "flows" : "threads"
             throw APIError(status: 429, code: "budget_exhausted",
-                           "the job needs \(footprint.sockets) sockets; \(jobs) admitted jobs hold \(inUse.sockets) of this agent's \(sockets) (--max-sockets): try again when they end, or lower 'threads' or 'flows'",
+                           "the job needs \(footprint.sockets) sockets; \(Self.count(jobs)) hold \(inUse.sockets) of this agent's \(sockets) (--max-sockets): try again when they end, or lower \(spec.mode.originates ? "'threads' or 'flows'" : "'threads'")",
                            field: field)
         }
     }
+
+    /// The spec fields that size a job's buffers, as a refusal names them.
+    static func levers(_ spec: JobSpec) -> String {
+        spec.mode.originates ? "'threads', 'batch' or '\(JobFootprint.largestField(of: spec))'" : "'threads' or 'batch'"
+    }
+
+    static func count(_ jobs: Int) -> String { jobs == 1 ? "1 active job" : "\(jobs) active jobs" }
 
     static func mib(_ bytes: Int) -> String {
         let value = Double(bytes) / 1_048_576

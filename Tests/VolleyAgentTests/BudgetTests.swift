@@ -97,6 +97,24 @@ import VolleyTestSupport
         #expect(later.status == 409 && later.errorCode == "port_in_use")
     }
 
+    /// A queued job that cannot start (its port was taken while it waited) must not keep its slot.
+    @Test func aJobThatFailsToStartLeavesItsSlotToTheNext() async throws {
+        let h = try AgentHarness { $0.limits.maxJobs = 1 }
+        defer { h.agent.shutdown() }
+        let busy = try await h.start(#"{"mode":"send","target":"127.0.0.1:9","duration_s":1,"rate_pps":100}"#)
+        let port = freeUDPPort()
+        let soon = Timestamp(Date().addingTimeInterval(0.3)).description
+        let blocked = try await h.start(#"{"mode":"sink","listen":"127.0.0.1:\#(port)","duration_s":0.5,"start_at":"\#(soon)"}"#)
+        let squatter = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
+        defer { close(squatter) }
+        #expect(bindLoopback(squatter, port: port) == port)
+        #expect(try await h.waitFor(blocked, state: "queued")["state"] as? String == "queued")
+        let next = try await h.start(#"{"mode":"send","target":"127.0.0.1:9","duration_s":0.2,"rate_pps":100}"#)
+        #expect(try await h.client.waitForJob(busy)["state"] as? String == "completed")
+        #expect(try await h.client.waitForJob(blocked)["state"] as? String == "failed")
+        #expect(try await h.client.waitForJob(next, timeout: 10)["state"] as? String == "completed")
+    }
+
     @Test func startAtIsBoundedAndRoundTripsThroughTheStore() async throws {
         let directory = AgentProcess.temporaryDirectory()
         var id = ""
