@@ -69,7 +69,7 @@ test-tsan:
 ## libFuzzer with AddressSanitizer over the parsers of outside data (Sources/volley-fuzz). SwiftPM renames
 ## every executable's main, so instead of -sanitize=fuzzer (whose libFuzzer brings its own main) the
 ## build asks for the same coverage and links libFuzzer without its main; volley-fuzz calls its driver.
-FUZZ_TARGETS := spec hdr stamp text
+FUZZ_TARGETS := spec hdr stamp stored text
 FUZZ_SECONDS ?= 180
 FUZZ_TEST_SECONDS ?= 20
 FUZZ_BUILD := .build-fuzz

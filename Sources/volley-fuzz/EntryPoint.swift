@@ -26,7 +26,7 @@ enum ReplayMain {
     static func main() {
         let files = CommandLine.arguments.dropFirst()
         guard !files.isEmpty else {
-            print("usage: VOLLEY_FUZZ_TARGET=spec|hdr|stamp|text volley-fuzz FILE... (make fuzz builds the fuzzer)")
+            print("usage: VOLLEY_FUZZ_TARGET=spec|hdr|stamp|stored|text volley-fuzz FILE... (make fuzz builds the fuzzer)")
             exit(2)
         }
         for path in files {

@@ -9,6 +9,8 @@ enum FuzzTarget: String, CaseIterable {
     case hdr
     /// Received datagrams: the engine's stamp parser (and, later, its per-sender accounting).
     case stamp
+    /// Stored jobs and results (`Job`, `JobResult`), as the agent and a fleet read them back.
+    case stored
     /// Short texts from specs and stored jobs: times, endpoints, CIDRs and job ids, which must print
     /// as text that parses back to the same value.
     case text
@@ -29,6 +31,7 @@ enum FuzzTarget: String, CaseIterable {
         case .spec: SpecFuzzing.run(Data(bytes))
         case .hdr: HDRFuzzing.run(Data(bytes))
         case .stamp: ReceivePathFuzzing.run(bytes)
+        case .stored: StoredFuzzing.run(Data(bytes))
         case .text: TextFuzzing.run(Data(bytes))
         }
     }
