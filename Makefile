@@ -6,8 +6,8 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT_PACKAGES := libmicrohttpd-dev zlib1g-dev pkg-config curl jq python3-venv
 VENV := .build-tools/venv
 
-.PHONY: deps build release run test test-swift test-fallback test-openapi test-contract test-deploy test-tsan test-fuzz \
-	fuzz fuzz-build bench clean
+.PHONY: deps build release run test test-swift test-fallback test-openapi test-contract test-deploy test-tsan \
+	test-fuzz fuzz fuzz-build bench clean
 
 ## deps: install libmicrohttpd-dev (and the small tools the tests use) with apt-get when missing.
 deps:
@@ -73,7 +73,8 @@ FUZZ_TARGETS := spec hdr stamp stored text
 FUZZ_SECONDS ?= 180
 FUZZ_TEST_SECONDS ?= 20
 FUZZ_BUILD := .build-fuzz
-FUZZER_LIB = $(firstword $(wildcard $(dir $(realpath $(shell command -v swiftc)))../lib/clang/*/lib/linux/libclang_rt.fuzzer_no_main-$(shell uname -m).a))
+CLANG_RT = $(dir $(realpath $(shell command -v swiftc)))../lib/clang/*/lib/linux
+FUZZER_LIB = $(firstword $(wildcard $(CLANG_RT)/libclang_rt.fuzzer_no_main-$(shell uname -m).a))
 
 fuzz-build:
 	@test -n "$(FUZZER_LIB)" || { echo "libclang_rt.fuzzer_no_main is not in the Swift toolchain" >&2; exit 1; }

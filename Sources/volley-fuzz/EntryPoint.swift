@@ -26,7 +26,8 @@ enum ReplayMain {
     static func main() {
         let files = CommandLine.arguments.dropFirst()
         guard !files.isEmpty else {
-            print("usage: VOLLEY_FUZZ_TARGET=spec|hdr|stamp|stored|text volley-fuzz FILE... (make fuzz builds the fuzzer)")
+            let names = FuzzTarget.allCases.map(\.rawValue).joined(separator: "|")
+            print("usage: VOLLEY_FUZZ_TARGET=\(names) volley-fuzz FILE... (make fuzz builds the fuzzer)")
             exit(2)
         }
         for path in files {

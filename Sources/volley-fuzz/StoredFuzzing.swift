@@ -18,7 +18,9 @@ enum StoredFuzzing {
         }
         do {
             let again = try VolleyJSON.decode(T.self, from: stored)
-            guard again == value else { fatalError("a \(T.self) changed on the way through storage:\n\(value)\n\(again)") }
+            guard again == value else {
+                fatalError("a \(T.self) changed on the way through storage:\n\(value)\n\(again)")
+            }
         } catch {
             fatalError("a stored \(T.self) is refused: \(error)\n\(String(decoding: stored, as: UTF8.self))")
         }

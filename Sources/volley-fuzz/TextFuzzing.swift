@@ -22,6 +22,8 @@ enum TextFuzzing {
     }
 
     private static func expect(_ holds: Bool, _ what: String, _ input: String, _ printed: String) {
-        guard holds else { fatalError("\(what) \(input.debugDescription) prints as \(printed.debugDescription), which reads differently") }
+        guard holds else {
+            fatalError("\(what) \(input.debugDescription) prints as \(printed.debugDescription), read differently")
+        }
     }
 }

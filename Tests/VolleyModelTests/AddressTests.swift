@@ -29,7 +29,8 @@ import Testing
 
     @Test func addressesWithANulAreRefused() {  // inet_pton stopped at the NUL and accepted the prefix
         #expect(IPAddress("127.0.0.1\u{0}.example") == nil)
-        #expect(throws: Endpoint.ParseError.badHost("127.0.0.1\u{0}x:9000")) { try Endpoint(parsing: "127.0.0.1\u{0}x:9000") }
+        let endpoint = "127.0.0.1\u{0}x:9000"
+        #expect(throws: Endpoint.ParseError.badHost(endpoint)) { try Endpoint(parsing: endpoint) }
         #expect(CIDR("::1\u{0}/128") == nil)
     }
 

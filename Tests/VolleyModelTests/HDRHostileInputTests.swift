@@ -127,8 +127,9 @@ private func varints(_ values: [Int64]) -> [UInt8] {
     }
 
     /// The layout computed from a header has exactly as many entries as the library's counts array.
-    @Test(arguments: [(UInt64(1), UInt64(60_000_000), SignificantDigits.three), (1, 2, .zero), (1000, 3_600_000_000, .two),
-                      (3, 1 << 40, .four), (1, 60_000_000, .four), (1 << 20, UInt64(Int64.max), .four), (1, UInt64(Int64.max), .one)])
+    @Test(arguments: [(UInt64(1), UInt64(60_000_000), SignificantDigits.three), (1, 2, .zero),
+                      (1000, 3_600_000_000, .two), (3, 1 << 40, .four), (1, 60_000_000, .four),
+                      (1 << 20, UInt64(Int64.max), .four), (1, UInt64(Int64.max), .one)])
     func layoutMatchesTheLibrary(lowest: UInt64, highest: UInt64, digits: SignificantDigits) throws {
         let layout = try BucketLayout(lowest: lowest, highest: highest, digits: digits)
         let h = Histogram<UInt64>(lowestDiscernibleValue: lowest, highestTrackableValue: highest,
