@@ -6,7 +6,8 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT_PACKAGES := libmicrohttpd-dev zlib1g-dev pkg-config curl jq python3-venv
 VENV := .build-tools/venv
 
-.PHONY: deps build release run test test-swift test-fallback test-openapi test-contract test-deploy test-tsan bench clean
+.PHONY: deps build release run test test-swift test-fallback test-openapi test-contract test-deploy test-tsan \
+	test-fuzz fuzz fuzz-build bench clean
 
 ## deps: install libmicrohttpd-dev (and the small tools the tests use) with apt-get when missing.
 deps:
@@ -28,8 +29,8 @@ run: release
 	.build/release/volley serve --listen $(LISTEN) --data-dir $(DATA_DIR)
 
 ## test: every test — Swift tests, the forced-fallback build, the OpenAPI document and a contract test
-## of the live agent against it, and the engine and agent tests under ThreadSanitizer.
-test: deps $(VENV)/.installed test-swift test-fallback test-openapi test-contract test-deploy test-tsan
+## of the live agent against it, the engine and agent tests under ThreadSanitizer, and a short fuzz run.
+test: deps $(VENV)/.installed test-swift test-fallback test-openapi test-contract test-deploy test-tsan test-fuzz
 
 test-swift: $(VENV)/.installed
 	swift build --build-tests
@@ -65,8 +66,32 @@ test-tsan:
 	VOLLEY_TIMING_SLACK=10 swift test --skip-build --sanitize=thread --scratch-path .build-tsan --no-parallel \
 	    --filter 'VolleyEngineTests|VolleyAgentTests'
 
+## libFuzzer with AddressSanitizer over the parsers of outside data (Sources/volley-fuzz). SwiftPM renames
+## every executable's main, so instead of -sanitize=fuzzer (whose libFuzzer brings its own main) the
+## build asks for the same coverage and links libFuzzer without its main; volley-fuzz calls its driver.
+FUZZ_TARGETS := spec hdr stamp stored text
+FUZZ_SECONDS ?= 180
+FUZZ_TEST_SECONDS ?= 20
+FUZZ_BUILD := .build-fuzz
+CLANG_RT = $(dir $(realpath $(shell command -v swiftc)))../lib/clang/*/lib/linux
+FUZZER_LIB = $(firstword $(wildcard $(CLANG_RT)/libclang_rt.fuzzer_no_main-$(shell uname -m).a))
+
+fuzz-build:
+	@test -n "$(FUZZER_LIB)" || { echo "libclang_rt.fuzzer_no_main is not in the Swift toolchain" >&2; exit 1; }
+	swift build --product volley-fuzz --scratch-path $(FUZZ_BUILD) -c release --sanitize=address \
+	    -Xswiftc -sanitize-coverage=edge,trace-cmp,inline-8bit-counters,pc-table -Xswiftc -DVOLLEY_FUZZING \
+	    -Xswiftc -enable-experimental-feature -Xswiftc Extern -Xlinker $(FUZZER_LIB) -Xlinker -lstdc++
+
+## fuzz: every target for FUZZ_SECONDS (3 minutes each by default).
+fuzz: fuzz-build
+	bash Tests/Fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+
+## test-fuzz: every target for FUZZ_TEST_SECONDS, as part of `make test`.
+test-fuzz: fuzz-build
+	bash Tests/Fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_TEST_SECONDS) $(FUZZ_TARGETS)
+
 bench: release
 	bash Benchmarks/run.sh
 
 clean:
-	rm -rf .build .build-fallback .build-tsan .build-tools .build-bench
+	rm -rf .build .build-fallback .build-tsan .build-tools .build-bench .build-fuzz

@@ -65,6 +65,13 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // libFuzzer harnesses for the parsers of outside data (`make fuzz`); a plain build replays files.
+        .executableTarget(
+            name: "volley-fuzz",
+            dependencies: [
+                "CZlib", "VolleyEngine", "VolleyModel", .product(name: "Histogram", package: "hdrhistogram-swift"),
+            ]
+        ),
 
         // Helpers shared by the test targets: UDP readers, free ports, a launched agent, an HTTP client.
         .target(name: "VolleyTestSupport", dependencies: ["VolleyModel"], path: "Tests/VolleyTestSupport"),

@@ -53,9 +53,18 @@ public enum ResultMerger {
             guard let encoded = r.latency?.hdr else { continue }
             do {
                 let histogram = try HDREncoding.decode(encoded)
-                // Histogram.add traps on a count overflow; a hostile agent must not crash the fleet run.
-                guard total.totalCount <= UInt64.max - histogram.totalCount else {
-                    throw Failure(description: "the latency histograms of the agents add up to more than 2^64 samples")
+                // Histogram.add traps on another layout, on values past the target's range and on
+                // count overflows (also later, as count × value in the mean): a hostile or broken
+                // agent must not crash the fleet run, so anything but Volley's own layout is refused.
+                let volley = LatencySummary.makeHistogram()
+                guard histogram.lowestDiscernibleValue == volley.lowestDiscernibleValue,
+                      histogram.numberOfSignificantValueDigits == volley.numberOfSignificantValueDigits,
+                      histogram.totalCount == 0 || histogram.max <= volley.highestTrackableValue else {
+                    throw Failure(description: "the latency histogram of job \(r.id) is not a Volley latency histogram (1 µs to 60 s, 3 digits)")
+                }
+                let ceiling = UInt64.max / volley.highestTrackableValue
+                guard histogram.totalCount <= ceiling, total.totalCount <= ceiling - histogram.totalCount else {
+                    throw Failure(description: "the latency histograms of the agents add up to more samples than can be summed")
                 }
                 total.add(histogram)
             } catch let failure as Failure {

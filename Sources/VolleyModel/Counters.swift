@@ -53,13 +53,13 @@ public struct JobProgress: Codable, Equatable, Sendable {
 }
 
 extension DirectionTotals {
-    /// Adds another worker's (or agent's) totals into this one. Totals read from other agents may be
-    /// anything, so sums wrap rather than trap; real counts are nowhere near 2^64.
+    /// Adds another worker's totals into this one.
+    /// Sums saturate: a fleet merges totals from results of other agents, which may hold anything.
     public mutating func merge(_ other: DirectionTotals) {
-        packets &+= other.packets
-        bytes &+= other.bytes
-        syscalls &+= other.syscalls
-        if let p = other.partialBatches { partialBatches = (partialBatches ?? 0) &+ p }
-        errors.merge(other.errors, uniquingKeysWith: &+)
+        packets = packets.addingSaturated(other.packets)
+        bytes = bytes.addingSaturated(other.bytes)
+        syscalls = syscalls.addingSaturated(other.syscalls)
+        if let p = other.partialBatches { partialBatches = (partialBatches ?? 0).addingSaturated(p) }
+        errors.merge(other.errors) { $0.addingSaturated($1) }
     }
 }

@@ -25,15 +25,17 @@ public struct EchoTotals: Codable, Equatable, Sendable {
 
     public init() {}
 
+    /// Sums saturate and `lost` stops at 0: a fleet merges totals from other agents' results, which
+    /// may hold anything (even more received than sent).
     public mutating func merge(_ o: EchoTotals) {
-        sent &+= o.sent
-        received &+= o.received
-        duplicates &+= o.duplicates
-        reordered &+= o.reordered
-        late &+= o.late
-        tooOld &+= o.tooOld
-        foreign &+= o.foreign
-        lost = sent >= received ? sent - received : 0
+        sent = sent.addingSaturated(o.sent)
+        received = received.addingSaturated(o.received)
+        duplicates = duplicates.addingSaturated(o.duplicates)
+        reordered = reordered.addingSaturated(o.reordered)
+        late = late.addingSaturated(o.late)
+        tooOld = tooOld.addingSaturated(o.tooOld)
+        foreign = foreign.addingSaturated(o.foreign)
+        lost = sent.subtractingSaturated(received)
     }
 
     enum CodingKeys: String, CodingKey {
@@ -149,7 +151,9 @@ public struct SenderSequence: Codable, Equatable, Sendable {
         self.reordered = reordered
         self.highestSeq = highestSeq
         self.tooOld = tooOld
-        gaps = highestSeq &+ 1 - min(unique, highestSeq &+ 1)
+        // highest_seq + 1 − unique without the `+ 1` overflowing: the sequence numbers come from
+        // received stamps, and a hostile sender can put UInt64.max there.
+        gaps = unique > highestSeq ? 0 : (highestSeq - unique).addingSaturated(1)
     }
 
     enum CodingKeys: String, CodingKey {

@@ -16,10 +16,6 @@ public enum HDREncoding {
     static let compressedCookie: UInt32 = 0x1c84_9314
     static func isCookie(_ value: UInt32, _ cookie: UInt32) -> Bool { value & ~0xf0 == cookie & ~0xf0 }
 
-    public enum DecodeError: Error, Equatable {
-        case notBase64, badCookie, corrupt(String)
-    }
-
     /// The base64 V2 compressed form of `histogram`.
     public static func encode(_ histogram: Histogram<UInt64>) -> String {
         var counts: [UInt64] = []
@@ -57,40 +53,6 @@ public enum HDREncoding {
         return Data(out + deflated).base64EncodedString()
     }
 
-    /// A histogram with the counts of a base64 V2 compressed encoding.
-    public static func decode(_ text: String) throws(DecodeError) -> Histogram<UInt64> {
-        guard let data = Data(base64Encoded: text) else { throw .notBase64 }
-        let bytes = [UInt8](data)
-        guard bytes.count >= 8, isCookie(readBig(bytes, 0), compressedCookie) else { throw .badCookie }
-        let length = Int(readBig(bytes, 4) as UInt32)
-        guard bytes.count >= 8 + length else { throw .corrupt("truncated") }
-        let plain = try inflate(Array(bytes[8..<(8 + length)]))
-        guard plain.count >= 40, isCookie(readBig(plain, 0), encodingCookie) else { throw .badCookie }
-        let payloadLength = Int(readBig(plain, 4) as UInt32)
-        let digits = Int8(readBig(plain, 12) as UInt32)
-        let lowest: UInt64 = readBig(plain, 16)
-        let highest: UInt64 = readBig(plain, 24)
-        guard let significant = SignificantDigits(rawValue: digits), lowest >= 1, highest >= 2 * lowest,
-              plain.count >= 40 + payloadLength else { throw .corrupt("bad header") }
-        var histogram = Histogram<UInt64>(lowestDiscernibleValue: lowest, highestTrackableValue: highest,
-                                          numberOfSignificantValueDigits: significant)
-        let layout = BucketLayout(histogram)
-        var position = 40
-        var index = 0
-        while position < 40 + payloadLength {
-            let value = try readZigZag(plain, &position)
-            if value < 0 {
-                index += Int(-value)
-            } else {
-                guard histogram.record(layout.value(at: index), count: UInt64(value)) else {
-                    throw .corrupt("count at index \(index) is beyond the highest trackable value")
-                }
-                index += 1
-            }
-        }
-        return histogram
-    }
-
     // MARK: - Bits
 
     static func appendZigZag(_ value: Int64, to out: inout [UInt8]) {
@@ -106,7 +68,7 @@ public enum HDREncoding {
         var v: UInt64 = 0
         var shift: UInt64 = 0
         while true {
-            guard position < bytes.count, shift < 64 else { throw .corrupt("bad varint") }
+            guard position < bytes.count, shift < 64 else { throw .badVarint(at: position) }
             let byte = bytes[position]
             position += 1
             v |= UInt64(byte & 0x7f) << shift
@@ -132,43 +94,5 @@ public enum HDREncoding {
         let rc = compress2(&output, &length, input, uLong(input.count), Z_DEFAULT_COMPRESSION)
         precondition(rc == Z_OK, "zlib compress2 failed: \(rc)")
         return Array(output.prefix(Int(length)))
-    }
-
-    static func inflate(_ input: [UInt8]) throws(DecodeError) -> [UInt8] {
-        var capacity = max(1024, input.count * 8)
-        while capacity <= 64 << 20 {
-            var output = [UInt8](repeating: 0, count: capacity)
-            var length = uLongf(capacity)
-            let rc = uncompress(&output, &length, input, uLong(input.count))
-            if rc == Z_OK { return Array(output.prefix(Int(length))) }
-            guard rc == Z_BUF_ERROR else { throw .corrupt("zlib error \(rc)") }
-            capacity *= 4
-        }
-        throw .corrupt("decompressed histogram larger than 64 MiB")
-    }
-}
-
-/// Maps a counts-array index to the lowest value of its bucket, in the layout every HdrHistogram
-/// implementation shares (sub-buckets of a power-of-two size, each bucket doubling the range).
-struct BucketLayout {
-    let unitMagnitude: Int
-    let subBucketHalfCountMagnitude: Int
-
-    init(_ histogram: Histogram<UInt64>) {
-        unitMagnitude = Int(Double.log2(Double(histogram.lowestDiscernibleValue)).rounded(.down))
-        let largestSingleUnit = 2 * Int(pow(10.0, Double(histogram.numberOfSignificantValueDigits.rawValue)))
-        let subBucketCountMagnitude = Int(Double.log2(Double(largestSingleUnit)).rounded(.up))
-        subBucketHalfCountMagnitude = max(subBucketCountMagnitude, 1) - 1
-    }
-
-    func value(at index: Int) -> UInt64 {
-        let half = 1 << subBucketHalfCountMagnitude
-        var bucket = (index >> subBucketHalfCountMagnitude) - 1
-        var subBucket = (index & (half - 1)) + half
-        if bucket < 0 {
-            subBucket -= half
-            bucket = 0
-        }
-        return UInt64(subBucket) << UInt64(bucket + unitMagnitude)
     }
 }

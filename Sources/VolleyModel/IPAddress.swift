@@ -14,6 +14,8 @@ public struct IPAddress: Hashable, Sendable, CustomStringConvertible {
 
     /// Parses a numeric literal (`127.0.0.1`, `::1`); host names are not resolved here.
     public init?(_ text: String) {
+        // inet_pton would stop at a NUL and accept "127.0.0.1\0anything".
+        guard !text.utf8.contains(0) else { return nil }
         var v4 = in_addr()
         if inet_pton(AF_INET, text, &v4) == 1 {
             bytes = withUnsafeBytes(of: &v4) { Array($0) }

@@ -23,7 +23,8 @@ public struct Timestamp: Codable, Hashable, Sendable, Comparable, CustomStringCo
     }
 
     /// Parses an RFC 3339 date-time exactly: `YYYY-MM-DDTHH:MM:SS[.fraction](Z|±HH:MM)`, `T` and `Z` in
-    /// either case, any number of fraction digits (kept to the millisecond), real calendar dates.
+    /// either case, any number of fraction digits (kept to the millisecond), real calendar dates, and
+    /// only times whose UTC value lies in `describable` (years 0000 to 9999).
     public init?(rfc3339 text: String) {
         let b = Array(text.utf8)
         func digits(_ at: Int, _ count: Int) -> Int? {
@@ -69,8 +70,16 @@ public struct Timestamp: Codable, Hashable, Sendable, Comparable, CustomStringCo
         let doy = (153 * (month + (month > 2 ? -3 : 9)) + 2) / 5 + day - 1
         let days = era * 146_097 + yoe * 365 + yoe / 4 - yoe / 100 + doy - 719_468
         let seconds = Int64(days) * 86_400 + Int64(hour * 3600 + minute * 60 + min(second, 59)) - Int64(offsetMinutes * 60)
-        self.init(millisecondsSince1970: seconds * 1000 + Int64(millis))
+        let milliseconds = seconds * 1000 + Int64(millis)
+        // An offset can move a time past 9999-12-31 (or before 0000-01-01) in UTC, where `description`
+        // would need five digits (or a sign) and could not be read back.
+        guard Self.describable.contains(milliseconds) else { return nil }
+        self.init(millisecondsSince1970: milliseconds)
     }
+
+    /// 0000-01-01T00:00:00.000Z ... 9999-12-31T23:59:59.999Z: the times whose `description` has a
+    /// four-digit year, so that it parses back to the same value.
+    public static let describable: ClosedRange<Int64> = -62_167_219_200_000...253_402_300_799_999
 
     public init(from decoder: Decoder) throws {
         let text = try decoder.singleValueContainer().decode(String.self)

@@ -27,6 +27,13 @@ import Testing
         #expect(CIDR("10.0.0.0/x") == nil)
     }
 
+    @Test func addressesWithANulAreRefused() {  // inet_pton stopped at the NUL and accepted the prefix
+        #expect(IPAddress("127.0.0.1\u{0}.example") == nil)
+        let endpoint = "127.0.0.1\u{0}x:9000"
+        #expect(throws: Endpoint.ParseError.badHost(endpoint)) { try Endpoint(parsing: endpoint) }
+        #expect(CIDR("::1\u{0}/128") == nil)
+    }
+
     @Test func defaultAllowlistIsLoopbackOnly() {
         let allowed = { (text: String) in CIDR.loopback.contains { $0.contains(IPAddress(text)!) } }
         #expect(allowed("127.0.0.1") && allowed("127.255.0.9") && allowed("::1"))
