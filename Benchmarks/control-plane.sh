@@ -32,7 +32,7 @@ for _ in $(seq 50); do
 done
 [ -n "${PORT:-}" ] || { log "agent did not start"; cat "$TMP/agent.log" >&2; exit 1; }
 AGENT=http://127.0.0.1:$PORT
-JOB=$(curl -sf -d '{"mode":"send","target":"127.0.0.1:9","duration_s":0.2,"rate_pps":1000,"tags":{"bench":"control-plane"}}' "$AGENT/v1/jobs" | jq -r .id)
+JOB=$(curl -sf --json '{"mode":"send","target":"127.0.0.1:9","duration_s":0.2,"rate_pps":1000,"tags":{"bench":"control-plane"}}' "$AGENT/v1/jobs" | jq -r .id)
 sleep 0.6
 curl -sf "$AGENT/v1/jobs/$JOB" >"$TMP/job.json"
 
@@ -62,7 +62,7 @@ for path in /v1/health "/v1/jobs/$JOB"; do
 done
 
 # API latency while a send job keeps one core busy (as fast as possible, one thread).
-curl -sf -d "{\"mode\":\"send\",\"target\":\"127.0.0.1:9\",\"duration_s\":$((SECS + 3)),\"rate_pps\":\"max\"}" "$AGENT/v1/jobs" >/dev/null
+curl -sf --json "{\"mode\":\"send\",\"target\":\"127.0.0.1:9\",\"duration_s\":$((SECS + 3)),\"rate_pps\":\"max\"}" "$AGENT/v1/jobs" >/dev/null
 sleep 1
 p99=$(wrk -t1 -c1 -d"${SECS}s" --latency "$AGENT/v1/jobs/$JOB" | awk '$1 == "99%" { print $2 }')
 ms=$(awk -v x="$p99" 'BEGIN { v = x + 0; if (x ~ /us$/) v /= 1000; else if (x ~ /s$/ && x !~ /ms$/) v *= 1000; printf "%.3f", v }')

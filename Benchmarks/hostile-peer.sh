@@ -83,7 +83,7 @@ freeport() { python3 -c 'import socket; s = socket.socket(socket.AF_INET, socket
 post() {
     local out
     BODY=$TMP/response.json
-    out=$(curl -sS --max-time 30 -o "$BODY" -w '%{http_code} %{time_total}' -d "$1" "$AGENT_URL/v1/jobs") || out="000 0"
+    out=$(curl -sS --max-time 30 -o "$BODY" -w '%{http_code} %{time_total}' --json "$1" "$AGENT_URL/v1/jobs") || out="000 0"
     CODE=${out% *} SECONDS_TAKEN=${out#* }
     JOB_ID=$(jq -r '.id // empty' "$BODY" 2>/dev/null || true)
 }
@@ -103,7 +103,7 @@ wait_running() {
     return 1
 }
 result() { curl -sS --max-time 10 "$AGENT_URL/v1/jobs/$1/result"; }
-cancel() { curl -sS --max-time 10 -o /dev/null -X POST "$AGENT_URL/v1/jobs/$1/cancel" || true; }
+cancel() { curl -sS --max-time 10 -o /dev/null -X POST -H 'Content-Type: application/json' "$AGENT_URL/v1/jobs/$1/cancel" || true; }
 stop_agent() { kill -TERM "$AGENT_PID" 2>/dev/null || true; }
 
 load() { cut -d' ' -f1-3 /proc/loadavg; }

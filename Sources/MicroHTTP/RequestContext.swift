@@ -7,6 +7,8 @@ final class RequestContext {
 }
 
 /// Collects a connection's key/value pairs (headers or query arguments) through libmicrohttpd's iterator.
+/// A header sent twice keeps both values, joined by ", " as RFC 9110 §5.3 combines field lines, so a
+/// second `Authorization` or `Content-Type` cannot silently replace the first.
 final class ValueCollector {
     var values: [String: String] = [:]
     let lowercaseKeys: Bool
@@ -20,7 +22,13 @@ final class ValueCollector {
             guard let cls, let key else { return .YES }
             let collector = Unmanaged<ValueCollector>.fromOpaque(cls).takeUnretainedValue()
             let name = String(cString: key)
-            collector.values[collector.lowercaseKeys ? name.lowercased() : name] = value.map { String(cString: $0) } ?? ""
+            let field = collector.lowercaseKeys ? name.lowercased() : name
+            let text = value.map { String(cString: $0) } ?? ""
+            if collector.lowercaseKeys, let earlier = collector.values[field] {
+                collector.values[field] = earlier + ", " + text
+            } else {
+                collector.values[field] = text
+            }
             return .YES
         }, cls)
         return collector.values

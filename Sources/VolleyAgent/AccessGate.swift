@@ -1,7 +1,9 @@
 import MicroHTTP
 
 /// Bearer-token authentication: with a token set, every route but `/v1/health` needs
-/// `Authorization: Bearer <token>`, compared in constant time.
+/// `Authorization: Bearer <token>`, compared in constant time. Parsed as RFC 9110 §11 says: the
+/// scheme is case-insensitive and followed by one or more spaces; the token is token68 characters only
+/// (no controls, no NUL, no spaces), and a second Authorization header (joined with ", ") fails.
 struct AccessGate: Sendable {
     let token: [UInt8]?
 
@@ -9,8 +11,31 @@ struct AccessGate: Sendable {
 
     func allows(_ request: HTTPRequest) -> Bool {
         guard let token, request.path != "/v1/health" else { return true }
-        guard let header = request.header("Authorization"), header.hasPrefix("Bearer ") else { return false }
-        return Self.constantTimeEqual(Array(header.utf8.dropFirst(7)), token)
+        guard let header = request.header("Authorization"), let presented = Self.bearerToken(header) else { return false }
+        return Self.constantTimeEqual(presented, token)
+    }
+
+    /// The credentials of `Bearer <token68>`, or nil when the header is anything else.
+    static func bearerToken(_ header: String) -> [UInt8]? {
+        let bytes = Array(header.utf8)
+        guard bytes.count > 7, String(decoding: bytes.prefix(6), as: UTF8.self).lowercased() == "bearer",
+              bytes[6] == 0x20 else { return nil }
+        let credentials = bytes.dropFirst(6).drop { $0 == 0x20 }
+        guard !credentials.isEmpty, credentials.allSatisfy(isToken68) else { return nil }
+        return Array(credentials)
+    }
+
+    /// token68 = 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="
+    private static func isToken68(_ byte: UInt8) -> Bool {
+        switch byte {
+        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"):
+            true
+        case UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "~"), UInt8(ascii: "+"), UInt8(ascii: "/"),
+             UInt8(ascii: "="):
+            true
+        default:
+            false
+        }
     }
 
     var refusal: HTTPResponse {

@@ -34,6 +34,7 @@ public final class Agent: Sendable {
         self.jobs = jobs
         let router = Routes.make(jobs: jobs, hostname: hostname, capabilities: capabilities, metrics: metrics)
         let gate = AccessGate(token: config.token)
+        let browsers = BrowserGuard(serverNames: config.serverNames, hasToken: config.token != nil)
         let tooLarge = APIError(status: 413, code: "body_too_large",
                                 "request body is larger than \(config.maxBodyBytes) bytes").response
         let log = logger
@@ -44,10 +45,18 @@ public final class Agent: Sendable {
                                     tooLarge: tooLarge) { request in
                 apiThread.here()
                 let started = DispatchTime.now().uptimeNanoseconds
-                let (response, route) = gate.allows(request) ? router.respond(to: request) : (gate.refusal, "unauthorized")
+                let (response, route): (HTTPResponse, String)
+                if let refusal = browsers.refusal(request) {
+                    (response, route) = (refusal.response, "refused")
+                } else if !gate.allows(request) {
+                    (response, route) = (gate.refusal, "unauthorized")
+                } else {
+                    (response, route) = router.respond(to: request)
+                }
                 metrics.countRequest(route: route, status: response.status)
                 let ms = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e6
-                log.info("request", metadata: ["http.method": "\(request.method)", "http.path": "\(request.path)",
+                log.info("request", metadata: ["http.method": "\(BrowserGuard.printable(request.method))",
+                                               "http.path": "\(BrowserGuard.printable(request.path))",
                                                "http.status": "\(response.status)", "http.ms": "\(String(format: "%.3f", ms))"])
                 return response
             }

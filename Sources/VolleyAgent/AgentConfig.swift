@@ -15,6 +15,8 @@ public struct AgentConfig: Sendable {
     public var maxBodyBytes = 64 * 1024
     /// When set, every route but `/v1/health` needs `Authorization: Bearer <token>`.
     public var token: String?
+    /// Host names the API answers for besides IP literals and `localhost` (`--server-name`).
+    public var serverNames: [String] = []
     /// PEM certificate and key: serve HTTPS.
     public var tls: (certificate: String, key: String)?
     public var limits = AgentLimits()

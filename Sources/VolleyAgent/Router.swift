@@ -3,7 +3,8 @@ import MicroHTTP
 import VolleyModel
 
 /// A table of routes. A pattern segment `{id}` matches any segment; the handler gets the captures.
-/// A path that matches with another method is 405 with `Allow`; no match at all is 404.
+/// A path that matches with another method is 405 with `Allow`; no match at all is 404. Every GET
+/// route answers HEAD too.
 struct Router: Sendable {
     typealias Handler = @Sendable (HTTPRequest, [String]) throws(APIError) -> HTTPResponse
 
@@ -27,11 +28,14 @@ struct Router: Sendable {
             return (APIError.notFound("the path \(request.path) has a malformed %-escape").response, "unmatched")
         }
         var allowed: [String] = []
+        // HEAD is GET without the body (libmicrohttpd sends only the headers), as load balancers expect.
+        let method = request.method == "HEAD" ? "GET" : request.method
         for route in routes {
             guard let captures = match(route.pattern, segments) else { continue }
             let name = route.name
-            guard route.method == request.method else {
+            guard route.method == method else {
                 allowed.append(route.method)
+                if route.method == "GET" { allowed.append("HEAD") }
                 continue
             }
             do {
@@ -41,9 +45,10 @@ struct Router: Sendable {
             }
         }
         if !allowed.isEmpty {
+            let list = Set(allowed).sorted().joined(separator: ", ")
             return (APIError(status: 405, code: "method_not_allowed",
-                             "\(request.method) is not allowed on \(request.path); use \(allowed.joined(separator: ", "))",
-                             headers: ["Allow": allowed.joined(separator: ", ")]).response, "unmatched")
+                             "\(BrowserGuard.printable(request.method)) is not allowed on \(BrowserGuard.printable(request.path)); use \(list)",
+                             headers: ["Allow": list]).response, "unmatched")
         }
         return (APIError.notFound("no route for \(request.path); see openapi.yaml for the API").response, "unmatched")
     }

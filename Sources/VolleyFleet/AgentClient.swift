@@ -48,7 +48,8 @@ public struct AgentClient: Sendable {
         request.httpMethod = method
         request.httpBody = body
         request.timeoutInterval = timeout
-        if body != nil { request.setValue("application/json", forHTTPHeaderField: "Content-Type") }
+        // Every POST says JSON, even an empty one (cancel): the agent refuses others (browser safety).
+        if body != nil || method == "POST" { request.setValue("application/json", forHTTPHeaderField: "Content-Type") }
         if let token { request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization") }
         do {
             let (data, response) = try await URLSession.shared.data(for: request)

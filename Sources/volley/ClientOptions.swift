@@ -21,14 +21,27 @@ struct ClientOptions: ParsableArguments {
 
 /// The API token: the first line of `file`, else $VOLLEY_TOKEN; nil when neither gives one.
 func loadToken(file: String?) throws -> String? {
-    var token = ProcessInfo.processInfo.environment["VOLLEY_TOKEN"]
     if let file {
         guard let contents = try? String(contentsOfFile: file, encoding: .utf8) else {
             throw ValidationError("--token-file \(file) cannot be read")
         }
-        token = contents.split(separator: "\n").first.map { $0.trimmingCharacters(in: .whitespaces) }
+        return try checkedToken(contents, from: "--token-file \(file)")
     }
-    return token?.isEmpty == false ? token : nil
+    guard let text = ProcessInfo.processInfo.environment["VOLLEY_TOKEN"], !text.isEmpty else { return nil }
+    return try checkedToken(text, from: "VOLLEY_TOKEN")
+}
+
+/// The first line of `text` without surrounding blanks or a trailing CR (a file written on Windows),
+/// checked to be a token a client can send: RFC 9110's token68 characters only.
+func checkedToken(_ text: String, from source: String) throws -> String {
+    let line = text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).first
+        .map { $0.trimmingCharacters(in: .whitespacesAndNewlines) } ?? ""
+    guard !line.isEmpty else { throw ValidationError("\(source) is empty: put the token on its first line") }
+    let allowed = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~+/=".unicodeScalars)
+    guard line.unicodeScalars.allSatisfy(allowed.contains) else {
+        throw ValidationError("\(source): a token may hold only letters, digits and - . _ ~ + / = (RFC 9110 token68)")
+    }
+    return line
 }
 
 /// Prints one line to stderr and exits with `code`: how every command reports failure (no traces).

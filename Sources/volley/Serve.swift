@@ -43,7 +43,8 @@ struct Serve: ParsableCommand {
             throw ValidationError("--allow '\(block)' is not an address block such as fd00::/8 or 2001:db8::/32")
         }
         let loopback = CIDR.loopback.contains { $0.contains(IPAddress(address.host)!) }
-        if !loopback && security.token() == nil && !security.insecureNoAuth {
+        let token = try security.token()
+        if !loopback && token == nil && !security.insecureNoAuth {
             throw ValidationError("""
                 --listen \(listen) is reachable from other hosts, but no token is set. Put one in a file and pass \
                 --token-file FILE, or set VOLLEY_TOKEN; or pass --insecure-no-auth to run without one.
@@ -66,7 +67,8 @@ struct Serve: ParsableCommand {
         var config = AgentConfig(host: address.host, port: address.port,
                                  dataDirectory: URL(fileURLWithPath: dataDir, isDirectory: true),
                                  allowlist: CIDR.loopback + allow.compactMap(CIDR.init))
-        config.token = security.token()
+        config.token = try security.token()
+        config.serverNames = security.serverName
         config.tls = try security.tls()
         config.limits = limits.agentLimits
 

@@ -7,6 +7,10 @@ struct SecurityOptions: ParsableArguments {
     @Option(help: "File holding the API token (else VOLLEY_TOKEN); every route but /v1/health then needs it.")
     var tokenFile: String?
 
+    @Option(help: ArgumentHelp("A host name the API answers for besides its address and localhost (repeatable).",
+                               valueName: "NAME"))
+    var serverName: [String] = []
+
     @Flag(help: "Allow a non-loopback --listen without a token. Anyone who can reach the port can then run traffic.")
     var insecureNoAuth = false
 
@@ -18,18 +22,12 @@ struct SecurityOptions: ParsableArguments {
 
     func validate() throws {
         if (tlsCert == nil) != (tlsKey == nil) { throw ValidationError("--tls-cert and --tls-key go together") }
-        if let tokenFile, token() == nil {
-            throw ValidationError("--token-file \(tokenFile) cannot be read or is empty")
-        }
+        _ = try token()
     }
 
-    /// The token from --token-file (first line, trimmed) or VOLLEY_TOKEN.
-    func token() -> String? {
-        let text = tokenFile.flatMap { try? String(contentsOfFile: $0, encoding: .utf8) }
-            ?? ProcessInfo.processInfo.environment["VOLLEY_TOKEN"]
-        let token = text?.split(separator: "\n").first.map { $0.trimmingCharacters(in: .whitespaces) }
-        return token?.isEmpty == false ? token : nil
-    }
+    /// The token from --token-file or VOLLEY_TOKEN. A named file that cannot be read, is empty, or holds
+    /// characters a client cannot send is an error at start-up, never a silent fallback.
+    func token() throws -> String? { try loadToken(file: tokenFile) }
 
     func tls() throws -> (certificate: String, key: String)? {
         guard let tlsCert, let tlsKey else { return nil }

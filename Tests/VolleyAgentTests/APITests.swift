@@ -55,9 +55,9 @@ import VolleyTestSupport
         #expect(unknownRoute.status == 404 && unknownRoute.errorCode == "not_found")
         let wrongMethod = try await h.client.request("DELETE", "/v1/health")
         #expect(wrongMethod.status == 405 && wrongMethod.errorCode == "method_not_allowed")
-        #expect(wrongMethod.header("Allow") == "GET")
+        #expect(wrongMethod.header("Allow") == "GET, HEAD")
         let putJobs = try await h.client.request("PUT", "/v1/jobs")
-        #expect(putJobs.status == 405 && putJobs.header("Allow") == "POST, GET")
+        #expect(putJobs.status == 405 && putJobs.header("Allow") == "GET, HEAD, POST")
         for id in ["nope", "..", ".hidden", "a%20b", "%2E%2E%2Fetc", String(repeating: "x", count: 65)] {
             let reply = try await h.client.get("/v1/jobs/\(id)/result")
             #expect(reply.status == 404, "\(id)")
@@ -139,11 +139,12 @@ import VolleyTestSupport
         defer { h.agent.shutdown() }
         let base = "http://127.0.0.1:\(h.agent.port)"
         func curl(_ method: String, _ path: String) throws -> String {
-            let code = try runCommand(URL(fileURLWithPath: "/usr/bin/curl"), ["-s", "-o", "/dev/null", "-w", "%{http_code}", "-X", method, base + path]).output
+            let code = try runCommand(URL(fileURLWithPath: "/usr/bin/curl"), ["-s", "-o", "/dev/null", "-w", "%{http_code}",
+                                                                                 "-H", "Content-Type: application/json", "-X", method, base + path]).output
             return code
         }
         let created = try runCommand(URL(fileURLWithPath: "/usr/bin/curl"), [
-            "-s", "-d", #"{"mode":"send","target":"127.0.0.1:9","duration_s":0.1,"rate_pps":100,"id":"victim"}"#, base + "/v1/jobs",
+            "-s", "--json", #"{"mode":"send","target":"127.0.0.1:9","duration_s":0.1,"rate_pps":100,"id":"victim"}"#, base + "/v1/jobs",
         ]).output
         let id = try #require((try JSONSerialization.jsonObject(with: Data(created.utf8)) as? [String: Any])?["id"] as? String)
         Thread.sleep(forTimeInterval: 0.4)

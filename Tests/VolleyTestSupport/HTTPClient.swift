@@ -37,7 +37,8 @@ public struct HTTPClient: Sendable {
         request.httpMethod = method
         request.httpBody = body
         request.timeoutInterval = 10
-        if body != nil { request.setValue("application/json", forHTTPHeaderField: "Content-Type") }
+        // Every POST says JSON, even an empty one (cancel): the agent refuses others (browser safety).
+        if body != nil || method == "POST" { request.setValue("application/json", forHTTPHeaderField: "Content-Type") }
         if let token { request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization") }
         let (data, response) = try await URLSession.shared.data(for: request)
         let http = response as! HTTPURLResponse

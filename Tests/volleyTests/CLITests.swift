@@ -113,6 +113,28 @@ import VolleyTestSupport
         #expect(missing.status == 1 && missing.output.contains("404 not_found"))
     }
 
+    /// A token file written on Windows still works; an unreadable, empty or unsendable one stops the
+    /// agent at start-up instead of falling back to VOLLEY_TOKEN.
+    @Test func tokenFilesAreTrimmedOrRefused() throws {
+        let folder = AgentProcess.temporaryDirectory()
+        let crlf = folder.appendingPathComponent("crlf")
+        try Data("s3cret-token\r\n".utf8).write(to: crlf)
+        let agent = try AgentProcess(arguments: ["--token-file", crlf.path])
+        defer { agent.stop() }
+        let url = "http://127.0.0.1:\(agent.port)"
+        #expect(try volley(["jobs", "--agent", url], env: ["VOLLEY_TOKEN": "s3cret-token"]).status == 0)
+        let empty = folder.appendingPathComponent("empty")
+        try Data("\r\n".utf8).write(to: empty)
+        let spaced = folder.appendingPathComponent("spaced")
+        try Data("two words".utf8).write(to: spaced)
+        for (file, words) in [(folder.appendingPathComponent("absent").path, "cannot be read"), (empty.path, "is empty"),
+                              (spaced.path, "token68")] {
+            let run = try volley(["serve", "--listen", "127.0.0.1:0", "--data-dir", folder.path, "--token-file", file],
+                                 env: ["VOLLEY_TOKEN": "fallback"])
+            #expect(run.status != 0 && run.output.contains(words), "\(file): \(run.output)")
+        }
+    }
+
     @Test func everyCommandsHelpHasAnExample() throws {
         for command in ["serve", "run", "submit", "status", "result", "cancel", "jobs", "validate", "version"] {
             let help = try volley([command, "--help"])

@@ -1,0 +1,76 @@
+import MicroHTTP
+import VolleyModel
+
+/// Keeps web pages from driving the agent through the operator's browser. A page can make the browser
+/// send a "simple" cross-origin request (a POST of text/plain or a form, no preflight), and with DNS
+/// rebinding can even read the answers under a name of its own. So:
+/// - `Host` must be an IP literal, `localhost`, or a name given with `--server-name` (421 otherwise):
+///   rebinding needs an attacker's name, never a literal address;
+/// - a request with an `Origin` other than its own host is refused (403) unless the agent has a token
+///   (a page cannot add `Authorization` cross-origin without a preflight, which the agent never grants);
+/// - a POST must say `Content-Type: application/json` (415), which no simple request can.
+///   A DELETE is never a simple request, so it needs no body type.
+struct BrowserGuard: Sendable {
+    let serverNames: Set<String>
+    let hasToken: Bool
+
+    init(serverNames: [String], hasToken: Bool) {
+        self.serverNames = Set(serverNames.map { $0.lowercased() })
+        self.hasToken = hasToken
+    }
+
+    /// The refusal for `request`, or nil when it may go on.
+    func refusal(_ request: HTTPRequest) -> APIError? {
+        if let host = request.header("Host"), !allows(host: Self.hostName(host)) {
+            return APIError(status: 421, code: "host_not_allowed",
+                            "this agent does not answer for host '\(Self.printable(host))'; use its address, localhost, or a name given with --server-name")
+        }
+        if let origin = request.header("Origin"), !hasToken, !Self.sameOrigin(origin, host: request.header("Host")) {
+            return APIError(status: 403, code: "cross_origin",
+                            "requests from web pages of another origin ('\(Self.printable(origin))') are refused; this agent has no token to tell them apart")
+        }
+        if request.method == "POST", !Self.isJSON(request.header("Content-Type")) {
+            return APIError(status: 415, code: "unsupported_media_type",
+                            "POST bodies must be sent as 'Content-Type: application/json' (curl --json '{…}')",
+                            headers: ["Accept-Post": "application/json"])
+        }
+        return nil
+    }
+
+    private func allows(host: String) -> Bool {
+        host == "localhost" || IPAddress(host) != nil || serverNames.contains(host)
+    }
+
+    /// `name`, `name:port`, `[v6]` or `[v6]:port`, lower-cased, without the port or brackets.
+    static func hostName(_ header: String) -> String {
+        let text = header.trimmingCharacters(in: .whitespaces).lowercased()
+        if text.hasPrefix("["), let close = text.firstIndex(of: "]") {
+            return String(text[text.index(after: text.startIndex)..<close])
+        }
+        if let colon = text.lastIndex(of: ":"), text.firstIndex(of: ":") == colon { return String(text[..<colon]) }
+        return text
+    }
+
+    /// `scheme://host[:port]` naming the same host and port as `Host`.
+    static func sameOrigin(_ origin: String, host: String?) -> Bool {
+        guard let host, let range = origin.range(of: "://") else { return false }
+        let authority = origin[range.upperBound...].lowercased()
+        return authority == host.lowercased().trimmingCharacters(in: .whitespaces)
+    }
+
+    /// `application/json`, with parameters (`; charset=utf-8`) allowed, nothing else.
+    static func isJSON(_ contentType: String?) -> Bool {
+        guard let contentType else { return false }
+        let type = contentType.split(separator: ";", maxSplits: 1).first.map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
+        return type == "application/json"
+    }
+
+    /// Header text as it can be shown in a message: control characters escaped, at most 200 characters.
+    static func printable(_ text: String) -> String {
+        var out = ""
+        for scalar in text.unicodeScalars.prefix(200) {
+            out += scalar.value < 0x20 || scalar.value == 0x7f ? "\\u{\(String(scalar.value, radix: 16))}" : String(scalar)
+        }
+        return out
+    }
+}
