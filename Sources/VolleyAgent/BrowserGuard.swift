@@ -7,6 +7,7 @@ import VolleyModel
 /// - `Host` must be an IP literal, `localhost`, or a name given with `--server-name` (421 otherwise):
 ///   rebinding needs an attacker's name, never a literal address;
 /// - a request with an `Origin` other than its own host is refused (403) unless the agent has a token
+///   or it asks for `/v1/health`
 ///   (a page cannot add `Authorization` cross-origin without a preflight, which the agent never grants);
 /// - a POST must say `Content-Type: application/json` (415), which no simple request can.
 ///   A DELETE is never a simple request, so it needs no body type.
@@ -25,7 +26,8 @@ struct BrowserGuard: Sendable {
             return APIError(status: 421, code: "host_not_allowed",
                             "this agent does not answer for host '\(Self.printable(host))'; use its address, localhost, or a name given with --server-name")
         }
-        if let origin = request.header("Origin"), !hasToken, !Self.sameOrigin(origin, host: request.header("Host")) {
+        if let origin = request.header("Origin"), !hasToken, request.path != "/v1/health",
+           !Self.sameOrigin(origin, host: request.header("Host")) {
             return APIError(status: 403, code: "cross_origin",
                             "requests from web pages of another origin ('\(Self.printable(origin))') are refused; this agent has no token to tell them apart")
         }

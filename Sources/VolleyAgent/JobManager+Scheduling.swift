@@ -14,6 +14,9 @@ extension JobManager {
                     entry.job.spec.startAt.map { (entry.job.id, $0.date) }
                 }.min { $0.1 < $1.1 }
             }
+            // A scheduled job opens its sockets a little before its time, not while it waits for days,
+            // and not at the moment it should start (that would make it late).
+            if let (id, at) = next, at.timeIntervalSinceNow < Self.prepareAhead, prepare(id) { continue }
             if let (id, at) = next, at.timeIntervalSinceNow < 0.002 {
                 while Date() < at {}  // the last ≤ 2 ms: spin for a precise start
                 state.withLock { s in
@@ -33,9 +36,30 @@ extension JobManager {
                 checkpoint()
                 nextCheckpoint = Date().addingTimeInterval(1)
             }
-            let wake = min(nextCheckpoint, next.map { $0.1.addingTimeInterval(-0.002) } ?? nextCheckpoint)
+            let wake = min(nextCheckpoint, next.map { (id, at) in
+                at.addingTimeInterval(state.withLock { $0.entries[id]?.prepared == true } ? -0.002 : -Self.prepareAhead)
+            } ?? nextCheckpoint)
             changed.wait(until: wake)
         }
+    }
+
+    /// How long before its `start_at` a scheduled job opens its sockets.
+    static let prepareAhead = 0.25
+
+    /// Opens a scheduled job's sockets (outside the lock); true when it did something. A job whose
+    /// sockets cannot be opened is left to `begin`, which fails it with the reason at its time.
+    func prepare(_ id: JobID) -> Bool {
+        let spec = state.withLock { s -> JobSpec? in
+            guard let entry = s.entries[id], entry.job.state == .scheduled, !entry.prepared else { return nil }
+            s.entries[id]?.prepared = true
+            return entry.job.spec
+        }
+        guard let spec else { return false }
+        let run = try? JobRun(spec: spec, options: engineOptions)
+        state.withLock { s in
+            if s.entries[id]?.job.state == .scheduled && s.entries[id]?.run == nil { s.entries[id]?.run = run }
+        }
+        return true
     }
 
     /// Saves running jobs' counters, so a job interrupted by a crash still shows what it did.

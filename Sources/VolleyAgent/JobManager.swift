@@ -16,6 +16,8 @@ public final class JobManager: Sendable {
         var encoded: [UInt8]?
         /// Its sockets, from admission (a job that starts now) or from its start (a scheduled job).
         var run: JobRun?
+        /// A scheduled job's sockets have been opened (or tried) ahead of its start.
+        var prepared = false
         /// What it holds against the agent's budget while it is active.
         var footprint = JobFootprint(memoryBytes: 0, sockets: 0)
         /// Submission order, for listings (client ids do not sort by time).

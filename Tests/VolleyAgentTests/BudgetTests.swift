@@ -81,7 +81,8 @@ import VolleyTestSupport
         let h = try AgentHarness()
         defer { h.agent.shutdown() }
         let port = freeUDPPort()
-        let soon = Timestamp(Date().addingTimeInterval(0.5)).description
+        // Far enough ahead that the port is taken before the job opens its sockets (250 ms ahead).
+        let soon = Timestamp(Date().addingTimeInterval(1.5)).description
         let id = try await h.start(#"{"mode":"sink","listen":"127.0.0.1:\#(port)","duration_s":1,"start_at":"\#(soon)"}"#)
         let squatter = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
         defer { close(squatter) }
@@ -101,9 +102,9 @@ import VolleyTestSupport
     @Test func aJobThatFailsToStartLeavesItsSlotToTheNext() async throws {
         let h = try AgentHarness { $0.limits.maxJobs = 1 }
         defer { h.agent.shutdown() }
-        let busy = try await h.start(#"{"mode":"send","target":"127.0.0.1:9","duration_s":1,"rate_pps":100}"#)
+        let busy = try await h.start(#"{"mode":"send","target":"127.0.0.1:9","duration_s":2.5,"rate_pps":100}"#)
         let port = freeUDPPort()
-        let soon = Timestamp(Date().addingTimeInterval(0.3)).description
+        let soon = Timestamp(Date().addingTimeInterval(1.5)).description
         let blocked = try await h.start(#"{"mode":"sink","listen":"127.0.0.1:\#(port)","duration_s":0.5,"start_at":"\#(soon)"}"#)
         let squatter = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
         defer { close(squatter) }
