@@ -3,6 +3,10 @@ import Foundation
 extension JobSpec: Decodable {
     /// Decodes and validates a spec from request-body bytes, turning every failure into a `SpecError`.
     public static func decode(json data: Data) throws(SpecError) -> JobSpec {
+        if let repeated = DuplicateKeys.first(in: [UInt8](data)),
+           (try? JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed])) != nil {
+            throw SpecError(field: repeated, "field '\(repeated)' is given twice; JSON readers disagree on which one counts, so give it once")
+        }
         do {
             return try JSONDecoder().decode(JobSpec.self, from: data)
         } catch let error as SpecError {

@@ -48,8 +48,9 @@ extension JobSpec {
         if tags.count > Self.maxTags {
             throw SpecError(field: "tags", "field 'tags' has \(tags.count) entries; at most \(Self.maxTags) are allowed")
         }
-        if let (key, _) = tags.first(where: { $0.key.count > Self.maxTagLength || $0.value.count > Self.maxTagLength }) {
-            throw SpecError(field: "tags.\(key)", "tag keys and values are at most \(Self.maxTagLength) characters")
+        // Bytes, not characters: one letter with thousands of combining marks is one character.
+        if let (key, _) = tags.first(where: { $0.key.utf8.count > Self.maxTagLength || $0.value.utf8.count > Self.maxTagLength }) {
+            throw SpecError(field: "tags.\(key)", "tag keys and values are at most \(Self.maxTagLength) bytes of UTF-8")
         }
     }
 

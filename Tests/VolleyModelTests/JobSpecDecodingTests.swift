@@ -26,6 +26,27 @@ private func failure(_ json: String) -> SpecError? {
         #expect(spec.ratePPS == JobSpec.unlimitedRate)
     }
 
+    /// jq, Python and Go keep the last of two equal keys, Foundation the first: Volley takes neither.
+    @Test func repeatedKeysAreRefusedByName() {
+        #expect(failure(#"{"mode":"send","target":"127.0.0.1:9","target":"127.0.0.2:9"}"#)?.field == "target")
+        #expect(failure(#"{"mode":"send","target":"127.0.0.1:9","t\u0061rget":"127.0.0.2:9"}"#)?.field == "target")
+        #expect(failure(#"{"mode":"send","target":"127.0.0.1:9","tags":{"a":"1","b":"2","a":"3"}}"#)?.field == "tags.a")
+        #expect(failure(#"{"mode":"send","target":"127.0.0.1:9","profile":[{"rate_pps":1,"duration_s":1},{"rate_pps":2,"rate_pps":3,"duration_s":1}]}"#)?.field == "profile[1].rate_pps")
+        #expect(failure(#"{"mode":"send","target":"127.0.0.1:9","tags":{"a":"x","A":"y"},"rate_pps":10}"#) == nil)
+        #expect(failure(#"{"mode":"send","target":"127.0.0.1:9","tags":{"k":"{\"a\":1,\"a\":2}"},"rate_pps":10}"#) == nil)
+        #expect(DuplicateKeys.first(in: Array(#"{"a":[{"b":1},{"b":2}],"c":{"d":{"e":1,"e":2}}}"#.utf8)) == "c.d.e")
+        #expect(failure(#"{"mode":"send","mode":"#)?.kind == .badJSON)  // malformed is bad JSON, repeat or not
+    }
+
+    /// A tag's limit is in bytes: one letter with 40,000 combining marks is one character but 80 KB.
+    @Test func tagLimitsCountBytes() {
+        let heavy = "e" + String(repeating: "\u{0301}", count: 300)
+        #expect(heavy.count == 1)
+        let json = #"{"mode":"send","target":"127.0.0.1:9","tags":{"t":"\#(heavy)"}}"#
+        #expect(failure(json)?.field == "tags.t")
+        #expect(failure(#"{"mode":"send","target":"127.0.0.1:9","tags":{"t":"\#(String(repeating: "é", count: 128))"}}"#) == nil)
+    }
+
     /// Unlimited is a word: 0 is refused, an absent rate is a modest default, and "max" encodes back.
     @Test func unlimitedRateMustBeSaid() throws {
         #expect(failure(#"{"mode":"send","target":"127.0.0.1:9","rate_pps":0}"#)?.field == "rate_pps")
