@@ -2,7 +2,8 @@ import Foundation
 import MicroHTTP
 import VolleyModel
 
-/// An error the API answers with: an HTTP status and `{"error":{"code","message","field"}}`.
+/// An error the API answers with: an `APIErrorCode` (which carries its HTTP status) rendered as
+/// `{"error":{"code","message","field"}}`.
 /// Handlers throw it; `Router` renders it once.
 public struct APIError: Error, Equatable, Sendable {
     public var status: Int
@@ -12,19 +13,19 @@ public struct APIError: Error, Equatable, Sendable {
     /// Extra response headers (e.g. `Allow` for 405).
     public var headers: [String: String] = [:]
 
-    public init(status: Int, code: String, _ message: String, field: String? = nil, headers: [String: String] = [:]) {
-        self.status = status
-        self.code = code
+    public init(_ code: APIErrorCode, _ message: String, field: String? = nil, headers: [String: String] = [:]) {
+        status = code.status
+        self.code = code.rawValue
         self.message = message
         self.field = field
         self.headers = headers
     }
 
     public init(_ error: SpecError) {
-        self.init(status: 400, code: error.kind.rawValue, error.message, field: error.field)
+        self.init(error.kind == .badJSON ? .badJSON : .invalidSpec, error.message, field: error.field)
     }
 
-    static func notFound(_ message: String) -> APIError { APIError(status: 404, code: "not_found", message) }
+    static func notFound(_ message: String) -> APIError { APIError(.notFound, message) }
 
     private struct Body: Encodable {
         struct Detail: Encodable {

@@ -39,7 +39,7 @@ struct AccessGate: Sendable {
     }
 
     var refusal: HTTPResponse {
-        APIError(status: 401, code: "unauthorized", "this agent needs 'Authorization: Bearer <token>'",
+        APIError(.unauthorized, "this agent needs 'Authorization: Bearer <token>'",
                  headers: ["WWW-Authenticate": "Bearer realm=\"volley\""]).response
     }
 

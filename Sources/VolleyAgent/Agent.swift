@@ -35,8 +35,7 @@ public final class Agent: Sendable {
         let router = Routes.make(jobs: jobs, hostname: hostname, capabilities: capabilities, metrics: metrics)
         let gate = AccessGate(token: config.token)
         let browsers = BrowserGuard(serverNames: config.serverNames, hasToken: config.token != nil)
-        let tooLarge = APIError(status: 413, code: "body_too_large",
-                                "request body is larger than \(config.maxBodyBytes) bytes").response
+        let tooLarge = APIError(.bodyTooLarge, "request body is larger than \(config.maxBodyBytes) bytes").response
         let log = logger
         let apiThread = LowerOnce(nice: 5)
         do {

@@ -63,8 +63,7 @@ public struct AgentLimits: Sendable {
     /// 403 `limit_exceeded` naming the limit, for a spec that asks for more than this agent allows.
     func check(_ spec: JobSpec) throws(APIError) {
         func refuse(_ limit: String, _ field: String, _ value: String, _ allowed: String) -> APIError {
-            APIError(status: 403, code: "limit_exceeded",
-                     "'\(field)' is \(value) but this agent allows at most \(allowed) (--\(limit))", field: field)
+            APIError(.limitExceeded, "'\(field)' is \(value) but this agent allows at most \(allowed) (--\(limit))", field: field)
         }
         if let max = maxRatePPS, spec.mode.originates {
             let peak = spec.profile?.map { $0.ratePPS ?? $0.rampToPPS ?? 0 }.max() ?? spec.ratePPS

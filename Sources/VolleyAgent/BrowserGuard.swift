@@ -23,17 +23,14 @@ struct BrowserGuard: Sendable {
     /// The refusal for `request`, or nil when it may go on.
     func refusal(_ request: HTTPRequest) -> APIError? {
         if let host = request.header("Host"), !allows(host: Self.hostName(host)) {
-            return APIError(status: 421, code: "host_not_allowed",
-                            "this agent does not answer for host '\(Self.printable(host))'; use its address, localhost, or a name given with --server-name")
+            return APIError(.hostNotAllowed, "this agent does not answer for host '\(Self.printable(host))'; use its address, localhost, or a name given with --server-name")
         }
         if let origin = request.header("Origin"), !hasToken, request.path != "/v1/health",
            !Self.sameOrigin(origin, host: request.header("Host")) {
-            return APIError(status: 403, code: "cross_origin",
-                            "requests from web pages of another origin ('\(Self.printable(origin))') are refused; this agent has no token to tell them apart")
+            return APIError(.crossOrigin, "requests from web pages of another origin ('\(Self.printable(origin))') are refused; this agent has no token to tell them apart")
         }
         if request.method == "POST", !Self.isJSON(request.header("Content-Type")) {
-            return APIError(status: 415, code: "unsupported_media_type",
-                            "POST bodies must be sent as 'Content-Type: application/json' (curl --json '{…}')",
+            return APIError(.unsupportedMediaType, "POST bodies must be sent as 'Content-Type: application/json' (curl --json '{…}')",
                             headers: ["Accept-Post": "application/json"])
         }
         return nil

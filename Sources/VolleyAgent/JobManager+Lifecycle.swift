@@ -92,7 +92,7 @@ extension JobManager {
             case .queued, .scheduled:
                 withdraw(id, &s, as: .cancelled, error: nil)
             default:
-                throw APIError(status: 409, code: "not_active", "job '\(id)' is already \(entry.job.state.rawValue)")
+                throw APIError(.notActive, "job '\(id)' is already \(entry.job.state.rawValue)")
             }
             return s.entries[id]!.job
         }
@@ -131,12 +131,12 @@ extension JobManager {
         try state.withLock { (s) throws(APIError) in
             guard let entry = s.entries[id] else { throw .notFound("no job with id '\(id)'") }
             guard entry.job.state.isFinished else {
-                throw APIError(status: 409, code: "job_active", "job '\(id)' is \(entry.job.state.rawValue): cancel it first")
+                throw APIError(.jobActive, "job '\(id)' is \(entry.job.state.rawValue): cancel it first")
             }
             do throws(StoreError) {
                 try store.delete(id)
             } catch {
-                throw APIError(status: 500, code: "storage_error", error.message)
+                throw APIError(.storageError, error.message)
             }
             s.entries[id] = nil
         }

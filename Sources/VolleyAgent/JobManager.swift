@@ -72,7 +72,7 @@ public final class JobManager: Sendable {
         // A resubmission is answered before any check that time can change (a start_at now past).
         if let id = spec.id, let existing = state.withLock({ $0.entries[id]?.job }) {
             guard existing.spec == spec else {
-                throw APIError(status: 409, code: "id_conflict", "job '\(id)' exists with a different spec; choose another id", field: "id")
+                throw APIError(.idConflict, "job '\(id)' exists with a different spec; choose another id", field: "id")
             }
             return (existing, false)
         }
@@ -98,8 +98,7 @@ public final class JobManager: Sendable {
         return try state.withLock { (s) throws(APIError) -> (Job, Bool) in
             if let id = spec.id, let existing = s.entries[id] {
                 guard existing.job.spec == spec else {
-                    throw APIError(status: 409, code: "id_conflict",
-                                   "job '\(id)' exists with a different spec; choose another id", field: "id")
+                    throw APIError(.idConflict, "job '\(id)' exists with a different spec; choose another id", field: "id")
                 }
                 return (existing.job, false)
             }
@@ -112,7 +111,7 @@ public final class JobManager: Sendable {
             do throws(StoreError) {
                 try store.write(job)
             } catch {
-                throw APIError(status: 500, code: "storage_error", "the job could not be recorded: \(error.message)")
+                throw APIError(.storageError, "the job could not be recorded: \(error.message)")
             }
             s.entries[fresh] = Entry(job: job, run: run, footprint: footprint, order: s.nextOrder)
             s.nextOrder += 1
@@ -126,18 +125,17 @@ public final class JobManager: Sendable {
 
     /// The checks that depend on the other jobs: accepting, listen conflicts, queue room and budget.
     private func admitting(_ spec: JobSpec, _ footprint: JobFootprint, _ s: inout State) throws(APIError) {
-        guard s.accepting else { throw APIError(status: 503, code: "shutting_down", "the agent is stopping") }
+        guard s.accepting else { throw APIError(.shuttingDown, "the agent is stopping") }
         let field = spec.mode.originates ? "target" : "listen"
         let active = s.entries.values.filter { $0.job.state.isActive }
         if !spec.mode.originates, let busy = active.first(where: { $0.job.spec.listens(like: spec) }) {
-            throw APIError(status: 409, code: "address_in_use", "\(spec.endpoint!) is already used by job \(busy.job.id)", field: field)
+            throw APIError(.addressInUse, "\(spec.endpoint!) is already used by job \(busy.job.id)", field: field)
         }
         let running = active.filter { $0.job.state == .running }.count
         let waiting = active.count - running
         let startsNow = spec.startAt == nil && running < config.limits.maxJobs && s.queue.isEmpty
         if !startsNow && waiting >= config.limits.maxQueued {
-            throw APIError(status: 429, code: "queue_full",
-                           "\(waiting) jobs are already waiting (--max-queued \(config.limits.maxQueued)); try again later")
+            throw APIError(.queueFull, "\(waiting) jobs are already waiting (--max-queued \(config.limits.maxQueued)); try again later")
         }
         let inUse = active.reduce(JobFootprint(memoryBytes: 0, sockets: 0)) {
             JobFootprint(memoryBytes: $0.memoryBytes + $1.footprint.memoryBytes, sockets: $0.sockets + $1.footprint.sockets)
@@ -164,23 +162,21 @@ public final class JobManager: Sendable {
         let field = spec.mode.originates ? "target" : "listen"
         guard config.allowlist.contains(where: { $0.contains(endpoint.address) }) else {
             let allowed = config.allowlist.map(\.description).joined(separator: ", ")
-            throw APIError(status: 403, code: "target_not_allowed",
-                           "\(endpoint.address) is outside this agent's allowlist (\(allowed)); start the agent with --allow CIDR to permit it",
+            throw APIError(.targetNotAllowed, "\(endpoint.address) is outside this agent's allowlist (\(allowed)); start the agent with --allow CIDR to permit it",
                            field: field)
         }
         if spec.gso && !capabilities.udpGSO {
-            throw APIError(status: 400, code: "invalid_spec", "'gso' needs UDP_SEGMENT, which this agent's kernel does not offer (see GET /v1/agent)", field: "gso")
+            throw APIError(.invalidSpec, "'gso' needs UDP_SEGMENT, which this agent's kernel does not offer (see GET /v1/agent)", field: "gso")
         }
         if spec.gro && !capabilities.udpGRO {
-            throw APIError(status: 400, code: "invalid_spec", "'gro' needs UDP_GRO, which this agent's kernel does not offer (see GET /v1/agent)", field: "gro")
+            throw APIError(.invalidSpec, "'gro' needs UDP_GRO, which this agent's kernel does not offer (see GET /v1/agent)", field: "gro")
         }
         if let startAt = spec.startAt, startAt.date < Date().addingTimeInterval(-1) {
-            throw APIError(status: 400, code: "invalid_spec", "'start_at' \(startAt) is more than 1 s in the past", field: "start_at")
+            throw APIError(.invalidSpec, "'start_at' \(startAt) is more than 1 s in the past", field: "start_at")
         }
         let ahead = config.limits.maxStartAheadSeconds
         if let startAt = spec.startAt, startAt.date > Date().addingTimeInterval(ahead) {
-            throw APIError(status: 403, code: "limit_exceeded",
-                           "'start_at' \(startAt) is more than \(Self.describe(seconds: ahead)) ahead; this agent schedules at most that far (--max-start-ahead-s)",
+            throw APIError(.limitExceeded, "'start_at' \(startAt) is more than \(Self.describe(seconds: ahead)) ahead; this agent schedules at most that far (--max-start-ahead-s)",
                            field: "start_at")
         }
     }
@@ -226,7 +222,7 @@ public final class JobManager: Sendable {
             var ordered = s.entries.values.sorted { $0.order > $1.order }
             if let after {
                 guard let cursor = s.entries[after] else {
-                    throw APIError(status: 400, code: "invalid_query", "'after' names no job: \(after)", field: "after")
+                    throw APIError(.invalidQuery, "'after' names no job: \(after)", field: "after")
                 }
                 ordered = ordered.filter { $0.order < cursor.order }
             }
@@ -244,14 +240,14 @@ public final class JobManager: Sendable {
     public func resultBytes(_ id: JobID) throws(APIError) -> [UInt8] {
         guard let job = job(id) else { throw .notFound("no job with id '\(id)'") }
         guard job.state.isFinished else {
-            throw APIError(status: 409, code: "not_finished", "job '\(id)' is \(job.state.rawValue); its result is written when it finishes")
+            throw APIError(.notFinished, "job '\(id)' is \(job.state.rawValue); its result is written when it finishes")
         }
         do {
             if let bytes = try store.resultBytes(id) { return bytes }
         } catch {
-            throw APIError(status: 500, code: "storage_error", error.message)
+            throw APIError(.storageError, error.message)
         }
-        throw APIError(status: 500, code: "storage_error", job.error?.message ?? "the result of job '\(id)' is missing from the data folder")
+        throw APIError(.storageError, job.error?.message ?? "the result of job '\(id)' is missing from the data folder")
     }
 
     /// Counts by state, for metrics.
@@ -279,13 +275,13 @@ extension APIError {
     init(engine error: EngineError, field: String) {
         switch error {
         case .addressInUse:
-            self.init(status: 409, code: "port_in_use", error.description, field: field)
+            self.init(.portInUse, error.description, field: field)
         case .addressNotAvailable:
-            self.init(status: 400, code: "invalid_spec", error.description, field: field)
+            self.init(.invalidSpec, error.description, field: field)
         case .permissionDenied:
-            self.init(status: 403, code: "permission_denied", error.description, field: field)
+            self.init(.permissionDenied, error.description, field: field)
         case .socket:
-            self.init(status: 500, code: "socket_error", error.description, field: field)
+            self.init(.socketError, error.description, field: field)
         }
     }
 }

@@ -14,16 +14,15 @@ public final class LocalRun: Sendable {
         self.spec = spec
         let field = spec.mode.originates ? "target" : "listen"
         if let endpoint = spec.endpoint, !allowlist.contains(where: { $0.contains(endpoint.address) }) {
-            throw APIError(status: 403, code: "target_not_allowed",
-                           "\(endpoint.address) is outside the allowlist (\(allowlist.map(\.description).joined(separator: ", "))); add --allow CIDR",
+            throw APIError(.targetNotAllowed, "\(endpoint.address) is outside the allowlist (\(allowlist.map(\.description).joined(separator: ", "))); add --allow CIDR",
                            field: field)
         }
         let capabilities = Capabilities.probe()
         if spec.gso && !capabilities.udpGSO {
-            throw APIError(status: 400, code: "invalid_spec", "'gso' needs UDP_SEGMENT, which this kernel does not offer", field: "gso")
+            throw APIError(.invalidSpec, "'gso' needs UDP_SEGMENT, which this kernel does not offer", field: "gso")
         }
         if spec.gro && !capabilities.udpGRO {
-            throw APIError(status: 400, code: "invalid_spec", "'gro' needs UDP_GRO, which this kernel does not offer", field: "gro")
+            throw APIError(.invalidSpec, "'gro' needs UDP_GRO, which this kernel does not offer", field: "gro")
         }
         // The same per-job memory limit an agent applies by default: a typo in batch or threads must
         // not take gigabytes here either.

@@ -37,8 +37,7 @@ struct ResourceBudget: Sendable {
     func checkJob(_ spec: JobSpec, _ footprint: JobFootprint) throws(APIError) {
         guard footprint.memoryBytes > jobMemoryBytes else { return }
         let field = JobFootprint.largestField(of: spec)
-        throw APIError(status: 403, code: "limit_exceeded",
-                       "the job would hold \(Self.mib(footprint.memoryBytes)) of buffers and windows; this agent allows at most \(Self.mib(jobMemoryBytes)) per job (--max-job-memory): lower \(Self.levers(spec))",
+        throw APIError(.limitExceeded, "the job would hold \(Self.mib(footprint.memoryBytes)) of buffers and windows; this agent allows at most \(Self.mib(jobMemoryBytes)) per job (--max-job-memory): lower \(Self.levers(spec))",
                        field: field)
     }
 
@@ -46,14 +45,12 @@ struct ResourceBudget: Sendable {
     func checkAgent(_ spec: JobSpec, _ footprint: JobFootprint, inUse: JobFootprint, jobs: Int) throws(APIError) {
         if inUse.memoryBytes + footprint.memoryBytes > memoryBytes {
             let field = JobFootprint.largestField(of: spec)
-            throw APIError(status: 429, code: "budget_exhausted",
-                           "the job needs \(Self.mib(footprint.memoryBytes)); \(Self.count(jobs)) hold \(Self.mib(inUse.memoryBytes)) of this agent's \(Self.mib(memoryBytes)) (--max-memory): try again when they end, or lower \(Self.levers(spec))",
+            throw APIError(.budgetExhausted, "the job needs \(Self.mib(footprint.memoryBytes)); \(Self.count(jobs)) hold \(Self.mib(inUse.memoryBytes)) of this agent's \(Self.mib(memoryBytes)) (--max-memory): try again when they end, or lower \(Self.levers(spec))",
                            field: field)
         }
         if inUse.sockets + footprint.sockets > sockets {
             let field = spec.mode.originates ? "flows" : "threads"
-            throw APIError(status: 429, code: "budget_exhausted",
-                           "the job needs \(footprint.sockets) sockets; \(Self.count(jobs)) hold \(inUse.sockets) of this agent's \(sockets) (--max-sockets): try again when they end, or lower \(spec.mode.originates ? "'threads' or 'flows'" : "'threads'")",
+            throw APIError(.budgetExhausted, "the job needs \(footprint.sockets) sockets; \(Self.count(jobs)) hold \(inUse.sockets) of this agent's \(sockets) (--max-sockets): try again when they end, or lower \(spec.mode.originates ? "'threads' or 'flows'" : "'threads'")",
                            field: field)
         }
     }

@@ -46,8 +46,7 @@ struct Router: Sendable {
         }
         if !allowed.isEmpty {
             let list = Set(allowed).sorted().joined(separator: ", ")
-            return (APIError(status: 405, code: "method_not_allowed",
-                             "\(BrowserGuard.printable(request.method)) is not allowed on \(BrowserGuard.printable(request.path)); use \(list)",
+            return (APIError(.methodNotAllowed, "\(BrowserGuard.printable(request.method)) is not allowed on \(BrowserGuard.printable(request.path)); use \(list)",
                              headers: ["Allow": list]).response, "unmatched")
         }
         return (APIError.notFound("no route for \(request.path); see openapi.yaml for the API").response, "unmatched")

@@ -33,7 +33,7 @@ enum Routes {
         }
         router.add("POST", "/v1/jobs") { (request, _) throws(APIError) in
             guard !request.body.isEmpty else {
-                throw APIError(status: 400, code: "bad_json", "request body is empty: send a JSON job spec")
+                throw APIError(.badJSON, "request body is empty: send a JSON job spec")
             }
             let spec: JobSpec
             do throws(SpecError) {
@@ -67,7 +67,7 @@ enum Routes {
         router.add("GET", "/v1/jobs/{id}/report") { (_, captures) throws(APIError) in
             let bytes = try jobs.resultBytes(try jobID(captures[0]))
             guard let result = try? VolleyJSON.decode(JobResult.self, from: Data(bytes)) else {
-                throw APIError(status: 500, code: "storage_error", "the stored result cannot be read")
+                throw APIError(.storageError, "the stored result cannot be read")
             }
             return HTTPResponse(status: 200, contentType: "text/html; charset=utf-8", body: Array(Report.html(for: result).utf8))
         }
@@ -89,24 +89,24 @@ struct ListQuery {
 
     init(_ query: [String: String]) throws(APIError) {
         if let unknown = query.keys.sorted().first(where: { !["state", "limit", "after"].contains($0) }) {
-            throw APIError(status: 400, code: "invalid_query", "unknown query argument '\(unknown)': use state, limit, after", field: unknown)
+            throw APIError(.invalidQuery, "unknown query argument '\(unknown)': use state, limit, after", field: unknown)
         }
         if let text = query["state"] {
             guard let s = JobState(rawValue: text) else {
                 let all = JobState.allCases.map(\.rawValue).joined(separator: ", ")
-                throw APIError(status: 400, code: "invalid_query", "state '\(text)' is not one of \(all)", field: "state")
+                throw APIError(.invalidQuery, "state '\(text)' is not one of \(all)", field: "state")
             }
             state = s
         }
         if let text = query["limit"] {
             guard let n = Int(text), (1...1000).contains(n) else {
-                throw APIError(status: 400, code: "invalid_query", "limit must be a whole number from 1 to 1000", field: "limit")
+                throw APIError(.invalidQuery, "limit must be a whole number from 1 to 1000", field: "limit")
             }
             limit = n
         }
         if let text = query["after"] {
             guard let id = JobID(text) else {
-                throw APIError(status: 400, code: "invalid_query", "'after' must be a job id", field: "after")
+                throw APIError(.invalidQuery, "'after' must be a job id", field: "after")
             }
             after = id
         }
