@@ -42,6 +42,32 @@ enum AtomicFile {
         }
     }
 
+    /// Reads a whole file of at most `limit` bytes without following a symbolic link (a link planted
+    /// in the data folder must not make the agent serve another file); nil when it does not exist.
+    static func read(_ url: URL, limit: Int = 64 << 20) throws(StoreError) -> [UInt8]? {
+        let fd = open(url.path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
+        guard fd >= 0 else {
+            if errno == ENOENT { return nil }
+            throw failure(errno == ELOOP ? "refuse to follow the link" : "open", url.path)
+        }
+        defer { close(fd) }
+        var info = stat()
+        guard fstat(fd, &info) == 0 else { throw failure("stat", url.path) }
+        guard info.st_mode & S_IFMT == S_IFREG else { throw StoreError(message: "\(url.path) is not a regular file") }
+        guard Int(info.st_size) <= limit else {
+            throw StoreError(message: "\(url.path) is \(info.st_size) bytes, more than the \(limit) a record may have")
+        }
+        var bytes = [UInt8](repeating: 0, count: Int(info.st_size))
+        var done = 0
+        while done < bytes.count {
+            let n = bytes.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress! + done, $0.count - done) }
+            if n < 0 && errno == EINTR { continue }
+            guard n > 0 else { throw failure("read", url.path) }
+            done += n
+        }
+        return bytes
+    }
+
     private static func failure(_ what: String, _ path: String) -> StoreError {
         StoreError(message: "\(what) \(path): \(String(cString: strerror(errno)))")
     }

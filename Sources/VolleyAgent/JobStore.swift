@@ -22,20 +22,36 @@ public struct JobStore: Sendable {
     var results: URL { root.appendingPathComponent("results", isDirectory: true) }
     var quarantine: URL { root.appendingPathComponent("quarantine", isDirectory: true) }
 
-    /// Creates the folders if needed and checks that they are writable.
+    /// Creates the folders if needed and checks that they are writable, with a message that says
+    /// what is wrong (an empty path, a file where the folder should be, no permission).
     public init(dataDirectory: URL) throws(StoreError) {
         root = dataDirectory
+        var isFolder: ObjCBool = false
+        if FileManager.default.fileExists(atPath: dataDirectory.path, isDirectory: &isFolder), !isFolder.boolValue {
+            throw StoreError(message: "\(dataDirectory.path) is a file, not a folder: give --data-dir a folder (it is created if missing)")
+        }
         for folder in [jobs, results, quarantine] {
-            do {
-                try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-            } catch {
-                throw StoreError(message: "cannot create \(folder.path): \(error.localizedDescription)")
+            var inside: ObjCBool = false
+            if FileManager.default.fileExists(atPath: folder.path, isDirectory: &inside), !inside.boolValue {
+                throw StoreError(message: "\(folder.path) is a file, not a folder: move it away or choose another --data-dir")
             }
+            try Self.makeFolder(folder.path)
             let probe = folder.appendingPathComponent(".write-test")
             guard FileManager.default.createFile(atPath: probe.path, contents: Data()) else {
                 throw StoreError(message: "cannot write to \(folder.path): \(String(cString: strerror(errno)))")
             }
             try? FileManager.default.removeItem(at: probe)
+        }
+    }
+
+    /// `mkdir -p`, with the system's reason when a step fails.
+    private static func makeFolder(_ path: String) throws(StoreError) {
+        var current = path.hasPrefix("/") ? "" : "."
+        for part in path.split(separator: "/") {
+            current += "/" + part
+            if mkdir(current, 0o755) != 0 && errno != EEXIST {
+                throw StoreError(message: "cannot create \(current): \(String(cString: strerror(errno)))")
+            }
         }
     }
 
@@ -56,12 +72,7 @@ public struct JobStore: Sendable {
 
     /// The stored bytes of one result, or nil when there is none.
     public func resultBytes(_ id: JobID) throws(StoreError) -> [UInt8]? {
-        let path = resultURL(id).path
-        guard FileManager.default.fileExists(atPath: path) else { return nil }
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw StoreError(message: "cannot read \(path)")
-        }
-        return Array(data)
+        try AtomicFile.read(resultURL(id))
     }
 
     public func result(_ id: JobID) -> JobResult? {
@@ -108,7 +119,9 @@ public struct JobStore: Sendable {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []
         var out: [(String, Data)] = []
         for name in names.sorted() where !name.hasPrefix(".") {
-            out.append((name, FileManager.default.contents(atPath: folder.appendingPathComponent(name).path) ?? Data()))
+            // Capped and never through a link: anything else is unreadable, and so quarantined.
+            let bytes = (try? AtomicFile.read(folder.appendingPathComponent(name))) ?? nil
+            out.append((name, bytes.map { Data($0) } ?? Data()))
         }
         // Leftover temp files of an interrupted write are garbage: the rename never happened.
         for name in names where name.hasPrefix(".") && name.hasSuffix(".tmp") {

@@ -38,6 +38,9 @@ struct Serve: ParsableCommand {
     var logFormat: LogFormat = .text
 
     func validate() throws {
+        guard !dataDir.trimmingCharacters(in: .whitespaces).isEmpty else {
+            throw ValidationError("--data-dir is empty: give a folder (it is created if missing)")
+        }
         let address = try ListenAddress(listen)
         for block in allow where CIDR(block) == nil {
             throw ValidationError("--allow '\(block)' is not an address block such as fd00::/8 or 2001:db8::/32")

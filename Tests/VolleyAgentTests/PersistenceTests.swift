@@ -81,3 +81,27 @@ import VolleyTestSupport
         #expect(try FileManager.default.contentsOfDirectory(atPath: dir.appendingPathComponent("results").path) == ["jatomic.json"])
     }
 }
+
+/// The store reads no file through a link and no file beyond its cap: a planted link or a huge file in
+/// the data folder is quarantined, not followed or loaded.
+@Suite(.serialized) struct StoreFileTests {
+    @Test func linksAndOversizeFilesAreQuarantined() async throws {
+        let directory = AgentProcess.temporaryDirectory()
+        _ = try JobStore(dataDirectory: directory)
+        let secret = directory.appendingPathComponent("secret.json")
+        try Data(#"{"not":"a result"}"#.utf8).write(to: secret)
+        let results = directory.appendingPathComponent("results")
+        try FileManager.default.createSymbolicLink(at: results.appendingPathComponent("jlinked.json"), withDestinationURL: secret)
+        let huge = results.appendingPathComponent("jhuge.json")
+        FileManager.default.createFile(atPath: huge.path, contents: nil)
+        let handle = try FileHandle(forWritingTo: huge)
+        try handle.truncate(atOffset: 65 << 20)  // sparse: 65 MiB of zeros
+        try handle.close()
+        #expect(throws: StoreError.self) { _ = try AtomicFile.read(results.appendingPathComponent("jlinked.json")) }
+        #expect(throws: StoreError.self) { _ = try AtomicFile.read(huge) }
+        let h = try AgentHarness(dataDirectory: directory)
+        defer { h.agent.shutdown() }
+        let quarantined = try await h.client.get("/v1/agent").json["store"].flatMap { ($0 as? [String: Any])?["quarantined"] as? [String] } ?? []
+        #expect(quarantined.count == 2 && quarantined.allSatisfy { $0.contains("results-jlinked.json") || $0.contains("results-jhuge.json") })
+    }
+}

@@ -86,7 +86,13 @@ import VolleyTestSupport
         try Data().write(to: file)
         let badDir = try runCommand(bin, ["serve", "--listen", "127.0.0.1:0", "--data-dir", file.path + "/sub"])
         #expect(badDir.status != 0)
-        #expect(badDir.output.contains("data folder"))
+        #expect(badDir.output.contains("data folder") && badDir.output.contains("Not a directory"), "\(badDir.output)")
+        // The cases: a file where the folder should be, and an empty path (once the current folder).
+        let fileDir = try runCommand(bin, ["serve", "--listen", "127.0.0.1:0", "--data-dir", file.path])
+        #expect(fileDir.status != 0 && fileDir.output.contains("is a file, not a folder") && !fileDir.output.contains("NSCocoa"),
+                "\(fileDir.output)")
+        let emptyDir = try runCommand(bin, ["serve", "--listen", "127.0.0.1:0", "--data-dir", ""])
+        #expect(emptyDir.status != 0 && emptyDir.output.contains("--data-dir is empty"), "\(emptyDir.output)")
         let version = try runCommand(bin, ["version"])
         #expect(version.status == 0 && version.output.hasPrefix("volley "))
     }
