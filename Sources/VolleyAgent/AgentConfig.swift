@@ -41,7 +41,9 @@ public struct AgentLimits: Sendable {
     public var maxThreads: Int?
     public var maxPayloadBytes: Int?
     /// Keep at most this many finished jobs (oldest go first).
-    public var keepResults: Int?
+    public var keepResults: Int? = AgentLimits.defaultKeepResults
+    /// Finished jobs kept by default: the data folder and the job table cannot grow for ever.
+    public static let defaultKeepResults = 10_000
     /// Keep finished jobs at most this many days.
     public var keepDays: Double?
     /// Bytes of buffers and windows one job may hold.

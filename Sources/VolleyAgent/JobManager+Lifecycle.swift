@@ -138,7 +138,7 @@ extension JobManager {
             } catch {
                 throw APIError(.storageError, error.message)
             }
-            s.entries[id] = nil
+            s.remove(id)
         }
     }
 
@@ -175,7 +175,7 @@ extension JobManager {
         for id in doomed {
             do {
                 try store.delete(id)
-                s.entries[id] = nil
+                s.remove(id)
                 logger.info("pruned job", metadata: ["job.id": "\(id)"])
             } catch {
                 logger.error("could not prune job", metadata: ["job.id": "\(id)", "error": "\(error.message)"])

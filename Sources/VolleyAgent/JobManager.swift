@@ -34,6 +34,21 @@ public final class JobManager: Sendable {
         var queue: [JobID] = []
         var accepting = true
         var quarantined: [String] = []
+        /// Listing positions of the most recently deleted jobs, so that a page cursor naming one of
+        /// them still works (bounded: the oldest are forgotten first).
+        var deletedOrders: [JobID: UInt64] = [:]
+        var deletedOldestFirst: [JobID] = []
+        static let rememberedDeletions = 4096
+
+        /// Forgets a job, remembering where it stood in listings.
+        mutating func remove(_ id: JobID) {
+            guard let entry = entries.removeValue(forKey: id) else { return }
+            deletedOrders[id] = entry.order
+            deletedOldestFirst.append(id)
+            if deletedOldestFirst.count > Self.rememberedDeletions {
+                deletedOrders[deletedOldestFirst.removeFirst()] = nil
+            }
+        }
     }
 
     let state = Locked(State())
@@ -221,10 +236,10 @@ public final class JobManager: Sendable {
         try state.withLock { (s) throws(APIError) -> ([Job], JobID?) in
             var ordered = s.entries.values.sorted { $0.order > $1.order }
             if let after {
-                guard let cursor = s.entries[after] else {
+                guard let cursor = s.entries[after]?.order ?? s.deletedOrders[after] else {
                     throw APIError(.invalidQuery, "'after' names no job: \(after)", field: "after")
                 }
-                ordered = ordered.filter { $0.order < cursor.order }
+                ordered = ordered.filter { $0.order < cursor }
             }
             if let filter { ordered = ordered.filter { $0.job.state == filter } }
             let page = ordered.prefix(limit).map { entry -> Job in

@@ -47,7 +47,8 @@ struct LimitOptions: ParsableArguments {
     @Option(help: "Refuse jobs longer than this many seconds.") var maxDurationS: Double?
     @Option(help: "Refuse jobs with more threads.") var maxThreads: Int?
     @Option(help: "Refuse jobs with larger payloads.") var maxPayloadBytes: Int?
-    @Option(help: "Keep at most this many finished jobs (the oldest are deleted).") var keepResults: Int?
+    @Option(help: "Keep at most this many finished jobs (the oldest are deleted).")
+    var keepResults: Int = AgentLimits.defaultKeepResults
     @Option(help: "Delete finished jobs older than this many days.") var keepDays: Double?
     @Option(help: "Most memory one job's buffers and windows may take (bytes, or with KiB/MiB/GiB).")
     var maxJobMemory: ByteSize = ByteSize(bytes: AgentLimits().maxJobMemoryBytes)
@@ -61,12 +62,13 @@ struct LimitOptions: ParsableArguments {
     func validate() throws {
         guard maxJobs >= 1, maxQueued >= 0 else { throw ValidationError("--max-jobs must be ≥ 1 and --max-queued ≥ 0") }
         for (name, value) in [("--max-rate-pps", maxRatePps), ("--max-threads", maxThreads),
-                              ("--max-payload-bytes", maxPayloadBytes), ("--keep-results", keepResults)] {
+                              ("--max-payload-bytes", maxPayloadBytes)] {
             if let value, value < 0 { throw ValidationError("\(name) must not be negative") }
         }
         if maxJobMemory.bytes > maxMemory.bytes {
             throw ValidationError("--max-job-memory (\(maxJobMemory)) cannot exceed --max-memory (\(maxMemory))")
         }
+        guard keepResults >= 1 else { throw ValidationError("--keep-results must be at least 1") }
         if let maxSockets, maxSockets < 1 { throw ValidationError("--max-sockets must be at least 1") }
         guard maxStartAheadS.isFinite, maxStartAheadS >= 0 else { throw ValidationError("--max-start-ahead-s must be 0 or more seconds") }
     }

@@ -123,6 +123,13 @@ private func longSend(_ port: UInt16, id: String? = nil, rate: Int = 1_000, dura
         #expect(bad.status == 400 && bad.errorField == "state")
         #expect(try await h.client.get("/v1/jobs?limit=0").status == 400)
         #expect(try await h.client.get("/v1/jobs?after=jnope").status == 400)
+        // A cursor naming a job deleted since (by a client or by retention) still pages on.
+        let first = try await h.client.get("/v1/jobs?limit=2&state=completed").json
+        let cursorJob = try #require(first["next"] as? String)
+        #expect(try await h.client.request("DELETE", "/v1/jobs/\(cursorJob)").status == 204)
+        let rest = try await h.client.get("/v1/jobs?limit=10&state=completed&after=\(cursorJob)")
+        #expect(rest.status == 200)
+        #expect((rest.json["jobs"] as? [[String: Any]])?.compactMap { $0["id"] as? String } == Array(ids.reversed().dropFirst(2)))
         _ = try await h.client.post("/v1/jobs/\(running)/cancel", json: "")
     }
 
