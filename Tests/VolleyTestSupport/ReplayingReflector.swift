@@ -110,9 +110,9 @@ public final class ReplayingReflector: @unchecked Sendable {  // fd immutable; s
             }
             guard n >= 0 else { continue }
             let data = Array(buffer.prefix(n))
-            let answered = sendTo(&from, length, data)
+            // The state is updated before the reply leaves, so a client that has the reply sees it.
             let due = state.withLock { s -> Bool in
-                if answered { s.answered += 1 }
+                s.answered += 1
                 guard let stamp = PeerStamp(reading: data), stamp.magic == PeerStamp.volleyMagic else { return false }
                 if s.kept.count < keep {
                     s.kept.append(data)
@@ -124,6 +124,7 @@ public final class ReplayingReflector: @unchecked Sendable {  // fd immutable; s
                 guard let behind = replayBehind else { return false }
                 return s.newestSequence > s.keptMaxSequence &+ behind
             }
+            if !sendTo(&from, length, data) { state.withLock { $0.answered -= 1 } }
             if due && !autoReplayed {
                 autoReplayed = true
                 replay(rounds: replayRounds)
