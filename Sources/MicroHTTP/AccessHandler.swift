@@ -13,8 +13,14 @@ let accessHandler: MHD_AccessHandlerCallback = { cls, connection, url, method, _
         context.pointee = Unmanaged.passRetained(state).toOpaque()
         if let length = MHD_lookup_connection_value(connection, .HEADER_KIND, "Content-Length"),
            let declared = Int(String(cString: length)), declared > server.maxBodyBytes {
-            state.answered = true
-            return queue(server.tooLarge, on: connection)  // refuse before reading the body
+            // Up to a bound, read the body and drop it, answering 413 once it is in: a client still
+            // sending when the connection closes sees "broken pipe", not the JSON error. Past the
+            // bound, refuse at once (and close) rather than read megabytes for nothing.
+            guard declared <= server.discardBodyBytes else {
+                state.answered = true
+                return queue(server.tooLarge, on: connection)
+            }
+            state.tooLarge = true
         }
         return .YES
     }
@@ -24,11 +30,17 @@ let accessHandler: MHD_AccessHandlerCallback = { cls, connection, url, method, _
         let size = uploadSize.pointee
         uploadSize.pointee = 0
         if state.answered { return .YES }  // discard what follows a refusal
-        guard state.body.count + size <= server.maxBodyBytes, let uploadData else {
-            state.answered = true
+        state.discarded += size
+        if state.tooLarge || state.body.count + size > server.maxBodyBytes {
+            // Too large: drop it and keep reading (the 413 goes out when the body is in), unless the
+            // client sends past the bound; then answer now and let the connection close.
+            state.tooLarge = true
             state.body = []
+            guard state.discarded > server.discardBodyBytes else { return .YES }
+            state.answered = true
             return queue(server.tooLarge, on: connection)
         }
+        guard let uploadData else { return .NO }
         uploadData.withMemoryRebound(to: UInt8.self, capacity: size) {
             state.body.append(contentsOf: UnsafeBufferPointer(start: $0, count: size))
         }
@@ -36,6 +48,7 @@ let accessHandler: MHD_AccessHandlerCallback = { cls, connection, url, method, _
     }
     if state.answered { return .YES }
     state.answered = true
+    if state.tooLarge { return queue(server.tooLarge, on: connection) }
 
     // libmicrohttpd has already cut the query string off; the path is still percent-encoded.
     let path = url.map { String(cString: $0) } ?? "/"

@@ -9,6 +9,9 @@ public final class HTTPServer: @unchecked Sendable {  // daemon pointer is writt
 
     public let port: UInt16
     let maxBodyBytes: Int
+    /// An over-limit body up to this size is read and dropped before the 413 (so the client reads the
+    /// answer); a larger one is refused at once.
+    let discardBodyBytes: Int
     let handler: Handler
     let tooLarge: HTTPResponse
     private var daemon: OpaquePointer?
@@ -26,11 +29,25 @@ public final class HTTPServer: @unchecked Sendable {  // daemon pointer is writt
     }
 
     /// Starts serving on `host:port` (port 0 picks a free one; read it back from `port`).
-    public init(host: String, port: UInt16, maxBodyBytes: Int, tls: TLS? = nil, tooLarge: HTTPResponse,
-                handler: @escaping Handler) throws(HTTPServerError) {
+    /// How many connections the server keeps, and for how long.
+    public struct Limits: Sendable {
+        /// Connections at once, from everyone (libmicrohttpd refuses more at accept).
+        public var connections: UInt32 = 1024
+        /// Connections at once from one client address: a few slow clients cannot hold every slot.
+        public var connectionsPerClient: UInt32 = 64
+        /// A connection that sends nothing for this many seconds is closed.
+        public var idleSeconds: UInt32 = 10
+        /// See `HTTPServer.discardBodyBytes`.
+        public var discardBodyBytes = 1 << 20
+        public init() {}
+    }
+
+    public init(host: String, port: UInt16, maxBodyBytes: Int, tls: TLS? = nil, limits: Limits = Limits(),
+                tooLarge: HTTPResponse, handler: @escaping Handler) throws(HTTPServerError) {
         let listener = try ListenSocket.open(host: host, port: port)
         self.port = listener.port
         self.maxBodyBytes = maxBodyBytes
+        discardBodyBytes = max(maxBodyBytes, limits.discardBodyBytes)
         self.tooLarge = tooLarge
         self.handler = handler
         var flags = MHD_USE_EPOLL_INTERNAL_THREAD.rawValue | MHD_USE_ERROR_LOG.rawValue
@@ -61,8 +78,9 @@ public final class HTTPServer: @unchecked Sendable {  // daemon pointer is writt
         }
         let options: [CVarArg] = [
             MHD_OPTION.LISTEN_SOCKET.rawValue, listener.fd,
-            MHD_OPTION.CONNECTION_TIMEOUT.rawValue, UInt32(30),
-            MHD_OPTION.CONNECTION_LIMIT.rawValue, UInt32(512),
+            MHD_OPTION.CONNECTION_TIMEOUT.rawValue, limits.idleSeconds,
+            MHD_OPTION.CONNECTION_LIMIT.rawValue, limits.connections,
+            MHD_OPTION.PER_IP_CONNECTION_LIMIT.rawValue, limits.connectionsPerClient,
             MHD_OPTION.NOTIFY_COMPLETED.rawValue, unsafeBitCast(completed, to: OpaquePointer.self), Int(0),  // callback, NULL cls
             MHD_OPTION.UNESCAPE_CALLBACK.rawValue, unsafeBitCast(keepEscapes, to: OpaquePointer.self), Int(0),
         ] + tlsOptions + [MHD_OPTION.END.rawValue]

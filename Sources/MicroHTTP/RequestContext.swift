@@ -4,6 +4,10 @@ import CMicroHTTPD
 final class RequestContext {
     var body: [UInt8] = []
     var answered = false
+    /// The body is over the cap: it is read and dropped, and the request answered 413.
+    var tooLarge = false
+    /// Bytes of body received so far, kept or not.
+    var discarded = 0
 }
 
 /// Collects a connection's key/value pairs (headers or query arguments) through libmicrohttpd's iterator.

@@ -15,9 +15,9 @@ struct ResourceBudget: Sendable {
 
     static let defaultJobMemoryBytes = 256 << 20
     static let defaultMemoryBytes = 1 << 30
-    /// File descriptors kept back for the API's connections (libmicrohttpd's limit is 512), the data
+    /// File descriptors kept back for the API's connections (the HTTP server's limit is 1024), the data
     /// folder and the process itself.
-    static let reservedDescriptors = 640
+    static let reservedDescriptors = 1200
 
     /// The socket budget this process can afford: its descriptor limit less the reserve (raising the
     /// soft limit to the hard one first, as a daemon should), at most 65,536.

@@ -54,7 +54,7 @@ struct LimitOptions: ParsableArguments {
     var maxJobMemory: ByteSize = ByteSize(bytes: AgentLimits().maxJobMemoryBytes)
     @Option(help: "Most memory all running, queued and scheduled jobs may take together.")
     var maxMemory: ByteSize = ByteSize(bytes: AgentLimits().maxMemoryBytes)
-    @Option(help: "Most sockets all running, queued and scheduled jobs may hold (default: the descriptor limit less 640).")
+    @Option(help: "Most sockets all running, queued and scheduled jobs may hold (default: the descriptor limit less 1200).")
     var maxSockets: Int?
     @Option(help: "How far ahead start_at may be, in seconds (default 7 days).")
     var maxStartAheadS: Double = AgentLimits().maxStartAheadSeconds

@@ -1,0 +1,75 @@
+import Foundation
+import Glibc
+import Testing
+import VolleyTestSupport
+@testable import VolleyAgent
+
+/// Slow and careless clients against the live in-process agent: a pile of trickling connections from
+/// one address cannot take the API from others, and an over-limit body gets its JSON 413.
+@Suite(.serialized) struct ConnectionHygieneTests {
+    /// 1,000 connections from 127.0.0.2 that send half a request line and then nothing (as a slow
+    /// client would): before, 512 of them left no slot and /v1/health never answered.
+    @Test func healthAnswersWhileAThousandSlowClientsHang() async throws {
+        let h = try AgentHarness()
+        defer { h.agent.shutdown() }
+        var slow: [Int32] = []
+        defer { slow.forEach { close($0) } }
+        for _ in 0..<1_000 {
+            guard let fd = Self.connect(from: "127.0.0.2", to: h.agent.port) else { continue }
+            _ = "GET /v1/health HT".withCString { send(fd, $0, strlen($0), Int32(MSG_NOSIGNAL)) }
+            slow.append(fd)
+        }
+        #expect(slow.count >= 64, "the slow clients could not connect at all")
+        var worst = 0.0
+        for _ in 0..<5 {
+            let asked = Date()
+            #expect(try await h.client.get("/v1/health").status == 200)
+            worst = max(worst, Date().timeIntervalSince(asked))
+        }
+        #expect(worst < TestTiming.limit(0.1), "health took \(worst) s")
+        // Beyond 64 from one address, connections are closed as they come: a read sees the end.
+        let extra = try #require(Self.connect(from: "127.0.0.2", to: h.agent.port))
+        defer { close(extra) }
+        var tv = timeval(tv_sec: 5, tv_usec: 0)
+        setsockopt(extra, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
+        var byte: UInt8 = 0
+        #expect(recv(extra, &byte, 1, 0) <= 0)
+    }
+
+    /// A body over the cap is read and dropped, then answered: the client sees the JSON 413, not a
+    /// reset while it is still sending.
+    @Test func anOversizedBodyGetsItsJSONError() throws {
+        let h = try AgentHarness()
+        defer { h.agent.shutdown() }
+        let file = AgentProcess.temporaryDirectory().appendingPathComponent("big.json")
+        try Data(repeating: 0x20, count: 300_000).write(to: file)
+        for _ in 0..<3 {
+            let run = try runCommand(URL(fileURLWithPath: "/usr/bin/curl"), [
+                "-sS", "-w", "\n%{http_code}", "-H", "Content-Type: application/json", "--data-binary", "@\(file.path)",
+                "http://127.0.0.1:\(h.agent.port)/v1/jobs",
+            ])
+            #expect(run.status == 0, "\(run.output)")
+            #expect(run.output.contains(#""code":"body_too_large""#) && run.output.hasSuffix("413"), "\(run.output)")
+        }
+    }
+
+    /// A TCP connection to `port` on 127.0.0.1 from the local address `source`.
+    static func connect(from source: String, to port: UInt16) -> Int32? {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { return nil }
+        var local = sockaddr_in()
+        local.sin_family = sa_family_t(AF_INET)
+        local.sin_addr.s_addr = inet_addr(source)
+        var remote = sockaddr_in()
+        remote.sin_family = sa_family_t(AF_INET)
+        remote.sin_port = port.bigEndian
+        remote.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let ok = withUnsafePointer(to: &local) { l in
+            l.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        } == 0 && withUnsafePointer(to: &remote) { r in
+            r.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        } == 0
+        if !ok { close(fd) }
+        return ok ? fd : nil
+    }
+}
