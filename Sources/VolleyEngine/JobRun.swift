@@ -70,7 +70,7 @@ public final class JobRun: Sendable {
         total / count + (index < total % count ? 1 : 0)
     }
 
-    /// Starts every worker on its own thread; `onFinish` runs once, on a background queue, after the last exits.
+    /// Starts every worker on its own thread; `onFinish` runs once, on the last worker's thread, after it exits.
     public func start(onFinish: @escaping @Sendable (EngineReport) -> Void) {
         let startNanos = MonotonicClock.now()
         let startedAt = Date()
