@@ -9,8 +9,8 @@ import VolleyModel
 /// - a request with an `Origin` other than its own host is refused (403) unless the agent has a token
 ///   or it asks for `/v1/health`
 ///   (a page cannot add `Authorization` cross-origin without a preflight, which the agent never grants);
-/// - a POST must say `Content-Type: application/json` (415), which no simple request can.
-///   A DELETE is never a simple request, so it needs no body type.
+/// - a POST body must say `Content-Type: application/json` (415, see `bodyRefusal`), which no simple
+///   request can. A DELETE is never a simple request, so it needs no body type.
 struct BrowserGuard: Sendable {
     let serverNames: Set<String>
     let hasToken: Bool
@@ -29,11 +29,16 @@ struct BrowserGuard: Sendable {
            !Self.sameOrigin(origin, host: request.header("Host")) {
             return APIError(.crossOrigin, "requests from web pages of another origin ('\(Self.printable(origin))') are refused; this agent has no token to tell them apart")
         }
-        if request.method == "POST", !Self.isJSON(request.header("Content-Type")) {
-            return APIError(.unsupportedMediaType, "POST bodies must be sent as 'Content-Type: application/json' (curl --json '{…}')",
-                            headers: ["Accept-Post": "application/json"])
-        }
         return nil
+    }
+
+    /// The refusal of a POST route's body that is not JSON (checked once the route is known, so that
+    /// a POST to a GET-only path is still 405). An empty body needs no type: a page that sends one
+    /// cross-origin carries an `Origin`, which `refusal` has already judged.
+    static func bodyRefusal(_ request: HTTPRequest) -> APIError? {
+        guard !request.body.isEmpty, !isJSON(request.header("Content-Type")) else { return nil }
+        return APIError(.unsupportedMediaType, "POST bodies must be sent as 'Content-Type: application/json' (curl --json '{…}')",
+                        headers: ["Accept-Post": "application/json"])
     }
 
     private func allows(host: String) -> Bool {

@@ -38,6 +38,7 @@ struct Router: Sendable {
                 if route.method == "GET" { allowed.append("HEAD") }
                 continue
             }
+            if route.method == "POST", let refusal = BrowserGuard.bodyRefusal(request) { return (refusal.response, name) }
             do {
                 return (try route.handler(request, captures), name)
             } catch {

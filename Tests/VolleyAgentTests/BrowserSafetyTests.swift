@@ -25,7 +25,9 @@ import VolleyTestSupport
             let reply = try curl(h.agent.port, ["-H", "Content-Type: \(type)", "-d", spec, "{base}/v1/jobs"])
             #expect(reply.status == "415" && reply.body.contains("unsupported_media_type"), "\(type): \(reply)")
         }
-        #expect(try curl(h.agent.port, ["-X", "POST", "{base}/v1/jobs/x/cancel"]).status == "415")
+        #expect(try curl(h.agent.port, ["-H", "Content-Type: text/plain", "-d", "x", "{base}/v1/jobs/x/cancel"]).status == "415")
+        #expect(try curl(h.agent.port, ["-X", "POST", "{base}/v1/jobs/x/cancel"]).status == "404")  // empty: no type needed
+        #expect(try curl(h.agent.port, ["-H", "Content-Type: text/plain", "-d", "x", "{base}/v1/agent"]).status == "405")
         #expect(try curl(h.agent.port, ["--json", spec, "{base}/v1/jobs"]).status == "201")
         #expect(try curl(h.agent.port, ["-H", "Content-Type: application/json; charset=utf-8", "-d", spec, "{base}/v1/jobs"]).status == "201")
         #expect((try await h.client.get("/v1/jobs").json["jobs"] as? [Any])?.count == 2)
