@@ -21,6 +21,9 @@ import VolleyTestSupport
         run.start { box.report = $0; done.signal() }
         let deadline = Date().addingTimeInterval(TestTiming.limit(30))
         while reflector.replayed < 3 * 1_024 && Date() < deadline { usleep(2_000) }
+        // The reflector replays from its serving loop: once it answers again, every replay has left.
+        let answered = reflector.answered
+        while reflector.answered < answered + 2 && Date() < deadline { usleep(1_000) }
         let replayed = reflector.replayed
         // Forged: another tag, a flow it lacks, a sequence number not sent, a send time ahead.
         let forged = reflector.forge(count: 400) { stamp, i in

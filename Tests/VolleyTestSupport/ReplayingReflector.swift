@@ -65,9 +65,8 @@ public final class ReplayingReflector: @unchecked Sendable {  // fd immutable; s
         var sent = 0
         for _ in 0..<rounds {
             _ = sendTo(&client, length, newest)
-            sent += kept.filter { sendTo(&client, length, $0) }.count
+            for reply in kept where counted({ sendTo(&client, length, reply) }) { sent += 1 }
         }
-        state.withLock { $0.replayed += sent }
         return sent
     }
 
@@ -85,10 +84,17 @@ public final class ReplayingReflector: @unchecked Sendable {  // fd immutable; s
             change(&stamp, i)
             var bytes = newest
             bytes.replaceSubrange(0..<PeerStamp.size, with: stamp.datagram(length: PeerStamp.size))
-            if sendTo(&client, length, bytes) { sent += 1 }
+            if counted({ sendTo(&client, length, bytes) }) { sent += 1 }
         }
-        state.withLock { $0.replayed += sent }
         return sent
+    }
+
+    /// Counts a replay before it leaves (a client holding it sees the count), uncounting a failed send.
+    private func counted(_ send: () -> Bool) -> Bool {
+        state.withLock { $0.replayed += 1 }
+        if send() { return true }
+        state.withLock { $0.replayed -= 1 }
+        return false
     }
 
     /// Stops answering; waits for the thread to end.

@@ -50,6 +50,9 @@ import VolleyTestSupport
         let echo = try await startJob(client, #"{"mode":"echo","target":"127.0.0.1:\#(reflector.port)","rate_pps":50000,"duration_s":120,"echo_timeout_ms":300}"#)
         let deadline = Date().addingTimeInterval(TestTiming.limit(30))
         while reflector.replayed < 2 * 1_024 && Date() < deadline { try await Task.sleep(nanoseconds: 5_000_000) }
+        // The reflector replays from its serving loop: once it answers again, every replay has left.
+        let answered = reflector.answered
+        while reflector.answered < answered + 2 && Date() < deadline { try await Task.sleep(nanoseconds: 1_000_000) }
         #expect(try await client.post("/v1/jobs/\(echo)/cancel", json: "").status == 202)
         let echoResult = try await result(client, echo)
         let totals = try #require(echoResult["echo"] as? [String: Int])
