@@ -51,12 +51,8 @@ public final class JobRun: Sendable {
 
     /// Bytes the workers allocated for their buffers and windows (0 before they start).
     public var allocatedBytes: Int {
-        slots.reduce(0) { $0 + $1.allocatedBytes } + (flows.map { _ in sinkWindowBytes } ?? 0)
-    }
-
-    /// Sinks: the windows of the flows tracked so far.
-    private var sinkWindowBytes: Int {
-        slots.compactMap(\.sink).reduce(0) { $0 + $1.senders.senders.count * SequenceWindow.defaultBytes }
+        slots.reduce(0) { $0 + $1.allocatedBytes }
+            + slots.compactMap(\.sink).reduce(0) { $0 + $1.senders.trackedFlows * SequenceWindow.defaultBytes }
     }
 
     /// The reflect reply cap across all threads: the spec's `rate_pps`, held to the agent's cap.

@@ -63,12 +63,20 @@ final class MessageBatch {
 
     @inline(__always) func address(_ i: Int) -> UnsafeMutablePointer<sockaddr_storage>? { addresses.map { $0 + i } }
 
-    /// Restores the fields the kernel (or a compacting reflector) overwrites, for the first `count` messages.
+    /// Points the first `count` headers back at their own slots, after a caller moved headers around
+    /// (a reflector sends its answered messages from the front of the batch).
     @inline(__always)
-    func resetForReceive(count: Int) {
+    func restorePointers(count: Int) {
         for i in 0..<count {
             headers[i].msg_hdr.msg_iov = iovecs + i
             headers[i].msg_hdr.msg_name = addresses.map { UnsafeMutableRawPointer($0 + i) }
+        }
+    }
+
+    /// Restores the fields the kernel overwrites on receive, for the first `count` messages.
+    @inline(__always)
+    func resetForReceive(count: Int) {
+        for i in 0..<count {
             headers[i].msg_hdr.msg_namelen = addresses == nil ? 0 : socklen_t(MemoryLayout<sockaddr_storage>.size)
             headers[i].msg_hdr.msg_flags = 0
             iovecs[i].iov_len = slotBytes

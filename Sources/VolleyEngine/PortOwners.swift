@@ -6,12 +6,12 @@ import VolleyModel
 /// sink or reflect binds its SO_REUSEPORT group, to make sure no other process's socket is in it.
 enum PortOwners {
     /// Inodes of the sockets bound to `endpoint`'s port on an overlapping address (the same address,
-    /// or a wildcard on either side) in its family; nil when the table cannot be read.
-    static func inodes(holding endpoint: Endpoint) -> Set<UInt64>? {
+    /// or a wildcard on either side) in its family. Throws when the table cannot be read: without it
+    /// the port's exclusivity cannot be shown, so the caller refuses rather than assume.
+    static func inodes(holding endpoint: Endpoint) throws(SocketError) -> Set<UInt64> {
         let v6 = endpoint.address.isIPv6
-        guard let text = try? String(contentsOfFile: v6 ? "/proc/net/udp6" : "/proc/net/udp", encoding: .utf8) else {
-            return nil
-        }
+        let table = v6 ? "/proc/net/udp6" : "/proc/net/udp"
+        let text = try read(table)
         var found: Set<UInt64> = []
         for line in text.split(separator: "\n").dropFirst() {
             let fields = line.split(separator: " ", omittingEmptySubsequences: true)
@@ -25,6 +25,19 @@ enum PortOwners {
             }
         }
         return found
+    }
+
+    /// A /proc file read to its end (its size reads as 0, so no single read can be sized for it).
+    private static func read(_ path: String) throws(SocketError) -> String {
+        let fd = try syscall("open \(path)") { open(path, O_RDONLY | O_CLOEXEC) }
+        defer { close(fd) }
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 65_536)
+        while true {
+            let n = try syscall("read \(path)") { Glibc.read(fd, &chunk, chunk.count) }
+            if n == 0 { return String(decoding: bytes, as: UTF8.self) }
+            bytes += chunk.prefix(n)
+        }
     }
 
     /// The kernel prints each 32-bit word of the address as a host-order (little-endian) hex number.

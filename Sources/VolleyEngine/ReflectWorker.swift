@@ -78,7 +78,7 @@ final class ReflectWorker: @unchecked Sendable {
                 datagrams &+= segments
                 bytes &+= length
                 if admit(i, segments: segments, step: step, now: now) {
-                    // Compact: the headers to send sit at the front (resetForReceive restores pointers).
+                    // Compact: the headers to send sit at the front (restorePointers undoes it).
                     if answer != i { batch.headers[answer] = batch.headers[i] }
                     segmentsOf[answer] = segments
                     answer += 1
@@ -87,6 +87,7 @@ final class ReflectWorker: @unchecked Sendable {
             received.add(packets: datagrams, bytes: bytes)
             timeline.addReceived(datagrams, at: now)
             let back = answer > 0 ? sendAll(answer, deadline: deadline, stop: stop) : 0
+            if answer < outcome.count { batch.restorePointers(count: answer) }  // compacted: undo it
             timeline.addSent(back, at: now)
             if let budget, budget.record(datagrams) { stop.set() }
         }

@@ -105,6 +105,9 @@ struct SenderTable {
                    port: port, family: UInt16(family), tag: stamp.tag, flow: stamp.flow)
     }
 
+    /// Flows tracked (each holds one window).
+    var trackedFlows: Int { entries.count }
+
     /// The statistics in the result's shape.
     var senders: [SenderSequence] {
         entries.map { e in

@@ -33,9 +33,13 @@ enum SocketSetup {
         var sockets: [UDPSocket] = []
         for _ in 0..<count { sockets.append(try receiver(at: listen, spec: spec, options: options, shared: true)) }
         let ours = Set(sockets.compactMap(PortOwners.inode(of:)))
-        if let holders = PortOwners.inodes(holding: listen), !holders.isSubset(of: ours) {
-            throw .addressInUse(listen)
+        let holders: Set<UInt64>
+        do {
+            holders = try PortOwners.inodes(holding: listen)
+        } catch {
+            throw .socket(error)  // a 500 naming the table: threads 1 needs no check
         }
+        guard holders.isSubset(of: ours) else { throw .addressInUse(listen) }
         return sockets
     }
 

@@ -84,9 +84,8 @@ import VolleyTestSupport
         // Far enough ahead that the port is taken before the job opens its sockets (250 ms ahead).
         let soon = Timestamp(Date().addingTimeInterval(1.5)).description
         let id = try await h.start(#"{"mode":"sink","listen":"127.0.0.1:\#(port)","duration_s":1,"start_at":"\#(soon)"}"#)
-        let squatter = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
+        let squatter = try takePort(port)
         defer { close(squatter) }
-        #expect(bindLoopback(squatter, port: port) == port)
         let job = try await h.client.waitForJob(id)
         #expect(job["state"] as? String == "failed")
         #expect((job["error"] as? [String: Any])?["code"] as? String == "port_in_use")
@@ -106,9 +105,8 @@ import VolleyTestSupport
         let port = freeUDPPort()
         let soon = Timestamp(Date().addingTimeInterval(1.5)).description
         let blocked = try await h.start(#"{"mode":"sink","listen":"127.0.0.1:\#(port)","duration_s":0.5,"start_at":"\#(soon)"}"#)
-        let squatter = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
+        let squatter = try takePort(port)
         defer { close(squatter) }
-        #expect(bindLoopback(squatter, port: port) == port)
         #expect(try await h.waitFor(blocked, state: "queued")["state"] as? String == "queued")
         let next = try await h.start(#"{"mode":"send","target":"127.0.0.1:9","duration_s":0.2,"rate_pps":100}"#)
         #expect(try await h.client.waitForJob(busy)["state"] as? String == "completed")
@@ -146,6 +144,16 @@ import VolleyTestSupport
         let startAt = ((job.json["spec"] as? [String: Any])?["start_at"] as? String).flatMap(Timestamp.init(rfc3339:))
         #expect(startAt == Timestamp(rfc3339: text))
     }
+}
+
+/// Binds 127.0.0.1:`port` as another program would, to take it from a job that has not opened it yet.
+func takePort(_ port: UInt16) throws -> Int32 {
+    let fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
+    guard bindLoopback(fd, port: port) == port else {
+        close(fd)
+        throw HarnessError("could not take port \(port)")
+    }
+    return fd
 }
 
 /// This process's resident memory, from /proc/self/status.

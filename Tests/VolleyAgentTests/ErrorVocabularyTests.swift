@@ -19,9 +19,14 @@ import Testing
             listed.insert(String(item.dropFirst(2)))
         }
         #expect(listed == Self.codes)
-        // Every status the type gives is the one the document names beside the code.
+        // The schema's description groups codes before their status, "`a`, `b` (409)": the first
+        // status after each code must be the type's.
+        let reason = try #require(text[schema.upperBound...].range(of: "Machine-readable reason:"))
+        let description = String(text[reason.upperBound..<list.lowerBound])
         for code in APIErrorCode.allCases {
-            #expect(text.contains("(\(code.status)") , "\(code.status) for \(code.rawValue)")
+            let at = try #require(description.range(of: "`\(code.rawValue)`"), "\(code.rawValue) not described")
+            let status = description[at.upperBound...].firstMatch(of: /\((\d{3})\)/).map { Int($0.1) }
+            #expect(status == code.status, "\(code.rawValue): the document says \(String(describing: status))")
         }
     }
 
