@@ -47,6 +47,8 @@ public enum APIErrorCode: String, CaseIterable, Sendable {
     case storageError = "storage_error"
     /// 500: opening the job's sockets failed for another reason.
     case socketError = "socket_error"
+    /// 500: the answer could not be encoded (a value JSON cannot hold); a bug to report, never an empty 200.
+    case internalError = "internal_error"
     /// 503: the agent is stopping.
     case shuttingDown = "shutting_down"
 
@@ -62,7 +64,7 @@ public enum APIErrorCode: String, CaseIterable, Sendable {
         case .unsupportedMediaType: 415
         case .hostNotAllowed: 421
         case .queueFull, .budgetExhausted: 429
-        case .storageError, .socketError: 500
+        case .storageError, .socketError, .internalError: 500
         case .shuttingDown: 503
         }
     }

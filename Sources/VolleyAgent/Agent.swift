@@ -32,6 +32,7 @@ public final class Agent: Sendable {
         let jobs = JobManager(store: store, config: config, agent: .init(hostname: hostname, version: Volley.version),
                               capabilities: capabilities, metrics: metrics, logger: logger)
         self.jobs = jobs
+        jobs.start()
         let router = Routes.make(jobs: jobs, hostname: hostname, capabilities: capabilities, metrics: metrics)
         let gate = AccessGate(token: config.token)
         let browsers = BrowserGuard(serverNames: config.serverNames, hasToken: config.token != nil)
@@ -73,6 +74,7 @@ public final class Agent: Sendable {
     public func shutdown() {
         server.stop()
         jobs.stopAll()
+        jobs.stop()
         logger.info("agent stopped")
     }
 

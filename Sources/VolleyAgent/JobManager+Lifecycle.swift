@@ -13,25 +13,16 @@ extension JobManager {
         }
     }
 
-    /// Moves a job to `running` and starts its traffic. A scheduled job opens its sockets now; if its
-    /// address cannot be used any more (another process took the port), it fails with that reason.
-    /// Returns whether it is running.
+    /// Moves a job to `running` and starts its traffic. Its sockets were opened before (at admission,
+    /// or by the scheduler outside the lock); a scheduled job whose sockets could not be opened (another
+    /// process took the port) fails here with that reason. Returns whether it is running.
     @discardableResult
     func begin(_ id: JobID, _ s: inout State) -> Bool {
         guard var entry = s.entries[id] else { return false }
-        let run: JobRun
-        if let existing = entry.run {
-            run = existing
-        } else {
-            let spec = entry.job.spec
-            do throws(EngineError) {
-                run = try JobRun(spec: spec, options: engineOptions)
-            } catch {
-                let refusal = APIError(engine: error, field: spec.mode.originates ? "target" : "listen")
-                withdraw(id, &s, as: .failed, error: JobError(code: refusal.code, message: "the job could not start: \(refusal.message)"))
-                return false
-            }
-            entry.run = run
+        guard let run = entry.run else {
+            let reason = entry.openError ?? APIError(.socketError, "its sockets were not opened", field: nil)
+            withdraw(id, &s, as: .failed, error: JobError(code: reason.code, message: "the job could not start: \(reason.message)"))
+            return false
         }
         let now = Timestamp()
         entry.job.move(to: .running, at: now)
@@ -39,13 +30,14 @@ extension JobManager {
             entry.job.startDelayMs = Double(now.millisecondsSince1970 - startAt.millisecondsSince1970)
         }
         s.entries[id] = entry
-        try? store.write(entry.job, durable: false)
+        persister.save(entry.job, durable: false)
         logTransition(entry.job)
         run.start { [self] report in finish(id, report) }
         return true
     }
 
-    /// Stores a finished run's result and frees its slot.
+    /// Stores a finished run's result (on the run's own thread, outside the lock) and frees its slot.
+    /// A result that cannot be stored makes the job `failed` with the reason, which its record keeps.
     func finish(_ id: JobID, _ report: EngineReport) {
         guard let entry = state.withLock({ $0.entries[id] }) else { return }
         var result = JobResult(id: id, report: report, spec: entry.job.spec, agent: agent)
@@ -54,7 +46,7 @@ extension JobManager {
         do {
             try store.write(result)
         } catch {
-            storeError = JobError(code: "storage_error", message: "could not store the result: \(error.message)")
+            storeError = JobError(code: APIErrorCode.storageError.rawValue, message: "could not store the result: \(error.message)")
             result.state = .failed
             logger.error("could not store result", metadata: ["job.id": "\(id)", "error": "\(error.message)"])
         }
@@ -72,18 +64,17 @@ extension JobManager {
             entry.job.error = storeError
             entry.run = nil
             s.entries[id] = entry
-            try? store.write(entry.job)
+            persister.save(entry.job, durable: true)
             logTransition(entry.job)
             startQueued(&s)
             prune(&s)
         }
-        changed.signal()
     }
 
     /// Stops a running job (its partial result is kept as `cancelled`) or withdraws a waiting one.
     public func cancel(_ id: JobID) throws(APIError) -> Job {
-        let job = try state.withLock { (s) throws(APIError) -> Job in
-            guard var entry = s.entries[id] else { throw .notFound("no job with id '\(id)'") }
+        try state.withLock { (s) throws(APIError) -> Job in
+            guard var entry = s.visible(id) else { throw .notFound("no job with id '\(id)'") }
             switch entry.job.state {
             case .running:
                 entry.cancelRequested = true
@@ -96,11 +87,9 @@ extension JobManager {
             }
             return s.entries[id]!.job
         }
-        changed.signal()
-        return job
     }
 
-    /// Ends a job that never ran: its result has zero counts.
+    /// Ends a job that never ran: its result has zero counts. Both files are written by the persister.
     func withdraw(_ id: JobID, _ s: inout State, as final: JobState, error: JobError?) {
         guard var entry = s.entries[id] else { return }
         let now = Timestamp()
@@ -117,51 +106,55 @@ extension JobManager {
                                rate: .init(targetPPS: entry.job.spec.plannedAveragePPS, achievedPPS: 0, achievedBPS: 0),
                                io: .init(send: "none", receive: "none"), error: error)
         result.startDelayMs = entry.job.startDelayMs
-        do {
-            try store.write(result)
-            try store.write(entry.job)
-        } catch {
-            logger.error("could not store withdrawn job", metadata: ["job.id": "\(id)", "error": "\(error.message)"])
-        }
+        persister.save(result)
+        persister.save(entry.job, durable: true)
         logTransition(entry.job)
     }
 
-    /// Removes a finished job's record and result.
+    /// Removes a finished job's record and result: decided under the lock, done outside it.
     public func delete(_ id: JobID) throws(APIError) {
         try state.withLock { (s) throws(APIError) in
-            guard let entry = s.entries[id] else { throw .notFound("no job with id '\(id)'") }
+            guard let entry = s.visible(id) else { throw .notFound("no job with id '\(id)'") }
             guard entry.job.state.isFinished else {
                 throw APIError(.jobActive, "job '\(id)' is \(entry.job.state.rawValue): cancel it first")
             }
-            do throws(StoreError) {
-                try store.delete(id)
-            } catch {
-                throw APIError(.storageError, error.message)
-            }
-            s.remove(id)
+            s.entries[id]?.deleting = true
         }
+        do throws(StoreError) {
+            try persister.deleteNow(id)
+        } catch {
+            state.withLock { s in s.entries[id]?.deleting = false }
+            throw APIError(.storageError, error.message)
+        }
+        state.withLock { s in s.remove(id) }
     }
 
-    /// For shutdown: refuses new jobs, cancels every active one and waits (≤ 1.5 s) for their results.
+    /// For shutdown: refuses new jobs, cancels every active one and waits (≤ 1.5 s) for their results,
+    /// then (≤ 5 s) for the records to reach the data folder.
     public func stopAll() {
         let runs = state.withLock { s -> [JobRun] in
             s.accepting = false
-            for (id, entry) in s.entries where entry.job.state == .queued || entry.job.state == .scheduled {
+            for (id, entry) in s.entries where entry.visible && (entry.job.state == .queued || entry.job.state == .scheduled) {
                 withdraw(id, &s, as: .cancelled, error: JobError(code: "agent_stopped", message: "the agent stopped before the job started"))
             }
             return s.entries.values.compactMap { $0.job.state == .running ? $0.run : nil }
         }
         runs.forEach { $0.stop() }
-        changed.signal()
         let deadline = Date().addingTimeInterval(1.5)
-        changed.wait(until: { self.state.withLock { !$0.entries.values.contains { $0.job.state == .running } } || Date() > deadline })
+        state.wait { s in
+            !s.entries.values.contains { $0.job.state == .running } || Date() > deadline ? .done(()) : .wait(until: deadline)
+        }
+        if !persister.flush(timeout: 5) {
+            logger.error("records still unwritten at shutdown", metadata: ["pending": "\(persister.status().pendingWrites)"])
+        }
     }
 
-    /// Drops the oldest finished jobs beyond `--keep-results` or older than `--keep-days`.
+    /// Drops the oldest finished jobs beyond `--keep-results` or older than `--keep-days`; their files
+    /// are removed by the persister.
     func prune(_ s: inout State) {
         let limits = config.limits
         guard limits.keepResults != nil || limits.keepDays != nil else { return }
-        var finished = s.entries.values.filter { $0.job.state.isFinished }
+        var finished = s.entries.values.filter { $0.job.state.isFinished && $0.visible }
             .sorted { ($0.job.finishedAt ?? $0.job.createdAt) < ($1.job.finishedAt ?? $1.job.createdAt) }
         var doomed: [JobID] = []
         if let days = limits.keepDays {
@@ -173,13 +166,9 @@ extension JobManager {
             doomed += finished.prefix(finished.count - keep).map(\.job.id)
         }
         for id in doomed {
-            do {
-                try store.delete(id)
-                s.remove(id)
-                logger.info("pruned job", metadata: ["job.id": "\(id)"])
-            } catch {
-                logger.error("could not prune job", metadata: ["job.id": "\(id)", "error": "\(error.message)"])
-            }
+            s.remove(id)
+            persister.delete(id)
+            logger.info("pruned job", metadata: ["job.id": "\(id)"])
         }
     }
 }

@@ -25,6 +25,15 @@ public final class JobManager: Sendable {
         /// Counters last reported to the metrics, to add only what is new.
         var reported = JobProgress()
         var cancelRequested = false
+        /// Admitted but its record is not on disk yet: invisible to readers, started by no one.
+        var admitting = false
+        /// Its files are being removed: gone for readers.
+        var deleting = false
+        /// Why its sockets could not be opened ahead of its start (a scheduled job), for `begin`.
+        var openError: APIError?
+
+        /// Whether readers (GET, list, cancel, delete) see this job.
+        var visible: Bool { !admitting && !deleting }
     }
 
     struct State {
@@ -39,6 +48,15 @@ public final class JobManager: Sendable {
         var deletedOrders: [JobID: UInt64] = [:]
         var deletedOldestFirst: [JobID] = []
         static let rememberedDeletions = 4096
+        /// The scheduler thread is running / has been asked to end.
+        var schedulerRunning = false
+        var schedulerStopping = false
+
+        /// A job readers may see.
+        func visible(_ id: JobID) -> Entry? {
+            guard let entry = entries[id], entry.visible else { return nil }
+            return entry
+        }
 
         /// Forgets a job, remembering where it stood in listings.
         mutating func remove(_ id: JobID) {
@@ -51,9 +69,12 @@ public final class JobManager: Sendable {
         }
     }
 
-    let state = Locked(State())
-    let changed = Condition()
-    let store: JobStore
+    /// The one lock of the job manager: every field of every job, the queue and the scheduler's
+    /// wake-ups. Held only to decide and to record; socket opening, file writes and deletions are
+    /// done outside it (see docs/architecture.md).
+    let state = Monitor(State())
+    let store: any RecordStore
+    let persister: Persister
     let config: AgentConfig
     let agent: JobResult.Agent
     let capabilities: Capabilities
@@ -62,9 +83,11 @@ public final class JobManager: Sendable {
     let logger: Logger
     let budget: ResourceBudget
 
-    init(store: JobStore, config: AgentConfig, agent: JobResult.Agent, capabilities: Capabilities, metrics: AgentMetrics,
+    /// Reads the data folder; starts no thread (`start()` does), so tests can drive it in-process.
+    init(store: any RecordStore, config: AgentConfig, agent: JobResult.Agent, capabilities: Capabilities, metrics: AgentMetrics,
          engineOptions: EngineOptions = EngineOptions(), logger: Logger) {
         self.store = store
+        persister = Persister(store: store, logger: logger)
         self.config = config
         self.agent = agent
         self.capabilities = capabilities
@@ -76,31 +99,54 @@ public final class JobManager: Sendable {
         self.engineOptions = options
         budget = config.limits.budget
         recover()
-        Thread { [self] in scheduleLoop() }.start()
+    }
+
+    /// Starts the data folder's writer and the scheduler thread.
+    func start() {
+        persister.start()
+        let fresh = state.withLock { s -> Bool in
+            guard !s.schedulerRunning else { return false }
+            s.schedulerRunning = true
+            s.schedulerStopping = false
+            return true
+        }
+        if fresh { Thread { [self] in scheduleLoop() }.start() }
+    }
+
+    /// Ends the scheduler thread and writes what is pending; call after `stopAll()`.
+    func stop() {
+        state.withLock { $0.schedulerStopping = true }
+        state.wait { s in s.schedulerRunning ? .wait(until: Date().addingTimeInterval(0.1)) : .done(()) }
+        persister.stop()
     }
 
     var quarantined: [String] { state.withLock { $0.quarantined } }
+
+    /// The data folder's health for `GET /v1/agent`.
+    func storeInfo() -> StoreInfo {
+        let writer = persister.status()
+        return StoreInfo(quarantined: quarantined, pendingWrites: writer.pendingWrites, failedWrites: writer.failedWrites,
+                         lastWriteError: writer.lastError)
+    }
 
     /// Checks and admits a spec. Returns the job and whether it is new (201) or an idempotent
     /// resubmission of an existing one (200).
     public func submit(_ spec: JobSpec) throws(APIError) -> (job: Job, created: Bool) {
         // A resubmission is answered before any check that time can change (a start_at now past).
-        if let id = spec.id, let existing = state.withLock({ $0.entries[id]?.job }) {
-            guard existing.spec == spec else {
-                throw APIError(.idConflict, "job '\(id)' exists with a different spec; choose another id", field: "id")
-            }
+        if let existing = try state.withLock({ (s) throws(APIError) in try resubmission(spec, s) }) {
             return (existing, false)
         }
         try admissible(spec)
         let footprint = JobFootprint(spec: spec)
         try budget.checkJob(spec, footprint)
-        // Decide under the lock, open sockets outside it, then decide again before recording.
+        // Decide under the lock, open sockets outside it, then decide again and reserve the job;
+        // write its record outside the lock; only then let it start.
         try state.withLock { (s) throws(APIError) in try admitting(spec, footprint, &s) }
         let run: JobRun?
         let field = spec.mode.originates ? "target" : "listen"
         do throws(EngineError) {
-            // A job that may start now gets its sockets at once; a scheduled one only when it starts
-            // (until then it holds none), after a probe that its address works.
+            // A job that may start now gets its sockets at once; a scheduled one only shortly before
+            // it starts (until then it holds none), after a probe that its address works.
             if spec.startAt == nil {
                 run = try JobRun(spec: spec, options: engineOptions)
             } else {
@@ -110,32 +156,44 @@ public final class JobManager: Sendable {
         } catch {
             throw APIError(engine: error, field: field)
         }
-        return try state.withLock { (s) throws(APIError) -> (Job, Bool) in
-            if let id = spec.id, let existing = s.entries[id] {
-                guard existing.job.spec == spec else {
-                    throw APIError(.idConflict, "job '\(id)' exists with a different spec; choose another id", field: "id")
-                }
-                return (existing.job, false)
-            }
+        let reserved = try state.withLock { (s) throws(APIError) -> (job: Job, created: Bool) in
+            if let existing = try resubmission(spec, s) { return (existing, false) }
             try admitting(spec, footprint, &s)
             var fresh = spec.id ?? JobID.generate()
             while spec.id == nil && s.entries[fresh] != nil { fresh = JobID.generate() }
-            let now = Timestamp()
-            let initial: JobState = spec.startAt != nil ? .scheduled : .queued
-            let job = Job(id: fresh, state: initial, spec: spec, createdAt: now)
-            do throws(StoreError) {
-                try store.write(job)
-            } catch {
-                throw APIError(.storageError, "the job could not be recorded: \(error.message)")
-            }
-            s.entries[fresh] = Entry(job: job, run: run, footprint: footprint, order: s.nextOrder)
+            let job = Job(id: fresh, state: spec.startAt != nil ? .scheduled : .queued, spec: spec, createdAt: Timestamp())
+            s.entries[fresh] = Entry(job: job, run: run, footprint: footprint, order: s.nextOrder, admitting: true)
             s.nextOrder += 1
-            logTransition(job)
-            if initial == .queued { s.queue.append(fresh) }
-            startQueued(&s)
-            changed.signal()
-            return (s.entries[fresh]!.job, true)
+            return (job, true)
         }
+        guard reserved.created else { return reserved }
+        let job = reserved.job
+        do throws(StoreError) {
+            try persister.writeNow(job)
+        } catch {
+            state.withLock { s in s.entries[job.id] = nil }
+            throw APIError(.storageError, "the job could not be recorded: \(error.message)")
+        }
+        return state.withLock { s in
+            s.entries[job.id]?.admitting = false
+            logTransition(job)
+            if job.state == .queued { s.queue.append(job.id) }
+            startQueued(&s)
+            return (s.entries[job.id]?.job ?? job, true)
+        }
+    }
+
+    /// An existing job with the spec's id: the same spec is an idempotent resubmission (its job),
+    /// another spec a conflict.
+    private func resubmission(_ spec: JobSpec, _ s: State) throws(APIError) -> Job? {
+        guard let id = spec.id, let existing = s.entries[id] else { return nil }
+        guard existing.job.spec == spec else {
+            throw APIError(.idConflict, "job '\(id)' exists with a different spec; choose another id", field: "id")
+        }
+        guard existing.visible else {
+            throw APIError(.idConflict, "job '\(id)' is being \(existing.admitting ? "recorded" : "deleted") right now; try again", field: "id")
+        }
+        return existing.job
     }
 
     /// The checks that depend on the other jobs: accepting, listen conflicts, queue room and budget.
@@ -203,16 +261,16 @@ public final class JobManager: Sendable {
     /// The job with its live progress, if it exists.
     public func job(_ id: JobID) -> Job? {
         state.withLock { s in
-            guard var entry = s.entries[id] else { return nil }
+            guard var entry = s.visible(id) else { return nil }
             if entry.job.state == .running, let run = entry.run { entry.job.progress = run.progress() }
             return entry.job
         }
     }
 
     /// The job's JSON body for the API: live progress for a running job, a cached encoding otherwise.
-    public func jobJSON(_ id: JobID) -> [UInt8]? {
+    public func jobJSON(_ id: JobID) throws(APIError) -> [UInt8]? {
         let (job, cached) = state.withLock { s -> (Job?, [UInt8]?) in
-            guard let entry = s.entries[id] else { return (nil, nil) }
+            guard let entry = s.visible(id) else { return (nil, nil) }
             if entry.job.state == .running, let run = entry.run {
                 var live = entry.job
                 live.progress = run.progress()
@@ -222,7 +280,12 @@ public final class JobManager: Sendable {
         }
         guard let job else { return nil }
         if let cached { return cached }
-        let bytes = Array((try? VolleyJSON.encode(job)) ?? Data()) + [0x0a]
+        let bytes: [UInt8]
+        do {
+            bytes = Array(try VolleyJSON.encode(job)) + [0x0a]
+        } catch {
+            throw APIError(.internalError, "job '\(id)' could not be encoded as JSON: \(error)")
+        }
         if job.state != .running {
             state.withLock { s in
                 if s.entries[id]?.job == job { s.entries[id]?.encoded = bytes }
@@ -234,7 +297,7 @@ public final class JobManager: Sendable {
     /// Jobs newest first, optionally of one state, after the job `after` (the previous page's last).
     public func list(state filter: JobState?, limit: Int, after: JobID?) throws(APIError) -> (jobs: [Job], next: JobID?) {
         try state.withLock { (s) throws(APIError) -> ([Job], JobID?) in
-            var ordered = s.entries.values.sorted { $0.order > $1.order }
+            var ordered = s.entries.values.filter(\.visible).sorted { $0.order > $1.order }
             if let after {
                 guard let cursor = s.entries[after]?.order ?? s.deletedOrders[after] else {
                     throw APIError(.invalidQuery, "'after' names no job: \(after)", field: "after")
@@ -267,7 +330,7 @@ public final class JobManager: Sendable {
 
     /// Counts by state, for metrics.
     func countsByState() -> [JobState: Int] {
-        state.withLock { s in s.entries.values.reduce(into: [:]) { $0[$1.job.state, default: 0] += 1 } }
+        state.withLock { s in s.entries.values.filter(\.visible).reduce(into: [:]) { $0[$1.job.state, default: 0] += 1 } }
     }
 
     func logTransition(_ job: Job) {

@@ -69,8 +69,14 @@ struct Router: Sendable {
 
 extension HTTPResponse {
     /// 200 (or `status`) with a JSON body in the project's style.
+    /// A value JSON cannot hold (a non-finite number) is a 500 `internal_error` naming it, never an
+    /// empty 200.
     static func json<T: Encodable>(_ value: T, status: Int = 200, headers: [(name: String, value: String)] = []) -> HTTPResponse {
-        let body = (try? VolleyJSON.encode(value)) ?? Data()
-        return HTTPResponse(status: status, contentType: "application/json", body: Array(body) + [0x0a], headers: headers)
+        do {
+            let body = try VolleyJSON.encode(value)
+            return HTTPResponse(status: status, contentType: "application/json", body: Array(body) + [0x0a], headers: headers)
+        } catch {
+            return APIError(.internalError, "the answer could not be encoded as JSON: \(error)").response
+        }
     }
 }

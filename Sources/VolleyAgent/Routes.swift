@@ -25,7 +25,7 @@ enum Routes {
         router.add("GET", "/v1/health") { _, _ in healthy }
         router.add("GET", "/v1/agent") { _, _ in
             .json(AgentInfo(hostname: hostname, time: Timestamp(), capabilities: capabilities,
-                            store: StoreInfo(quarantined: jobs.quarantined), budget: jobs.budgetInfo()))
+                            store: jobs.storeInfo(), budget: jobs.budgetInfo()))
         }
         router.add("GET", "/metrics") { _, _ in
             metrics.setJobs(jobs.countsByState())
@@ -51,7 +51,7 @@ enum Routes {
         }
         router.add("GET", "/v1/jobs/{id}") { (_, captures) throws(APIError) in
             let id = try jobID(captures[0])
-            guard let body = jobs.jobJSON(id) else { throw .notFound("no job with id '\(id)'") }
+            guard let body = try jobs.jobJSON(id) else { throw .notFound("no job with id '\(id)'") }
             return HTTPResponse(status: 200, contentType: "application/json", body: body)
         }
         router.add("DELETE", "/v1/jobs/{id}") { (_, captures) throws(APIError) in

@@ -60,8 +60,28 @@ public struct BudgetInfo: Codable, Sendable, Equatable {
     }
 }
 
-/// The data folder's health: files found unreadable at start-up and moved to `quarantine/`.
+/// The data folder's health: files found unreadable at start-up and moved to `quarantine/`, and
+/// the writer's backlog and failures (a full disk shows here before anywhere else).
 public struct StoreInfo: Codable, Sendable {
     public var quarantined: [String]
-    public init(quarantined: [String]) { self.quarantined = quarantined }
+    /// Records, results and deletions not yet in the data folder (written in the background).
+    public var pendingWrites: Int?
+    /// Writes that failed since start-up (each is tried again until it succeeds).
+    public var failedWrites: UInt64?
+    /// The latest failure, "<job id>: <reason>".
+    public var lastWriteError: String?
+
+    public init(quarantined: [String], pendingWrites: Int? = nil, failedWrites: UInt64? = nil, lastWriteError: String? = nil) {
+        self.quarantined = quarantined
+        self.pendingWrites = pendingWrites
+        self.failedWrites = failedWrites
+        self.lastWriteError = lastWriteError
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case quarantined
+        case pendingWrites = "pending_writes"
+        case failedWrites = "failed_writes"
+        case lastWriteError = "last_write_error"
+    }
 }
