@@ -24,10 +24,11 @@ extension JobManager {
             withdraw(id, &s, as: .failed, error: JobError(code: reason.code, message: "the job could not start: \(reason.message)"))
             return false
         }
-        let now = Timestamp()
-        entry.job.move(to: .running, at: now)
+        let clock = Date()
+        entry.job.move(to: .running, at: Timestamp(clock))
         if let startAt = entry.job.spec.startAt {
-            entry.job.startDelayMs = Double(now.millisecondsSince1970 - startAt.millisecondsSince1970)
+            // To the microsecond: the scheduler's promise is a start within 1 ms of `start_at`.
+            entry.job.startDelayMs = (clock.timeIntervalSince(startAt.date) * 1e6).rounded() / 1e3
         }
         s.entries[id] = entry
         persister.save(entry.job, durable: false)

@@ -62,7 +62,7 @@ public final class LocalRun: Sendable {
         var result = JobResult(id: spec.id ?? JobID.generate(), report: report, spec: spec,
                                agent: .init(hostname: hostname, version: Volley.version))
         if let at = spec.startAt {
-            result.startDelayMs = Double(Timestamp(report.startedAt).millisecondsSince1970 - at.millisecondsSince1970)
+            result.startDelayMs = (report.startedAt.timeIntervalSince(at.date) * 1e6).rounded() / 1e3  // to the microsecond
         }
         return result
     }
