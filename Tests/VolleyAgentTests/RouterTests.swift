@@ -30,8 +30,9 @@ import VolleyTestSupport
     @Test func submissionIsIdempotentByIDAndConflictsOnAnotherSpec() throws {
         let a = try InProcessAgent()
         defer { a.shutdown() }
-        #expect(a.request("POST", "/v1/jobs", json: Self.later("one")).status == 201)
-        #expect(a.request("POST", "/v1/jobs", json: Self.later("one")).status == 200)
+        let spec = Self.later("one")
+        #expect(a.request("POST", "/v1/jobs", json: spec).status == 201)
+        #expect(a.request("POST", "/v1/jobs", json: spec).status == 200)
         let again = a.request("POST", "/v1/jobs", json: #"{"id":"one","mode":"send","target":"127.0.0.1:10"}"#)
         #expect(again.status == 409 && again.errorCode == "id_conflict")
         let empty = a.request("POST", "/v1/jobs", json: "")
