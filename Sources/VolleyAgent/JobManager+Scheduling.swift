@@ -123,8 +123,7 @@ extension JobManager {
                     job.apply(result)  // the result was stored, the record not yet updated
                     persister.save(job, durable: true)
                 }
-                s.entries[job.id] = Entry(job: job, order: s.nextOrder, reported: job.progress)
-                s.nextOrder += 1
+                s.add(Entry(job: job, order: 0, reported: job.progress))
                 if job.state.isActive {
                     let was = job.state.rawValue
                     withdraw(job.id, &s, as: .interrupted,

@@ -39,6 +39,10 @@ public final class JobManager: Sendable {
     struct State {
         var entries: [JobID: Entry] = [:]
         var nextOrder: UInt64 = 0
+        /// Every job ever added, oldest first, by listing position: listings walk it backwards
+        /// instead of sorting every job under the lock. Items whose job is gone are skipped, and
+        /// dropped when they outnumber the jobs.
+        var listing: [(order: UInt64, id: JobID)] = []
         /// Queued jobs, oldest first.
         var queue: [JobID] = []
         var accepting = true
@@ -58,9 +62,36 @@ public final class JobManager: Sendable {
             return entry
         }
 
+        /// Adds a job at the end of the listing order.
+        mutating func add(_ entry: Entry) {
+            var entry = entry
+            entry.order = nextOrder
+            nextOrder += 1
+            entries[entry.job.id] = entry
+            listing.append((entry.order, entry.job.id))
+        }
+
+        /// The visible jobs newest first, from just before listing position `before`.
+        func newestFirst(before: UInt64?) -> some Sequence<Entry> {
+            var end = listing.count
+            if let before {  // the first item at or after `before`, by binary search
+                var low = 0
+                while low < end {
+                    let mid = (low + end) / 2
+                    if listing[mid].order < before { low = mid + 1 } else { end = mid }
+                }
+            }
+            return listing[..<end].reversed().lazy.compactMap { item in
+                entries[item.id].flatMap { $0.order == item.order && $0.visible ? $0 : nil }
+            }
+        }
+
         /// Forgets a job, remembering where it stood in listings.
         mutating func remove(_ id: JobID) {
             guard let entry = entries.removeValue(forKey: id) else { return }
+            if listing.count > 2 * entries.count + 64 {
+                listing.removeAll { entries[$0.id]?.order != $0.order }
+            }
             deletedOrders[id] = entry.order
             deletedOldestFirst.append(id)
             if deletedOldestFirst.count > Self.rememberedDeletions {
@@ -162,8 +193,7 @@ public final class JobManager: Sendable {
             var fresh = spec.id ?? JobID.generate()
             while spec.id == nil && s.entries[fresh] != nil { fresh = JobID.generate() }
             let job = Job(id: fresh, state: spec.startAt != nil ? .scheduled : .queued, spec: spec, createdAt: Timestamp())
-            s.entries[fresh] = Entry(job: job, run: run, footprint: footprint, order: s.nextOrder, admitting: true)
-            s.nextOrder += 1
+            s.add(Entry(job: job, run: run, footprint: footprint, order: 0, admitting: true))
             return (job, true)
         }
         guard reserved.created else { return reserved }
@@ -297,20 +327,25 @@ public final class JobManager: Sendable {
     /// Jobs newest first, optionally of one state, after the job `after` (the previous page's last).
     public func list(state filter: JobState?, limit: Int, after: JobID?) throws(APIError) -> (jobs: [Job], next: JobID?) {
         try state.withLock { (s) throws(APIError) -> ([Job], JobID?) in
-            var ordered = s.entries.values.filter(\.visible).sorted { $0.order > $1.order }
+            var cursor: UInt64?
             if let after {
-                guard let cursor = s.entries[after]?.order ?? s.deletedOrders[after] else {
+                guard let order = s.entries[after]?.order ?? s.deletedOrders[after] else {
                     throw APIError(.invalidQuery, "'after' names no job: \(after)", field: "after")
                 }
-                ordered = ordered.filter { $0.order < cursor }
+                cursor = order
             }
-            if let filter { ordered = ordered.filter { $0.job.state == filter } }
-            let page = ordered.prefix(limit).map { entry -> Job in
+            var page: [Job] = []
+            var more = false
+            for entry in s.newestFirst(before: cursor) where filter == nil || entry.job.state == filter {
+                guard page.count < limit else {
+                    more = true
+                    break
+                }
                 var job = entry.job
                 if job.state == .running, let run = entry.run { job.progress = run.progress() }
-                return job
+                page.append(job)
             }
-            return (page, ordered.count > limit ? page.last?.id : nil)
+            return (page, more ? page.last?.id : nil)
         }
     }
 
@@ -320,7 +355,9 @@ public final class JobManager: Sendable {
         guard job.state.isFinished else {
             throw APIError(.notFinished, "job '\(id)' is \(job.state.rawValue); its result is written when it finishes")
         }
-        do {
+        do throws(StoreError) {
+            // The persister first: once it no longer holds the result, the file is there.
+            if let unwritten = persister.unwrittenResult(id) { return try JobStore.bytes(of: unwritten) }
             if let bytes = try store.resultBytes(id) { return bytes }
         } catch {
             throw APIError(.storageError, error.message)

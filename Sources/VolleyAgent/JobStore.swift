@@ -59,13 +59,13 @@ public struct JobStore: Sendable {
     public func jobURL(_ id: JobID) -> URL { jobs.appendingPathComponent("\(id.rawValue).json") }
 
     public func write(_ job: Job, durable: Bool = true) throws(StoreError) {
-        try AtomicFile.write(try encode(job, pretty: false), to: jobURL(job.id), durable: durable)
+        try AtomicFile.write(try Self.encode(job, pretty: false), to: jobURL(job.id), durable: durable)
     }
 
     /// Writes the result and returns the exact bytes stored.
     @discardableResult
     public func write(_ result: JobResult) throws(StoreError) -> [UInt8] {
-        let bytes = try encode(result, pretty: true)
+        let bytes = try Self.bytes(of: result)
         try AtomicFile.write(bytes, to: resultURL(result.id))
         return bytes
     }
@@ -137,7 +137,12 @@ public struct JobStore: Sendable {
         return target
     }
 
-    private func encode<T: Encodable>(_ value: T, pretty: Bool) throws(StoreError) -> [UInt8] {
+    /// A result as it is stored (and served): pretty JSON and a newline.
+    static func bytes(of result: JobResult) throws(StoreError) -> [UInt8] {
+        try encode(result, pretty: true)
+    }
+
+    private static func encode<T: Encodable>(_ value: T, pretty: Bool) throws(StoreError) -> [UInt8] {
         do {
             return Array(try VolleyJSON.encode(value, pretty: pretty)) + [0x0a]
         } catch {

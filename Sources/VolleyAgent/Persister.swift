@@ -26,8 +26,9 @@ final class Persister: Sendable {
         var pending: [JobID: Pending] = [:]
         /// Jobs with pending work, in the order it was first asked for.
         var order: [JobID] = []
-        /// The job being written now (its files are not touched by anyone else meanwhile).
+        /// The job being written now (its files are not touched by anyone else meanwhile), and what.
         var busy: JobID?
+        var inFlight: Pending?
         /// Jobs whose files a caller is writing or deleting itself (`writeNow`, `deleteNow`).
         var claimed: Set<JobID> = []
         var stopping = false
@@ -130,6 +131,12 @@ final class Persister: Sendable {
         queue.withLock { _ = $0.claimed.remove(id) }
     }
 
+    /// A result handed over but not yet in the data folder (a withdrawn job's), for readers who
+    /// ask before it lands.
+    func unwrittenResult(_ id: JobID) -> JobResult? {
+        queue.withLock { q in q.pending[id]?.result ?? (q.busy == id ? q.inFlight?.result : nil) }
+    }
+
     func status() -> Status {
         queue.withLock { Status(pendingWrites: $0.order.count + ($0.busy == nil ? 0 : 1), failedWrites: $0.failedWrites,
                                 lastError: $0.lastError) }
@@ -149,7 +156,8 @@ final class Persister: Sendable {
                 if let index = q.order.firstIndex(where: { !q.claimed.contains($0) && (q.stopping || q.pending[$0]!.notBefore <= now) }) {
                     let id = q.order.remove(at: index)
                     q.busy = id
-                    return .done((id, q.pending.removeValue(forKey: id)!))
+                    q.inFlight = q.pending.removeValue(forKey: id)!
+                    return .done((id, q.inFlight!))
                 }
                 if q.stopping && q.order.allSatisfy({ q.claimed.contains($0) }) {
                     q.exited = true
@@ -162,6 +170,7 @@ final class Persister: Sendable {
             let (left, error) = perform(id, work)
             queue.withLock { q in
                 q.busy = nil
+                q.inFlight = nil
                 guard var left, let error else { return }
                 q.failedWrites += 1
                 q.lastError = "\(id): \(error.message)"
