@@ -1,8 +1,9 @@
 import CMicroHTTPD
 import Glibc
 
-/// A small Swift face over libmicrohttpd: one internal epoll thread accepts and serves connections and
-/// calls `handler` with each complete request. Bodies over `maxBodyBytes` are answered 413 by the
+/// A small Swift face over libmicrohttpd: a pool of internal epoll threads (`Limits.threads`) accepts and
+/// serves connections and calls `handler` with each complete request, so one slow handler holds up only
+/// the connections of its own thread. Bodies over `maxBodyBytes` are answered 413 by the
 /// server itself. The server knows nothing of what the handler does.
 public final class HTTPServer: @unchecked Sendable {  // daemon pointer is written once in init, read in stop
     public typealias Handler = @Sendable (HTTPRequest) -> HTTPResponse
@@ -39,6 +40,10 @@ public final class HTTPServer: @unchecked Sendable {  // daemon pointer is writt
         public var idleSeconds: UInt32 = 10
         /// See `HTTPServer.discardBodyBytes`.
         public var discardBodyBytes = 1 << 20
+        /// Threads that serve connections. Each connection stays on the thread that accepted it, and a
+        /// handler runs on that thread: with one thread a handler that blocks (a slow disk, a lock)
+        /// would stall every other client. libmicrohttpd splits `connections` among the threads.
+        public var threads: UInt32 = 4
         public init() {}
     }
 
@@ -50,6 +55,8 @@ public final class HTTPServer: @unchecked Sendable {  // daemon pointer is writt
         discardBodyBytes = max(maxBodyBytes, limits.discardBodyBytes)
         self.tooLarge = tooLarge
         self.handler = handler
+        // MHD_USE_EPOLL_INTERNAL_THREAD is MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL, which is what
+        // MHD_OPTION_THREAD_POOL_SIZE asks for.
         var flags = MHD_USE_EPOLL_INTERNAL_THREAD.rawValue | MHD_USE_ERROR_LOG.rawValue
         if listener.ipv6 { flags |= MHD_USE_IPv6.rawValue }
         var tlsOptions: [CVarArg] = []
@@ -83,7 +90,7 @@ public final class HTTPServer: @unchecked Sendable {  // daemon pointer is writt
             MHD_OPTION.PER_IP_CONNECTION_LIMIT.rawValue, limits.connectionsPerClient,
             MHD_OPTION.NOTIFY_COMPLETED.rawValue, unsafeBitCast(completed, to: OpaquePointer.self), Int(0),  // callback, NULL cls
             MHD_OPTION.UNESCAPE_CALLBACK.rawValue, unsafeBitCast(keepEscapes, to: OpaquePointer.self), Int(0),
-        ] + tlsOptions + [MHD_OPTION.END.rawValue]
+        ] + (limits.threads > 1 ? [MHD_OPTION.THREAD_POOL_SIZE.rawValue, limits.threads] : []) + tlsOptions + [MHD_OPTION.END.rawValue]
         daemon = withVaList(options) { args in
             MHD_start_daemon_va(UInt32(flags), 0, nil, nil, accessHandler, cls, args)
         }

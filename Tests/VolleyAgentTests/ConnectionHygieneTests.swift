@@ -27,6 +27,15 @@ import VolleyTestSupport
             worst = max(worst, Date().timeIntervalSince(asked))
         }
         #expect(worst < TestTiming.limit(0.1), "health took \(worst) s")
+        // The server's threads share the accepting, and the per-address count is kept once for all of
+        // them: exactly 64 of the slow connections stay open, the rest are closed as they come.
+        let deadline = Date().addingTimeInterval(20)
+        var open = Self.stillOpen(slow)
+        while open > 64 && Date() < deadline {
+            try await Task.sleep(nanoseconds: 50_000_000)
+            open = Self.stillOpen(slow)
+        }
+        #expect(open == 64)
         // Beyond 64 from one address, connections are closed as they come: a read sees the end.
         let extra = try #require(Self.connect(from: "127.0.0.2", to: h.agent.port))
         defer { close(extra) }
@@ -51,6 +60,14 @@ import VolleyTestSupport
             #expect(run.status == 0, "\(run.output)")
             #expect(run.output.contains(#""code":"body_too_large""#) && run.output.hasSuffix("413"), "\(run.output)")
         }
+    }
+
+    /// How many of `fds` the server has not closed: the server never answers them, so anything to read
+    /// (the end of stream) or a reset means closed.
+    static func stillOpen(_ fds: [Int32]) -> Int {
+        var polled = fds.map { pollfd(fd: $0, events: Int16(POLLIN), revents: 0) }
+        _ = poll(&polled, nfds_t(polled.count), 0)
+        return polled.filter { $0.revents == 0 }.count
     }
 
     /// A TCP connection to `port` on 127.0.0.1 from the local address `source`.
