@@ -63,6 +63,13 @@ final class RawConnection {
         }
     }
 
+    /// Waits up to `milliseconds` for the server to close the connection (it never sends anything
+    /// unasked here, so anything readable, or an error, means the end).
+    func closes(within milliseconds: Int32) -> Bool {
+        var polled = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+        return poll(&polled, 1, milliseconds) > 0
+    }
+
     private static func responseEnd(_ data: [UInt8]) -> Int? {
         let text = String(decoding: data, as: UTF8.self)
         guard let head = text.range(of: "\r\n\r\n") else { return nil }
