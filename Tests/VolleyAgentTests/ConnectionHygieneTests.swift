@@ -45,6 +45,36 @@ import VolleyTestSupport
         #expect(recv(extra, &byte, 1, 0) <= 0)
     }
 
+    /// Past 1,024 connections the agent still answers, with its JSON 503 and `Retry-After`, where
+    /// libmicrohttpd alone closed the connection at accept without a word.
+    @Test func aConnectionPastTheLimitGetsAJSON503() async throws {
+        let h = try AgentHarness()
+        defer { h.agent.shutdown() }
+        var held: [Int32] = []
+        defer { held.forEach { close($0) } }
+        // 64 per address is the per-client limit: 16 addresses fill the 1,024.
+        for host in 2...17 {
+            for _ in 0..<64 {
+                guard let fd = Self.connect(from: "127.0.0.\(host)", to: h.agent.port) else { continue }
+                held.append(fd)
+            }
+        }
+        try #require(held.count == 1_024, "only \(held.count) connections could be opened")
+        // The agent counts a connection once a server thread has accepted it: ask until it has.
+        let deadline = Date().addingTimeInterval(30)
+        var last = ""
+        while Date() < deadline {
+            last = try runCommand(URL(fileURLWithPath: "/usr/bin/curl"), [
+                "-sS", "-i", "http://127.0.0.1:\(h.agent.port)/v1/health",
+            ]).output
+            if !last.hasPrefix("HTTP/1.1 200") { break }
+            try await Task.sleep(nanoseconds: 50_000_000)
+        }
+        #expect(last.hasPrefix("HTTP/1.1 503"), "\(last)")
+        #expect(last.contains("Retry-After: 1\r\n"), "\(last)")
+        #expect(last.contains(#""code":"server_busy""#), "\(last)")
+    }
+
     /// A body over the cap is read and dropped, then answered: the client sees the JSON 413, not a
     /// reset while it is still sending.
     @Test func anOversizedBodyGetsItsJSONError() throws {
