@@ -17,7 +17,7 @@ enum ThreadPriority {
 final class LowerOnce: Sendable {
     /// One key for the process: a thread is lowered at most once whichever server it serves, and
     /// agents started over and over (tests) do not use up the PTHREAD_KEYS_MAX keys.
-    private nonisolated(unsafe) static let lowered: pthread_key_t = {
+    private static let lowered: pthread_key_t = {
         var key = pthread_key_t()
         precondition(pthread_key_create(&key, nil) == 0, "no thread-specific key left")
         return key

@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import Synchronization
 import Testing
 import VolleyTestSupport
 @testable import VolleyAgent
@@ -98,6 +99,25 @@ import VolleyTestSupport
         var polled = fds.map { pollfd(fd: $0, events: Int16(POLLIN), revents: 0) }
         _ = poll(&polled, nfds_t(polled.count), 0)
         return polled.filter { $0.revents == 0 }.count
+    }
+
+    /// The HTTP server runs a pool of threads: each one is lowered on its own first request (before,
+    /// only the first thread to serve a request was, and the others kept the workers' priority).
+    @Test func everyServerThreadLowersItselfOnce() throws {
+        let once = LowerOnce(nice: 3)
+        let seen = Mutex<[Int32]>([])
+        let done = DispatchSemaphore(value: 0)
+        for _ in 0..<2 {
+            Thread {
+                once.here()
+                once.here()
+                let nice = getpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0)
+                seen.withLock { $0.append(nice) }
+                done.signal()
+            }.start()
+        }
+        for _ in 0..<2 { #expect(done.wait(timeout: .now() + 30) == .success) }
+        #expect(seen.withLock { $0 } == [3, 3])
     }
 
     /// A TCP connection to `port` on 127.0.0.1 from the local address `source`.
