@@ -68,3 +68,40 @@ p99=$(wrk -t1 -c1 -d"${SECS}s" --latency "$AGENT/v1/jobs/$JOB" | awk '$1 == "99%
 ms=$(awk -v x="$p99" 'BEGIN { v = x + 0; if (x ~ /us$/) v /= 1000; else if (x ~ /s$/ && x !~ /ms$/) v *= 1000; printf "%.3f", v }')
 met=$(awk -v m="$ms" 'BEGIN { print (m < 5) ? "met" : "MISSED" }')
 printf '| h | API p99 latency, GET /v1/jobs/{id}, while a send job saturates a core (wrk -c1 --latency) | %s ms | | | < 5 ms | %s |\n' "$ms" "$met"
+
+# POST latency of a large job: 16 threads × 16 flows (256 sockets opened at admission), batch 1024
+# of 8,192-byte payloads, near the default --max-job-memory; then /v1/health while it is admitted.
+sleep $((SECS + 3))
+BIG='{"mode":"send","target":"127.0.0.1:9","threads":16,"flows":16,"batch":1024,"payload_bytes":8192,"duration_s":2,"rate_pps":1000}'
+post_ms=""
+for round in $(seq "$ROUNDS"); do
+    t=$(curl -s -o "$TMP/big.json" -w '%{time_total}' --json "$BIG" "$AGENT/v1/jobs")
+    [ "$(jq -r .state "$TMP/big.json")" != null ] || { log "large job refused: $(cat "$TMP/big.json")"; break; }
+    post_ms="$post_ms $(awk -v t="$t" 'BEGIN { printf "%.1f", t * 1000 }')"
+    mem=$(curl -sf "$AGENT/v1/agent" | jq .budget.memory_in_use_bytes)
+    curl -sf -X POST "$AGENT/v1/jobs/$(jq -r .id "$TMP/big.json")/cancel" >/dev/null
+    sleep 1
+done
+[ -n "$post_ms" ] && printf '| h | POST /v1/jobs latency, a job of 256 sockets and %s MiB (median of %s) | %s ms | | | | |\n' \
+    "$(( ${mem:-0} >> 20 ))" "$ROUNDS" "$(echo "$post_ms" | median)"
+
+# start_at precision: STARTS jobs scheduled 300 ms apart, on an idle agent; start_delay_ms as reported.
+STARTS=${STARTS:-20}
+now_ms=$(date +%s%3N)
+ids=()
+for i in $(seq "$STARTS"); do
+    at=$(( now_ms + 1500 + i * 300 ))
+    stamp=$(date -u -d "@$(( at / 1000 ))" +%Y-%m-%dT%H:%M:%S).$(printf '%03d' $(( at % 1000 )))Z
+    ids+=("$(curl -sf --json "{\"mode\":\"send\",\"target\":\"127.0.0.1:9\",\"duration_s\":0.05,\"rate_pps\":100,\"start_at\":\"$stamp\"}" "$AGENT/v1/jobs" | jq -r .id)")
+done
+sleep $(( (1500 + STARTS * 300) / 1000 + 2 ))
+delays=""
+for id in "${ids[@]}"; do delays="$delays $(curl -sf "$AGENT/v1/jobs/$id" | jq -r '.start_delay_ms // empty')"; done
+count=$(echo "$delays" | wc -w)
+sorted=$(echo "$delays" | tr ' ' '\n' | grep -v '^$' | sort -g)
+p50=$(echo "$delays" | median)
+worst=$(echo "$sorted" | tail -1)
+within=$(echo "$sorted" | awk '$1 >= 0 && $1 < 1 { n++ } END { print n + 0 }')
+met=$(awk -v w="$within" -v c="$count" -v s="$STARTS" 'BEGIN { print (c == s && w == c) ? "met" : "MISSED" }')
+printf '| h | start_at precision, %s scheduled jobs (start_delay_ms) | median %s ms, max %s ms, %s of %s within 1 ms | | | all < 1 ms | %s |\n' \
+    "$count" "$p50" "$worst" "$within" "$STARTS" "$met"

@@ -48,7 +48,10 @@ let accessHandler: MHD_AccessHandlerCallback = { cls, connection, url, method, _
     }
     if state.answered { return .YES }
     state.answered = true
+    // The whole request is in: its deadline no longer runs while the handler works.
+    let overLimit = server.connections.received(connection)
     if state.tooLarge { return queue(server.tooLarge, on: connection) }
+    if overLimit { return queue(server.busy, on: connection) }
 
     // libmicrohttpd has already cut the query string off; the path is still percent-encoded.
     let path = url.map { String(cString: $0) } ?? "/"

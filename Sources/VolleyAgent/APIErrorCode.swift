@@ -51,6 +51,8 @@ public enum APIErrorCode: String, CaseIterable, Sendable {
     case internalError = "internal_error"
     /// 503: the agent is stopping.
     case shuttingDown = "shutting_down"
+    /// 503: the agent holds as many connections as it serves; this one is closed (with `Retry-After`).
+    case serverBusy = "server_busy"
 
     public var status: Int {
         switch self {
@@ -65,7 +67,7 @@ public enum APIErrorCode: String, CaseIterable, Sendable {
         case .hostNotAllowed: 421
         case .queueFull, .budgetExhausted: 429
         case .storageError, .socketError, .internalError: 500
-        case .shuttingDown: 503
+        case .shuttingDown, .serverBusy: 503
         }
     }
 }

@@ -37,12 +37,16 @@ public final class Agent: Sendable {
         let gate = AccessGate(token: config.token)
         let browsers = BrowserGuard(serverNames: config.serverNames, hasToken: config.token != nil)
         let tooLarge = APIError(.bodyTooLarge, "request body is larger than \(config.maxBodyBytes) bytes").response
+        let limits = HTTPServer.Limits()
+        // Answered by the server itself to a connection past `limits.connections`, like `tooLarge`.
+        let busy = APIError(.serverBusy, "the agent holds \(limits.connections) connections already; try again in a moment",
+                            headers: ["Retry-After": "1", "Connection": "close"]).response
         let log = logger
         let apiThread = LowerOnce(nice: 5)
         do {
             server = try HTTPServer(host: config.host, port: config.port, maxBodyBytes: config.maxBodyBytes,
                                     tls: config.tls.map { HTTPServer.TLS(certificatePEM: $0.certificate, keyPEM: $0.key) },
-                                    tooLarge: tooLarge) { request in
+                                    limits: limits, tooLarge: tooLarge, busy: busy) { request in
                 apiThread.here()
                 let started = DispatchTime.now().uptimeNanoseconds
                 let (response, route): (HTTPResponse, String)

@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import Synchronization
 import Testing
 import VolleyTestSupport
 @testable import VolleyAgent
@@ -27,6 +28,15 @@ import VolleyTestSupport
             worst = max(worst, Date().timeIntervalSince(asked))
         }
         #expect(worst < TestTiming.limit(0.1), "health took \(worst) s")
+        // The server's threads share the accepting, and the per-address count is kept once for all of
+        // them: exactly 64 of the slow connections stay open, the rest are closed as they come.
+        let deadline = Date().addingTimeInterval(20)
+        var open = Self.stillOpen(slow)
+        while open > 64 && Date() < deadline {
+            try await Task.sleep(nanoseconds: 50_000_000)
+            open = Self.stillOpen(slow)
+        }
+        #expect(open == 64)
         // Beyond 64 from one address, connections are closed as they come: a read sees the end.
         let extra = try #require(Self.connect(from: "127.0.0.2", to: h.agent.port))
         defer { close(extra) }
@@ -34,6 +44,36 @@ import VolleyTestSupport
         setsockopt(extra, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
         var byte: UInt8 = 0
         #expect(recv(extra, &byte, 1, 0) <= 0)
+    }
+
+    /// Past 1,024 connections the agent still answers, with its JSON 503 and `Retry-After`, where
+    /// libmicrohttpd alone closed the connection at accept without a word.
+    @Test func aConnectionPastTheLimitGetsAJSON503() async throws {
+        let h = try AgentHarness()
+        defer { h.agent.shutdown() }
+        var held: [Int32] = []
+        defer { held.forEach { close($0) } }
+        // 64 per address is the per-client limit: 16 addresses fill the 1,024.
+        for host in 2...17 {
+            for _ in 0..<64 {
+                guard let fd = Self.connect(from: "127.0.0.\(host)", to: h.agent.port) else { continue }
+                held.append(fd)
+            }
+        }
+        try #require(held.count == 1_024, "only \(held.count) connections could be opened")
+        // The agent counts a connection once a server thread has accepted it: ask until it has.
+        let deadline = Date().addingTimeInterval(30)
+        var last = ""
+        while Date() < deadline {
+            last = try runCommand(URL(fileURLWithPath: "/usr/bin/curl"), [
+                "-sS", "-i", "http://127.0.0.1:\(h.agent.port)/v1/health",
+            ]).output
+            if !last.hasPrefix("HTTP/1.1 200") { break }
+            try await Task.sleep(nanoseconds: 50_000_000)
+        }
+        #expect(last.hasPrefix("HTTP/1.1 503"), "\(last)")
+        #expect(last.contains("Retry-After: 1\r\n"), "\(last)")
+        #expect(last.contains(#""code":"server_busy""#), "\(last)")
     }
 
     /// A body over the cap is read and dropped, then answered: the client sees the JSON 413, not a
@@ -51,6 +91,33 @@ import VolleyTestSupport
             #expect(run.status == 0, "\(run.output)")
             #expect(run.output.contains(#""code":"body_too_large""#) && run.output.hasSuffix("413"), "\(run.output)")
         }
+    }
+
+    /// How many of `fds` the server has not closed: the server never answers them, so anything to read
+    /// (the end of stream) or a reset means closed.
+    static func stillOpen(_ fds: [Int32]) -> Int {
+        var polled = fds.map { pollfd(fd: $0, events: Int16(POLLIN), revents: 0) }
+        _ = poll(&polled, nfds_t(polled.count), 0)
+        return polled.filter { $0.revents == 0 }.count
+    }
+
+    /// The HTTP server runs a pool of threads: each one is lowered on its own first request (before,
+    /// only the first thread to serve a request was, and the others kept the workers' priority).
+    @Test func everyServerThreadLowersItselfOnce() throws {
+        let once = LowerOnce(nice: 3)
+        let seen = Mutex<[Int32]>([])
+        let done = DispatchSemaphore(value: 0)
+        for _ in 0..<2 {
+            Thread {
+                once.here()
+                once.here()
+                let nice = getpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0)
+                seen.withLock { $0.append(nice) }
+                done.signal()
+            }.start()
+        }
+        for _ in 0..<2 { #expect(done.wait(timeout: .now() + 30) == .success) }
+        #expect(seen.withLock { $0 } == [3, 3])
     }
 
     /// A TCP connection to `port` on 127.0.0.1 from the local address `source`.
