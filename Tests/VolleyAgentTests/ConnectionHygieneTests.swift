@@ -27,6 +27,7 @@ import VolleyTestSupport
             #expect(try await h.client.get("/v1/health").status == 200)
             worst = max(worst, Date().timeIntervalSince(asked))
         }
+        print("health with 1,000 slow clients open: worst of 5 took \(String(format: "%.1f", worst * 1000)) ms")
         #expect(worst < TestTiming.limit(0.1), "health took \(worst) s")
         // The server's threads share the accepting, and the per-address count is kept once for all of
         // them: exactly 64 of the slow connections stay open, the rest are closed as they come.
