@@ -37,7 +37,9 @@ public struct APIError: Error, Equatable, Sendable {
     }
 
     var response: HTTPResponse {
-        let body = (try? VolleyJSON.encode(Body(error: .init(code: code, message: message, field: field)))) ?? Data()
+        // Strings only, so encoding cannot fail; were it to, the client still gets the documented shape.
+        let body = (try? VolleyJSON.encode(Body(error: .init(code: code, message: message, field: field))))
+            ?? Data(#"{"error":{"code":"internal_error","message":"the error could not be encoded"}}"#.utf8)
         return HTTPResponse(status: status, contentType: "application/json", body: Array(body) + [0x0a],
                             headers: headers.sorted { $0.key < $1.key }.map { ($0.key, $0.value) })
     }

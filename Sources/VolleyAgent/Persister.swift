@@ -75,6 +75,7 @@ final class Persister: Sendable {
         let deadline = Date().addingTimeInterval(timeout)
         return queue.wait { q in
             if q.order.isEmpty && q.busy == nil { return .done(true) }
+            if q.exited { return .done(false) }  // no thread to write it (never started, or stopped)
             return Date() >= deadline ? .done(false) : .wait(until: min(deadline, Date().addingTimeInterval(0.1)))
         }
     }
