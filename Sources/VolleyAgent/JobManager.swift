@@ -393,7 +393,7 @@ extension APIError {
             self.init(.portInUse, error.description, field: field)
         case .addressNotAvailable:
             self.init(.invalidSpec, error.description, field: field)
-        case .permissionDenied:
+        case .permissionDenied, .sendNotPermitted:
             self.init(.permissionDenied, error.description, field: field)
         case .socket:
             self.init(.socketError, error.description, field: field)

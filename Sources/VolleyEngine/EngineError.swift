@@ -9,6 +9,8 @@ public enum EngineError: Error, Equatable, Sendable, CustomStringConvertible {
     case addressNotAvailable(Endpoint)
     /// Binding needs privileges the agent lacks (ports below 1024).
     case permissionDenied(Endpoint)
+    /// The kernel refuses to send there: a broadcast address (no SO_BROADCAST), or a firewall rule.
+    case sendNotPermitted(Endpoint)
     /// Any other socket set-up failure.
     case socket(SocketError)
 
@@ -17,6 +19,7 @@ public enum EngineError: Error, Equatable, Sendable, CustomStringConvertible {
         case .addressInUse(let e): "port \(e.port) of \(e.address) is already held by another socket of this host"
         case .addressNotAvailable(let e): "\(e) is not an address of this host"
         case .permissionDenied(let e): "binding \(e) is not permitted (ports below 1024 need privileges)"
+        case .sendNotPermitted(let e): "sending to \(e) is not permitted: it is a broadcast address (Volley does not send broadcasts) or a firewall rule refuses it"
         case .socket(let error): "socket set-up failed: \(error)"
         }
     }
@@ -26,7 +29,7 @@ public enum EngineError: Error, Equatable, Sendable, CustomStringConvertible {
         switch error.errno {
         case EADDRINUSE: self = .addressInUse(endpoint)
         case EADDRNOTAVAIL, EAFNOSUPPORT, ENETUNREACH: self = .addressNotAvailable(endpoint)
-        case EACCES, EPERM: self = .permissionDenied(endpoint)
+        case EACCES, EPERM: self = error.function.hasPrefix("connect") ? .sendNotPermitted(endpoint) : .permissionDenied(endpoint)
         default: self = .socket(error)
         }
     }

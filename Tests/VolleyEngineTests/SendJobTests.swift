@@ -7,6 +7,18 @@ import VolleyTestSupport
 /// Send jobs into a socket the test reads with plain recv: the test's own count must equal the
 /// job's `sent.packets` exactly, on the batched path, the fallback loop, and with short counts.
 @Suite(.serialized) struct SendJobTests {
+    /// A broadcast target is refused at set-up with a reason about sending, not about binding
+    /// (it used to say "ports below 1024 need privileges").
+    @Test func aBroadcastTargetIsRefusedForWhatItIs() throws {
+        let spec = try JobSpec.decode(json: Data(#"{"mode":"send","target":"127.255.255.255:5000"}"#.utf8))
+        #expect {
+            _ = try JobRun(spec: spec)
+        } throws: { error in
+            guard case .sendNotPermitted = error as? EngineError else { return false }
+            return "\(error)".contains("broadcast") && !"\(error)".contains("1024")
+        }
+    }
+
     @Test func pacedSendCountEqualsWhatArrived() throws {
         let receiver = UDPCounter()
         let report = try runJob(sendSpec(to: receiver.port, duration: 0.5, rate: 20_000, payload: 100))
