@@ -66,9 +66,9 @@ import VolleyTestSupport
         let deadline = Date().addingTimeInterval(30)
         var last = ""
         while Date() < deadline {
-            last = try runCommand(URL(fileURLWithPath: "/usr/bin/curl"), [
-                "-sS", "-i", "http://127.0.0.1:\(h.agent.port)/v1/health",
-            ]).output
+            // Over a raw socket, not curl: Foundation's Process.run crashed (memmove in Process.run)
+            // when started with more than 2,000 descriptors open in the test process.
+            last = Self.rawGet("/v1/health", port: h.agent.port)
             if !last.hasPrefix("HTTP/1.1 200") { break }
             try await Task.sleep(nanoseconds: 50_000_000)
         }
@@ -119,6 +119,25 @@ import VolleyTestSupport
         }
         for _ in 0..<2 { #expect(done.wait(timeout: .now() + 30) == .success) }
         #expect(seen.withLock { $0 } == [3, 3])
+    }
+
+    /// One HTTP/1.1 GET over a fresh connection from 127.0.0.1; the whole answer as text ("" when
+    /// the connection is refused or closed without one).
+    static func rawGet(_ path: String, port: UInt16) -> String {
+        guard let fd = connect(from: "127.0.0.1", to: port) else { return "" }
+        defer { close(fd) }
+        var tv = timeval(tv_sec: 10, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
+        let request = "GET \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+        guard request.withCString({ send(fd, $0, strlen($0), Int32(MSG_NOSIGNAL)) }) > 0 else { return "" }
+        var answer: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let n = recv(fd, &buffer, buffer.count, 0)
+            if n <= 0 { break }
+            answer += buffer[..<n]
+        }
+        return String(decoding: answer, as: UTF8.self)
     }
 
     /// A TCP connection to `port` on 127.0.0.1 from the local address `source`.
