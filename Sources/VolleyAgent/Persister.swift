@@ -103,9 +103,14 @@ final class Persister: Sendable {
     /// Removes a job's files now, for a client waiting on the answer. Pending writes for it are
     /// dropped (the caller has already stopped anything new being saved for this job).
     func deleteNow(_ id: JobID) throws(StoreError) {
-        _ = claim(id)
+        let earlier = claim(id)
         defer { release(id) }
-        try store.delete(id)
+        do throws(StoreError) {
+            try store.delete(id)
+        } catch {
+            putBack(id, earlier)  // the job stays: what it still had to write is written
+            throw error
+        }
     }
 
     /// Writes a new job's first record now (durably), for a client waiting on the answer. A pruned
@@ -114,8 +119,26 @@ final class Persister: Sendable {
     func writeNow(_ job: Job) throws(StoreError) {
         let earlier = claim(job.id)
         defer { release(job.id) }
-        if earlier?.delete == true { try store.delete(job.id) }
+        if earlier?.delete == true {
+            do throws(StoreError) {
+                try store.delete(job.id)
+            } catch {
+                putBack(job.id, earlier)  // the pruning is still owed
+                throw error
+            }
+        }
         try store.write(job, durable: true)
+    }
+
+    /// Returns claimed work to the queue, behind anything asked for meanwhile.
+    private func putBack(_ id: JobID, _ work: Pending?) {
+        guard let work else { return }
+        queue.withLock { q in
+            if q.pending[id] == nil {
+                q.order.append(id)
+                q.pending[id] = work
+            }
+        }
     }
 
     /// Takes a job's files for the caller: waits for a write in progress, takes what is pending.

@@ -74,6 +74,26 @@ import VolleyTestSupport
         #expect(!FileManager.default.fileExists(atPath: a.store.real.jobURL(id).path))
     }
 
+    /// A deletion that fails gives back what the job still had to write: its final record, held up
+    /// by a full disk, still lands once there is room (it used to be dropped with the deletion).
+    @Test func aFailedDeletionKeepsTheWritesItTookOver() throws {
+        let a = try InProcessAgent()
+        defer { a.shutdown() }
+        let id = try a.start(Self.quick)
+        a.store.faults.withLock { $0.failRecords = true }
+        #expect(a.wait { a.jobs.job(id)?.state == .completed })
+        #expect(a.jobs.persister.status().pendingWrites > 0)
+        a.store.faults.withLock { $0.failDeletes = true }
+        #expect(a.request("DELETE", "/v1/jobs/\(id)").errorCode == "storage_error")
+        a.store.faults.withLock {
+            $0.failRecords = false
+            $0.failDeletes = false
+        }
+        #expect(a.wait { a.jobs.persister.status().pendingWrites == 0 })
+        let record = try #require(a.store.real.load().jobs.first { $0.id == id })
+        #expect(record.state == .completed)
+    }
+
     /// Checkpoints of a running job coalesce: a held writer does not pile up one write per second.
     @Test func checkpointsCoalesceWhileTheWriterIsHeld() throws {
         let a = try InProcessAgent()
