@@ -65,6 +65,7 @@ public final class Agent: Sendable {
                 return response
             }
         } catch {
+            jobs.stop()  // its threads end with the failed start
             throw AgentStartError(message: error.message)
         }
         port = server.port

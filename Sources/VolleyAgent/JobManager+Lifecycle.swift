@@ -155,6 +155,9 @@ extension JobManager {
     func prune(_ s: inout State) {
         let limits = config.limits
         guard limits.keepResults != nil || limits.keepDays != nil else { return }
+        // Counting is cheap; sorting every finished job under the lock only when some must go.
+        if limits.keepDays == nil, let keep = limits.keepResults,
+           s.entries.values.lazy.filter({ $0.job.state.isFinished && $0.visible }).count <= keep { return }
         var finished = s.entries.values.filter { $0.job.state.isFinished && $0.visible }
             .sorted { ($0.job.finishedAt ?? $0.job.createdAt) < ($1.job.finishedAt ?? $1.job.createdAt) }
         var doomed: [JobID] = []
