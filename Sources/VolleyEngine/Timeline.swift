@@ -30,20 +30,32 @@ final class WorkerTimeline {
     }
 }
 
+/// A job ends a fraction of a millisecond after its last whole second: a sliver that short joins
+/// the second before it, rather than becoming an almost empty last second (which every rate chart
+/// drew as a cliff to zero).
+let trailingSliverSeconds = 0.05
+
 extension Array where Element == WorkerTimeline {
-    /// Sums the workers' seconds into result entries up to `elapsed`.
+    /// Sums the workers' seconds into result entries up to `elapsed`. The last entry also takes any
+    /// counts after it, so the entries always add up to the job's totals.
     func merged(elapsed: Double, mode: JobSpec.Mode, latency: [Int: (p50: UInt64, p99: UInt64)]) -> [TimelineEntry] {
         guard let first else { return [] }
-        let count = Swift.min(first.seconds, Int(elapsed.rounded(.up)))
+        var count = Swift.min(first.seconds, Int(elapsed.rounded(.up)))
+        if count >= 2, elapsed - Double(count - 1) < trailingSliverSeconds { count -= 1 }
         return (0..<count).map { s in
-            let sent = reduce(0) { $0 + $1.sent[s] }
-            let received = reduce(0) { $0 + $1.received[s] }
-            let span = Swift.min(1, elapsed - Double(s))
+            let last = s == count - 1
+            let range = last ? s..<first.seconds : s..<(s + 1)
+            let sum = { (column: (WorkerTimeline) -> [UInt64]) in
+                self.reduce(UInt64(0)) { total, worker in column(worker)[range].reduce(total, &+) }
+            }
+            let sent = sum(\.sent)
+            let received = sum(\.received)
+            let span = last ? elapsed - Double(s) : 1
             let counted = mode.originates ? sent : received
             var entry = TimelineEntry(t: s, sent: sent, received: received,
                                       achievedPPS: span > 0 ? Double(counted) / span : 0)
             if mode == .echo {
-                let answered = reduce(0) { $0 + $1.answered[s] }
+                let answered = sum(\.answered)
                 entry.lost = sent - Swift.min(sent, answered)
                 entry.rttP50 = latency[s]?.p50
                 entry.rttP99 = latency[s]?.p99

@@ -31,6 +31,21 @@ import VolleyTestSupport
         #expect(report.io.send == IOMethod.preferred.sendName)
     }
 
+    /// A 2 s job has two timeline seconds, not a third almost empty one (a cliff on every chart),
+    /// and its seconds add up to its total.
+    @Test func theTimelineHasNoEmptyTrailingSecond() throws {
+        let receiver = UDPCounter()
+        let report = try runJob(sendSpec(to: receiver.port, duration: 2, rate: 1_000, payload: 64))
+        _ = receiver.drain()
+        // A worker preempted at the very end may stop more than 50 ms late on a busy machine: then
+        // a third, real partial second is right.
+        let late = report.elapsedSeconds >= 2 + trailingSliverSeconds
+        #expect(report.timeline.map(\.t) == (late ? [0, 1, 2] : [0, 1]), "elapsed \(report.elapsedSeconds) s")
+        #expect(report.timeline.reduce(0) { $0 + $1.sent } == report.sent.packets)
+        // No cliff: the last second's rate is as real as the others (loose bounds for a busy machine).
+        #expect(report.timeline.prefix(2).allSatisfy { $0.achievedPPS > 500 && $0.achievedPPS < 1_500 }, "\(report.timeline.map(\.achievedPPS))")
+    }
+
     @Test func maxPacketsIsExactAcrossThreads() throws {
         let receiver = UDPCounter()
         let report = try runJob(sendSpec(to: receiver.port, duration: 10, threads: 3, maxPackets: 10_001))
