@@ -10,6 +10,7 @@ struct VolleyCommand: AsyncParsableCommand {
             Run an agent:             volley serve --listen 127.0.0.1:8080 --data-dir ./var
             Drive it:                 volley submit examples/send.json --wait
             """,
+        version: "volley \(VolleyVersionText.current)",  // `volley --version`, as `volley version` prints
         subcommands: [Serve.self, Run.self, Submit.self, Status.self, Result.self, Cancel.self, Jobs.self,
                       Fleet.self, ReportCommand.self, Validate.self, Version.self]
     )

@@ -135,6 +135,13 @@ import VolleyTestSupport
         }
     }
 
+    @Test func versionFlagAndCommandAgree() throws {
+        let flag = try volley(["--version"])
+        let command = try volley(["version"])
+        #expect(flag.status == 0 && command.status == 0)
+        #expect(flag.output.hasPrefix("volley ") && flag.output == command.output, "\(flag.output) / \(command.output)")
+    }
+
     @Test func everyCommandsHelpHasAnExample() throws {
         for command in ["serve", "run", "submit", "status", "result", "cancel", "jobs", "validate", "version"] {
             let help = try volley([command, "--help"])
