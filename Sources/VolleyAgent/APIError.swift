@@ -37,9 +37,16 @@ public struct APIError: Error, Equatable, Sendable {
     }
 
     var response: HTTPResponse {
-        // Strings only, so encoding cannot fail; were it to, the client still gets the documented shape.
-        let body = (try? VolleyJSON.encode(Body(error: .init(code: code, message: message, field: field))))
-            ?? Data(#"{"error":{"code":"internal_error","message":"the error could not be encoded"}}"#.utf8)
+        let body: Data
+        do {
+            body = try VolleyJSON.encode(Body(error: .init(code: code, message: message, field: field)))
+        } catch {
+            // Strings only, so this cannot happen; were it to, the client still gets the documented
+            // shape, with the original code and the reason in the message.
+            let reason = "error '\(code)' could not be encoded: \(error)".unicodeScalars
+                .filter { $0.isASCII && $0 != "\"" && $0 != "\\" && $0.value >= 0x20 }.map(String.init).joined()
+            body = Data(#"{"error":{"code":"internal_error","message":"\#(reason)"}}"#.utf8)
+        }
         return HTTPResponse(status: status, contentType: "application/json", body: Array(body) + [0x0a],
                             headers: headers.sorted { $0.key < $1.key }.map { ($0.key, $0.value) })
     }

@@ -132,8 +132,8 @@ extension JobManager {
             }
             prune(&s)
         }
-        for name in loaded.quarantined {
-            logger.warning("unreadable file moved to quarantine", metadata: ["file": "\(name)"])
+        for (name, reason) in loaded.reasons.sorted(by: { $0.key < $1.key }) {
+            logger.warning("unreadable file moved to quarantine", metadata: ["file": "\(name)", "reason": "\(reason)"])
         }
     }
 }

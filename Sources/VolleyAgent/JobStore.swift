@@ -89,39 +89,56 @@ public struct JobStore: Sendable {
     }
 
     /// What start-up finds: every readable job (from its record, or from its result alone), and the
-    /// files that could not be read, already moved to `quarantine/`.
-    public func load() -> (jobs: [Job], results: [JobID: JobResult], quarantined: [String]) {
-        var quarantined: [String] = []
+    /// files that could not be read, already moved to `quarantine/` (with why, for the log).
+    public func load() -> (jobs: [Job], results: [JobID: JobResult], quarantined: [String], reasons: [String: String]) {
+        var reasons: [String: String] = [:]
         var results: [JobID: JobResult] = [:]
-        for (name, data) in files(in: self.results) {
-            if let result = try? VolleyJSON.decode(JobResult.self, from: data), "\(result.id.rawValue).json" == name {
-                results[result.id] = result
-            } else {
-                quarantined.append(moveAside("results", name))
+        for (name, read) in files(in: self.results) {
+            switch read.flatMap({ Self.decode(JobResult.self, $0, named: name, id: \.id) }) {
+            case .success(let result): results[result.id] = result
+            case .failure(let error): reasons[moveAside("results", name)] = error.message
             }
         }
         var jobs: [Job] = []
         var seen = Set<JobID>()
-        for (name, data) in files(in: self.jobs) {
-            if let job = try? VolleyJSON.decode(Job.self, from: data), "\(job.id.rawValue).json" == name {
+        for (name, read) in files(in: self.jobs) {
+            switch read.flatMap({ Self.decode(Job.self, $0, named: name, id: \.id) }) {
+            case .success(let job):
                 jobs.append(job)
                 seen.insert(job.id)
-            } else {
-                quarantined.append(moveAside("jobs", name))
+            case .failure(let error): reasons[moveAside("jobs", name)] = error.message
             }
         }
         for (id, result) in results where !seen.contains(id) { jobs.append(Job(restoredFrom: result)) }
         let existing = (try? FileManager.default.contentsOfDirectory(atPath: quarantine.path)) ?? []
-        return (jobs, results, (existing.filter { !$0.hasPrefix(".") } ).sorted())
+        return (jobs, results, (existing.filter { !$0.hasPrefix(".") } ).sorted(), reasons)
     }
 
-    private func files(in folder: URL) -> [(String, Data)] {
+    /// A stored file's value, checked to be the one its name says.
+    private static func decode<T: Decodable>(_ type: T.Type, _ data: Data, named name: String,
+                                             id: (T) -> JobID) -> Result<T, StoreError> {
+        do {
+            let value = try VolleyJSON.decode(type, from: data)
+            guard "\(id(value).rawValue).json" == name else {
+                return .failure(StoreError(message: "\(name) holds job \(id(value))"))
+            }
+            return .success(value)
+        } catch {
+            return .failure(StoreError(message: "\(name) is not a readable \(T.self): \(error)"))
+        }
+    }
+
+    /// Each file's bytes, or why they could not be read (capped, and never through a link).
+    private func files(in folder: URL) -> [(String, Result<Data, StoreError>)] {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []
-        var out: [(String, Data)] = []
+        var out: [(String, Result<Data, StoreError>)] = []
         for name in names.sorted() where !name.hasPrefix(".") {
-            // Capped and never through a link: anything else is unreadable, and so quarantined.
-            let bytes = (try? AtomicFile.read(folder.appendingPathComponent(name))) ?? nil
-            out.append((name, bytes.map { Data($0) } ?? Data()))
+            do throws(StoreError) {
+                let bytes = try AtomicFile.read(folder.appendingPathComponent(name))
+                out.append((name, .success(Data(bytes ?? []))))
+            } catch {
+                out.append((name, .failure(error)))
+            }
         }
         // Leftover temp files of an interrupted write are garbage: the rename never happened.
         for name in names where name.hasPrefix(".") && name.hasSuffix(".tmp") {

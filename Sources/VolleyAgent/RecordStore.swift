@@ -8,7 +8,9 @@ protocol RecordStore: Sendable {
     @discardableResult func write(_ result: JobResult) throws(StoreError) -> [UInt8]
     func resultBytes(_ id: JobID) throws(StoreError) -> [UInt8]?
     func delete(_ id: JobID) throws(StoreError)
-    func load() -> (jobs: [Job], results: [JobID: JobResult], quarantined: [String])
+    /// Readable jobs and results; files moved to `quarantine/` (all of them, sorted), and why the
+    /// ones moved now could not be read, by their new name.
+    func load() -> (jobs: [Job], results: [JobID: JobResult], quarantined: [String], reasons: [String: String])
 }
 
 extension JobStore: RecordStore {}

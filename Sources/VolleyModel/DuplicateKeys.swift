@@ -1,13 +1,20 @@
+import Foundation
+
 /// Finds the first object key that appears twice in one JSON object. Foundation's decoder keeps the
 /// first of them while jq, Python and Go keep the last, so a proxy that checks a spec could see another
 /// target than the agent; Volley refuses such bodies instead. Keys are compared after unescaping
 /// (`"\u0061"` is `"a"`). It stops at the first repeat; whether the rest is well-formed is the
 /// decoder's to say.
 enum DuplicateKeys {
-    /// The path of the repeated key (`tags.team`, `profile[1].rate_pps`), or nil.
+    /// The path of the repeated key (`tags.team`, `profile[1].rate_pps`), or nil: also for malformed
+    /// JSON, which the decoder then refuses as `bad_json` with its own account of what is wrong.
     static func first(in bytes: [UInt8]) -> String? {
         var scanner = Scanner(bytes: bytes)
-        return (try? scanner.value(path: "")) ?? nil
+        do {
+            return try scanner.value(path: "")
+        } catch {
+            return nil
+        }
     }
 
     private struct Malformed: Error {}
@@ -113,5 +120,18 @@ enum DuplicateKeys {
         }
 
         private func peek(_ byte: UInt8) -> Bool { index < bytes.count && bytes[index] == byte }
+    }
+}
+
+/// JSON syntax, apart from what a document means.
+enum JSONSyntax {
+    /// Whether Foundation reads `data` as JSON at all (any value, not only an object).
+    static func isWellFormed(_ data: Data) -> Bool {
+        do {
+            _ = try JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed])
+            return true
+        } catch {
+            return false
+        }
     }
 }

@@ -3,8 +3,8 @@ import Foundation
 extension JobSpec: Decodable {
     /// Decodes and validates a spec from request-body bytes, turning every failure into a `SpecError`.
     public static func decode(json data: Data) throws(SpecError) -> JobSpec {
-        if let repeated = DuplicateKeys.first(in: [UInt8](data)),
-           (try? JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed])) != nil {
+        // A repeat in a body that is malformed further on is reported as the malformation (bad_json).
+        if let repeated = DuplicateKeys.first(in: [UInt8](data)), JSONSyntax.isWellFormed(data) {
             throw SpecError(field: repeated, "field '\(repeated)' is given twice; JSON readers disagree on which one counts, so give it once")
         }
         do {
@@ -13,7 +13,7 @@ extension JobSpec: Decodable {
             throw error
         } catch let DecodingError.dataCorrupted(context) where context.codingPath.isEmpty {
             // Syntax errors come here, but so do some value errors: only call it bad JSON if it is.
-            guard (try? JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed])) == nil else {
+            guard !JSONSyntax.isWellFormed(data) else {
                 throw SpecError(field: nil, "could not read the job spec: \(context.underlyingDescription)")
             }
             throw SpecError(.badJSON, field: nil, "request body is not valid JSON: \(context.underlyingDescription)")

@@ -130,5 +130,5 @@ final class FaultyStore: RecordStore, @unchecked Sendable {  // `faults` is lock
         try real.delete(id)
     }
 
-    func load() -> (jobs: [Job], results: [JobID: JobResult], quarantined: [String]) { real.load() }
+    func load() -> (jobs: [Job], results: [JobID: JobResult], quarantined: [String], reasons: [String: String]) { real.load() }
 }

@@ -94,6 +94,27 @@ import VolleyTestSupport
         #expect(record.state == .completed)
     }
 
+    /// Files that cannot be read at start-up are moved aside with the reason (for the log): not JSON,
+    /// another job's record under this name, a link (never followed).
+    @Test func quarantinedFilesSayWhy() throws {
+        let folder = AgentProcess.temporaryDirectory()
+        let store = try JobStore(dataDirectory: folder)
+        let good = try InProcessAgent(dataDirectory: folder)
+        let id = try good.start(#"{"mode":"send","target":"127.0.0.1:9","rate_pps":10,"start_at":"\#(Timestamp(Date().addingTimeInterval(3600)))"}"#)
+        good.shutdown()
+        let jobs = folder.appendingPathComponent("jobs")
+        try Data("not json".utf8).write(to: jobs.appendingPathComponent("garbage.json"))
+        try FileManager.default.copyItem(at: store.jobURL(id), to: jobs.appendingPathComponent("other.json"))
+        try FileManager.default.createSymbolicLink(at: jobs.appendingPathComponent("linked.json"), withDestinationURL: store.jobURL(id))
+        let loaded = store.load()
+        #expect(loaded.jobs.map(\.id) == [id])
+        let reasons = loaded.reasons.sorted { $0.key < $1.key }.map { "\($0.key.split(separator: "-", maxSplits: 1)[1]): \($0.value)" }
+        #expect(reasons.count == 3 && Set(loaded.reasons.keys).isSubset(of: Set(loaded.quarantined)))
+        #expect(reasons.contains { $0.hasPrefix("jobs-garbage.json: garbage.json is not a readable Job") }, "\(reasons)")
+        #expect(reasons.contains { $0 == "jobs-other.json: other.json holds job \(id)" }, "\(reasons)")
+        #expect(reasons.contains { $0.hasPrefix("jobs-linked.json: refuse to follow the link") }, "\(reasons)")
+    }
+
     /// Checkpoints of a running job coalesce: a held writer does not pile up one write per second.
     @Test func checkpointsCoalesceWhileTheWriterIsHeld() throws {
         let a = try InProcessAgent()
