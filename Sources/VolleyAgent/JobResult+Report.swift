@@ -17,6 +17,7 @@ extension JobResult {
                   timeline: report.timeline)
         reflect = report.reflect
         jobTag = spec.mode.originates ? report.jobTag : nil
+        verdict = Verdict.evaluate(self)
     }
 }
 

@@ -43,6 +43,8 @@ public enum ResultMerger {
                 flowLimit: results.compactMap { $0.sequence?.flowLimit }.reduce(0, &+))
         }
         merged.startDelayMs = results.compactMap(\.startDelayMs).max()
+        // Thresholds hold for the fleet as a whole: checked on the merged counts and histogram.
+        merged.verdict = Verdict.evaluate(merged)
         return merged
     }
 

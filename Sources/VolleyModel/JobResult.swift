@@ -67,6 +67,8 @@ public struct JobResult: Codable, Equatable, Sendable {
     /// How late the traffic started after `start_at` (or after submission), in ms.
     public var startDelayMs: Double?
     public var error: JobError?
+    /// Whether the job passed its thresholds, with default warnings; absent for jobs that never ran.
+    public var verdict: Verdict?
 
     public init(id: JobID, state: JobState, spec: JobSpec, agent: Agent, startedAt: Timestamp, finishedAt: Timestamp,
                 elapsedSeconds: Double, sent: DirectionTotals, received: DirectionTotals, rate: Rate, io: IOPath,
@@ -91,7 +93,7 @@ public struct JobResult: Codable, Equatable, Sendable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case id, state, spec, agent, sent, received, rate, io, error, echo, sequence, reflect, timeline
+        case id, state, spec, agent, sent, received, rate, io, error, echo, sequence, reflect, timeline, verdict
         case latency = "latency_us"
         case jobTag = "job_tag"
         case startDelayMs = "start_delay_ms"
@@ -122,5 +124,6 @@ public struct JobResult: Codable, Equatable, Sendable {
         jobTag = try c.decodeIfPresent(UInt32.self, forKey: .jobTag)
         startDelayMs = try c.decodeIfPresent(Double.self, forKey: .startDelayMs)
         error = try c.decodeIfPresent(JobError.self, forKey: .error)
+        verdict = try c.decodeIfPresent(Verdict.self, forKey: .verdict)
     }
 }

@@ -92,6 +92,11 @@ public struct JobSpec: Sendable, Equatable {
     public var gro: Bool
     /// Free-form labels stored with the job and its result.
     public var tags: [String: String]
+    /// Pass/fail bounds checked when the job ends (the result's `verdict`).
+    public var thresholds: Thresholds?
+    /// The rate as asked in payload bits per second (`rate_bps`), when it was asked that way;
+    /// `ratePPS` then holds the datagram rate it works out to (see `JobSpec.datagramRate(forBitRate:)`).
+    public var rateBPS: Int?
 
     public static let defaultDurationSeconds = 10.0
     /// What an originating spec without `rate_pps` sends: a deliberate, modest rate (iperf3's UDP
@@ -109,7 +114,7 @@ public struct JobSpec: Sendable, Equatable {
         payloadBytes: Int = JobSpec.defaultPayloadBytes, sizes: [SizeWeight]? = nil, seed: UInt64 = 1,
         payloadHex: String? = nil, batch: Int = JobSpec.defaultBatch, threads: Int = 1, flows: Int = 1,
         maxPackets: Int = 0, echoTimeoutMilliseconds: Int = JobSpec.defaultEchoTimeoutMilliseconds,
-        gso: Bool = false, gro: Bool = false, tags: [String: String] = [:]
+        gso: Bool = false, gro: Bool = false, tags: [String: String] = [:], thresholds: Thresholds? = nil
     ) {
         self.mode = mode
         self.target = target
@@ -129,6 +134,7 @@ public struct JobSpec: Sendable, Equatable {
         self.gso = gso
         self.gro = gro
         self.tags = tags
+        self.thresholds = thresholds
     }
 
     enum CodingKeys: String, CodingKey, CaseIterable {
@@ -136,6 +142,7 @@ public struct JobSpec: Sendable, Equatable {
         case startAt = "start_at"
         case durationSeconds = "duration_s"
         case ratePPS = "rate_pps"
+        case rateBPS = "rate_bps"
         case profile
         case payloadBytes = "payload_bytes"
         case sizes, seed
@@ -143,13 +150,13 @@ public struct JobSpec: Sendable, Equatable {
         case batch, threads, flows
         case maxPackets = "max_packets"
         case echoTimeoutMilliseconds = "echo_timeout_ms"
-        case gso, gro, tags
+        case gso, gro, tags, thresholds
     }
 
     /// Fields that mean something for a mode; any other known field is refused rather than ignored.
     static func fields(for mode: Mode) -> Set<CodingKeys> {
-        let common: Set<CodingKeys> = [.mode, .id, .startAt, .durationSeconds, .batch, .threads, .maxPackets, .tags]
-        let originating: Set<CodingKeys> = [.target, .ratePPS, .profile, .payloadBytes, .sizes, .seed, .flows]
+        let common: Set<CodingKeys> = [.mode, .id, .startAt, .durationSeconds, .batch, .threads, .maxPackets, .tags, .thresholds]
+        let originating: Set<CodingKeys> = [.target, .ratePPS, .rateBPS, .profile, .payloadBytes, .sizes, .seed, .flows]
         switch mode {
         case .send: return common.union(originating).union([.payloadHex, .gso])
         case .echo: return common.union(originating).union([.echoTimeoutMilliseconds])
@@ -173,6 +180,22 @@ public struct JobSpec: Sendable, Equatable {
         return Int((RateSchedule(spec: self).due(at: UInt64(durationSeconds * 1e9)) / durationSeconds).rounded())
     }
 
+    /// Mean payload bytes per datagram: the fixed size, or the weighted mean of `sizes`.
+    public var meanPayloadBytes: Double {
+        if let hex = payloadHex { return Double(hex.utf8.count / 2) }
+        guard let sizes, !sizes.isEmpty else { return Double(payloadBytes) }
+        let weight = sizes.reduce(0.0) { $0 + Double($1.weight) }
+        return weight > 0 ? sizes.reduce(0.0) { $0 + Double($1.bytes) * Double($1.weight) } / weight : Double(payloadBytes)
+    }
+
+    /// Datagrams per second that carry `bps` payload bits per second at this spec's mean payload
+    /// size (rounded to the nearest, at least 1). Payload bits, as iperf3's `-b` and `achieved_bps` count them.
+    public func datagramRate(forBitRate bps: Int) -> Int {
+        let bitsPerDatagram = meanPayloadBytes * 8
+        guard bitsPerDatagram > 0 else { return 0 }
+        return max(1, Int(min((Double(bps) / bitsPerDatagram).rounded(), Double(Int.max / 2))))
+    }
+
     /// How long the job may take in all: sending (or receiving) plus the echo wait.
     public var totalSeconds: Double {
         durationSeconds + (mode == .echo ? Double(echoTimeoutMilliseconds) / 1000 : 0)
@@ -191,7 +214,9 @@ extension JobSpec: Encodable {
         // A profile replaces rate_pps and duration_s (its duration is the sum of its steps).
         if profile == nil {
             try c.encode(durationSeconds, forKey: .durationSeconds)
-            if used.contains(.ratePPS) {
+            if let rateBPS, used.contains(.rateBPS) {
+                try c.encode(rateBPS, forKey: .rateBPS)
+            } else if used.contains(.ratePPS) {
                 if ratePPS == Self.unlimitedRate { try c.encode("max", forKey: .ratePPS) } else { try c.encode(ratePPS, forKey: .ratePPS) }
             }
         } else if used.contains(.profile) {
@@ -213,5 +238,6 @@ extension JobSpec: Encodable {
         if used.contains(.gso) { try c.encode(gso, forKey: .gso) }
         if used.contains(.gro) { try c.encode(gro, forKey: .gro) }
         try c.encode(tags, forKey: .tags)
+        if let thresholds, !thresholds.isEmpty { try c.encode(thresholds, forKey: .thresholds) }
     }
 }

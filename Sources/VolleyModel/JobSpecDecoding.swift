@@ -77,6 +77,16 @@ extension JobSpec: Decodable {
         tags = try c.field(.tags, "an object of string values") ?? [:]
         sizes = try c.field(.sizes, "a list of {\"bytes\":N,\"weight\":W} objects")
         profile = try c.field(.profile, "a list of {\"rate_pps\":N,\"duration_s\":S} or {\"ramp_to_pps\":N,\"duration_s\":S} steps")
+        thresholds = try c.field(.thresholds, "an object such as {\"loss_ratio\": {\"max\": 0.001}}")
+        if c.present(.rateBPS) {
+            if c.present(.ratePPS) {
+                throw SpecError(field: "rate_bps", "give the rate once: 'rate_bps' (payload bits per second) or 'rate_pps' (datagrams per second)")
+            }
+            if c.present(.profile) {
+                throw SpecError(field: "rate_bps", "'profile' sets the rate in datagrams per second; it cannot be combined with 'rate_bps'")
+            }
+            rateBPS = try c.integer(.rateBPS)
+        }
         if sizes == nil && c.present(.seed) {
             throw SpecError(field: "seed", "'seed' picks the sequence of 'sizes'; without 'sizes' it has no effect")
         }
@@ -91,6 +101,15 @@ extension JobSpec: Decodable {
         }
         if payloadHex != nil, let other = [CodingKeys.payloadBytes, .sizes].first(where: { c.present($0) }) {
             throw SpecError(field: "payload_hex", "'payload_hex' fixes the payload: it cannot be combined with '\(other.stringValue)'")
+        }
+        if let rateBPS {
+            guard (1...Self.maxRateBPS).contains(rateBPS) else {
+                throw SpecError(field: "rate_bps", "field 'rate_bps' is \(rateBPS); it must be 1 to \(Self.maxRateBPS) payload bits per second")
+            }
+            guard meanPayloadBytes > 0 else {
+                throw SpecError(field: "rate_bps", "'rate_bps' counts payload bits, so the payload needs at least 1 byte")
+            }
+            ratePPS = datagramRate(forBitRate: rateBPS)
         }
         try validate()
     }

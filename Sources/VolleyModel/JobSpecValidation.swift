@@ -5,6 +5,8 @@ extension JobSpec {
     public static let batchRange = 1...1024
     public static let threadRange = 1...64
     public static let maxRatePPS = 100_000_000
+    /// 1 Tbit/s: far above any single host, low enough that no conversion can overflow.
+    public static let maxRateBPS = 1_000_000_000_000
     public static let maxTags = 64
     public static let maxTagLength = 256
     public static let maxSockets = 1024
@@ -24,6 +26,9 @@ extension JobSpec {
             throw SpecError(field: "duration_s", "field 'duration_s' must be more than 0 and at most 3600 seconds")
         }
         guard (0...Self.maxRatePPS).contains(ratePPS) else {
+            if let rateBPS {
+                throw SpecError(field: "rate_bps", "field 'rate_bps' (\(rateBPS)) works out to \(ratePPS) datagrams per second at \(meanPayloadBytes) payload bytes; at most \(Self.maxRatePPS)")
+            }
             throw SpecError(field: "rate_pps", "field 'rate_pps' is \(ratePPS); it must be 1 to \(Self.maxRatePPS) datagrams per second, or \"max\"")
         }
         try check(payloadBytes, in: 0...Self.maxPayloadBytes, "payload_bytes", "(the largest UDP payload)")
@@ -31,7 +36,7 @@ extension JobSpec {
         try check(threads, in: Self.threadRange, "threads")
         try check(maxPackets, in: 0...Int.max, "max_packets", "(0 means no limit)")
         if profile == nil && ratePPS > 0 && ratePPS < threads {
-            throw SpecError(field: "rate_pps", "field 'rate_pps' (\(ratePPS)) is below 'threads' (\(threads)): each thread needs at least 1 packet per second")
+            throw SpecError(field: rateBPS == nil ? "rate_pps" : "rate_bps", "field 'rate_pps' (\(ratePPS)) is below 'threads' (\(threads)): each thread needs at least 1 packet per second")
         }
         try check(flows, in: 1...64, "flows")
         if threads * flows > Self.maxSockets {
@@ -45,6 +50,7 @@ extension JobSpec {
         if gso && largestPayload == 0 {
             throw SpecError(field: "gso", "'gso' cuts messages into payloads of 'payload_bytes'; it needs at least 1 byte")
         }
+        try thresholds?.validate(for: self)
         if tags.count > Self.maxTags {
             throw SpecError(field: "tags", "field 'tags' has \(tags.count) entries; at most \(Self.maxTags) are allowed")
         }

@@ -44,10 +44,10 @@ func checkedToken(_ text: String, from source: String) throws -> String {
     return line
 }
 
-/// Prints one line to stderr and exits with `code`: how every command reports failure (no traces).
-func fail(_ message: String, code: Int32 = 1) -> ExitCode {
+/// Prints one line to stderr and exits with `status`: how every command reports failure (no traces).
+func fail(_ message: String, _ status: ExitStatus = .failed) -> ExitCode {
     FileHandle.standardError.write(Data("volley: \(message)\n".utf8))
-    return ExitCode(code)
+    return status.exitCode
 }
 
 /// Reads a spec file (or `-` for stdin) as bytes.

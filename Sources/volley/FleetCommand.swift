@@ -26,7 +26,8 @@ struct FleetRun: AsyncParsableCommand {
               volley fleet run examples/send.json --agents http://a:8080,http://b:8080 --split-rate --out fleet.json
               volley fleet run examples/sink.json --dns volley-agents.volley.svc.cluster.local:8080
               volley fleet run spec.json --agents-file agents.txt --vary target=[2001:db8::53]:53,[2001:db8::54]:53
-            Exit status: 0 when every agent completed (or --allow-partial), 1 otherwise.
+            Exit status: 0 when every agent completed (or --allow-partial) and the merged result passed its
+            thresholds, 5 when some agents did not complete, 4 when thresholds failed.
             """
     )
 
@@ -52,17 +53,17 @@ struct FleetRun: AsyncParsableCommand {
             if let agentsFile { urls += try AgentDirectory.parse(file: agentsFile) }
             if let dns { urls += try AgentDirectory.resolve(dns, scheme: https ? "https" : "http") }
         } catch {
-            throw fail(error.description, code: 2)
+            throw fail(error.description, .invalidInput)
         }
-        guard !urls.isEmpty else { throw fail("name the agents with --agents, --agents-file or --dns", code: 2) }
-        if let fleetId, JobID(fleetId + "-0") == nil { throw fail("--fleet-id '\(fleetId)' must be letters, digits, . _ - (≤ 60)", code: 2) }
+        guard !urls.isEmpty else { throw fail("name the agents with --agents, --agents-file or --dns", .invalidInput) }
+        if let fleetId, JobID(fleetId + "-0") == nil { throw fail("--fleet-id '\(fleetId)' must be letters, digits, . _ - (≤ 60)", .invalidInput) }
         var plan: FleetPlan
         do {
             plan = try FleetPlan(specJSON: try readSpec(spec))
             plan.splitRate = splitRate
             for item in vary { plan.vary.append(try FleetPlan.parseVary(item)) }
         } catch let error as FleetPlan.Failure {
-            throw fail(error.description, code: 2)
+            throw fail(error.description, .invalidInput)
         }
         var options = FleetRunner.Options()
         options.lead = lead
@@ -88,7 +89,8 @@ struct FleetRun: AsyncParsableCommand {
             let bytes = try VolleyJSON.encode(result, pretty: true)
             guard FileManager.default.createFile(atPath: out, contents: bytes + Data([0x0a])) else { throw fail("cannot write \(out)") }
         }
-        if !result.failedAgents.isEmpty && !allowPartial { throw ExitCode(1) }
+        if !result.failedAgents.isEmpty && !allowPartial { throw ExitStatus.partialFleet.exitCode }
+        if result.merged?.verdict?.passed == false { throw ExitStatus.thresholdsFailed.exitCode }
     }
 
     /// Ctrl-C or SIGTERM cancels the fleet's jobs on every agent, then exits 130.
@@ -104,7 +106,7 @@ struct FleetRun: AsyncParsableCommand {
                     done.signal()
                 }
                 done.wait()
-                Glibc.exit(130)
+                Glibc.exit(ExitStatus.interrupted.rawValue)
             }
             source.resume()
             return source

@@ -35,9 +35,11 @@ struct Submit: AsyncParsableCommand {
             current = try await calling { try await agent.job(job.id.rawValue) }
         }
         let bytes = try await calling { try await agent.resultBytes(job.id.rawValue) }
-        if let result = try? VolleyJSON.decode(JobResult.self, from: bytes) { line.finish(result) }
+        let result = try? VolleyJSON.decode(JobResult.self, from: bytes)
+        if let result { line.finish(result) }
         printJSON(bytes)
-        if current.state != .completed { throw ExitCode(1) }
+        let status = result.map { ExitStatus.of($0) } ?? (current.state == .completed ? .passed : .failed)
+        if status != .passed { throw status.exitCode }
     }
 }
 
@@ -111,7 +113,7 @@ func calling<T>(_ body: () async throws -> T) async throws -> T {
     do {
         return try await body()
     } catch let error as AgentClientError {
-        throw fail(error.description, code: error.status == 401 ? 3 : 1)
+        throw fail(error.description, ExitStatus.of(error))
     }
 }
 

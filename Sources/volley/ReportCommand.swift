@@ -29,7 +29,7 @@ struct ReportCommand: ParsableCommand {
         } else if let job = try? VolleyJSON.decode(JobResult.self, from: data) {
             html = Report.html(for: job)
         } else {
-            throw fail("\(result) is neither a job result nor a fleet result", code: 2)
+            throw fail("\(result) is neither a job result nor a fleet result", .invalidInput)
         }
         if let output {
             guard FileManager.default.createFile(atPath: output, contents: Data(html.utf8)) else { throw fail("cannot write \(output)") }

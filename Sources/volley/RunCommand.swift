@@ -2,6 +2,7 @@ import ArgumentParser
 import Dispatch
 import Foundation
 import Glibc
+import Synchronization
 import VolleyAgent
 import VolleyModel
 
@@ -36,11 +37,11 @@ struct Run: ParsableCommand {
         do {
             parsed = try JobSpec.decode(json: try readSpec(spec))
         } catch let error as SpecError {
-            throw fail("invalid spec\(error.field.map { " (field '\($0)')" } ?? ""): \(error.message)", code: 2)
+            throw fail("invalid spec\(error.field.map { " (field '\($0)')" } ?? ""): \(error.message)", .invalidInput)
         }
         var allowlist = CIDR.loopback
         for block in allow {
-            guard let cidr = CIDR(block) else { throw fail("--allow '\(block)' is not an address block", code: 2) }
+            guard let cidr = CIDR(block) else { throw fail("--allow '\(block)' is not an address block", .invalidInput) }
             allowlist.append(cidr)
         }
         let job: LocalRun
@@ -51,7 +52,11 @@ struct Run: ParsableCommand {
         }
         signal(SIGINT, SIG_IGN)
         let interrupt = DispatchSource.makeSignalSource(signal: SIGINT, queue: .global())
-        interrupt.setEventHandler { job.stop() }
+        let interrupted = Atomic<Bool>(false)
+        interrupt.setEventHandler {
+            interrupted.store(true, ordering: .relaxed)
+            job.stop()
+        }
         interrupt.resume()
 
         var line = ProgressLine(mode: progress, spec: parsed)
@@ -67,6 +72,7 @@ struct Run: ParsableCommand {
         } else {
             printJSON(bytes)
         }
-        if result.state != .completed { throw ExitCode(1) }
+        let status = ExitStatus.of(result, interrupted: interrupted.load(ordering: .relaxed))
+        if status != .passed { throw status.exitCode }
     }
 }

@@ -25,7 +25,7 @@ struct Validate: ParsableCommand {
         do throws(SpecError) {
             parsed = try JobSpec.decode(json: data)
         } catch {
-            throw fail("invalid spec\(error.field.map { " (field '\($0)')" } ?? ""): \(error.message)", code: 2)
+            throw fail("invalid spec\(error.field.map { " (field '\($0)')" } ?? ""): \(error.message)", .invalidInput)
         }
         let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any]
         print(Self.summary(parsed, rateGiven: object?["rate_pps"] != nil))
