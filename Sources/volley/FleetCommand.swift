@@ -20,7 +20,10 @@ struct FleetRun: AsyncParsableCommand {
         abstract: "Start a job on every agent at the same moment and merge their results exactly.",
         discussion: """
             Every agent gets the same start_at (now + --lead, corrected for its clock offset) and a client
-            id made from the fleet id, so running again with the same --fleet-id never starts a job twice.
+            id made from the fleet id, so running again with the same --fleet-id never starts a job twice:
+            the jobs already there are followed and shown as adopted, with their own start time.
+            While it runs, stderr shows one line per agent (state, sent, received, last second's rate),
+            redrawn in place on a terminal; after the table comes the merged verdict (PASSED/FAILED).
             Counters are summed, latency percentiles come from the merged HDR histogram.
             Examples:
               volley fleet run examples/send.json --agents http://a:8080,http://b:8080 --split-rate --out fleet.json
