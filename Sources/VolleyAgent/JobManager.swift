@@ -215,7 +215,7 @@ public final class JobManager: Sendable {
 
     /// An existing job with the spec's id: the same spec is an idempotent resubmission (its job),
     /// another spec a conflict.
-    private func resubmission(_ spec: JobSpec, _ s: State) throws(APIError) -> Job? {
+    func resubmission(_ spec: JobSpec, _ s: State) throws(APIError) -> Job? {
         guard let id = spec.id, let existing = s.entries[id] else { return nil }
         guard existing.job.spec == spec else {
             throw APIError(.idConflict, "job '\(id)' exists with a different spec; choose another id", field: "id")
@@ -227,7 +227,9 @@ public final class JobManager: Sendable {
     }
 
     /// The checks that depend on the other jobs: accepting, listen conflicts, queue room and budget.
-    private func admitting(_ spec: JobSpec, _ footprint: JobFootprint, _ s: inout State) throws(APIError) {
+    /// Returns whether the job would start at once (for `preview`); changes nothing itself.
+    @discardableResult
+    func admitting(_ spec: JobSpec, _ footprint: JobFootprint, _ s: inout State) throws(APIError) -> Bool {
         guard s.accepting else { throw APIError(.shuttingDown, "the agent is stopping") }
         let field = spec.mode.originates ? "target" : "listen"
         let active = s.entries.values.filter { $0.job.state.isActive }
@@ -244,6 +246,7 @@ public final class JobManager: Sendable {
             JobFootprint(memoryBytes: $0.memoryBytes + $1.footprint.memoryBytes, sockets: $0.sockets + $1.footprint.sockets)
         }
         try budget.checkAgent(spec, footprint, inUse: inUse, jobs: active.count)
+        return startsNow
     }
 
     /// Memory and sockets held by active jobs, against the budget (`GET /v1/agent`).
@@ -259,7 +262,7 @@ public final class JobManager: Sendable {
     }
 
     /// Checks that need no lock: limits, allowlist, kernel features, start time.
-    private func admissible(_ spec: JobSpec) throws(APIError) {
+    func admissible(_ spec: JobSpec) throws(APIError) {
         try config.limits.check(spec)
         guard let endpoint = spec.endpoint else { throw APIError(SpecError(field: nil, "the spec has no address")) }
         let field = spec.mode.originates ? "target" : "listen"

@@ -32,17 +32,15 @@ enum Routes {
             return HTTPResponse(status: 200, contentType: "text/plain; version=0.0.4; charset=utf-8", body: metrics.exposition())
         }
         router.add("POST", "/v1/jobs") { (request, _) throws(APIError) in
-            guard !request.body.isEmpty else {
-                throw APIError(.badJSON, "request body is empty: send a JSON job spec")
-            }
-            let spec: JobSpec
-            do throws(SpecError) {
-                spec = try JobSpec.decode(json: Data(request.body))
-            } catch {
-                throw APIError(error)
-            }
-            let (job, created) = try jobs.submit(spec)
+            let (job, created) = try jobs.submit(try spec(request))
             return .json(job, status: created ? 201 : 200, headers: [("Location", "/v1/jobs/\(job.id)")])
+        }
+        // A route of its own rather than `POST /v1/jobs?dry_run=true`: an agent that predates it answers
+        // 404 here, where it would ignore the unknown query argument and really start the job.
+        router.add("POST", "/v1/validate") { (request, _) throws(APIError) in
+            let spec = try spec(request)
+            let object = try? JSONSerialization.jsonObject(with: Data(request.body)) as? [String: Any]
+            return .json(try jobs.preview(spec, rateIsDefault: !JobPreview.specGivesRate(object)))
         }
         router.add("GET", "/v1/jobs") { (request, _) throws(APIError) in
             let query = try ListQuery(request.query)
@@ -72,6 +70,18 @@ enum Routes {
             return HTTPResponse(status: 200, contentType: "text/html; charset=utf-8", body: Array(Report.html(for: result).utf8))
         }
         return router
+    }
+
+    /// The request's job spec, decoded and checked as every route that takes one does.
+    private static func spec(_ request: HTTPRequest) throws(APIError) -> JobSpec {
+        guard !request.body.isEmpty else {
+            throw APIError(.badJSON, "request body is empty: send a JSON job spec")
+        }
+        do throws(SpecError) {
+            return try JobSpec.decode(json: Data(request.body))
+        } catch {
+            throw APIError(error)
+        }
     }
 
     /// An id that could not have been generated or chosen is unknown, checked before anything touches the disk.

@@ -89,6 +89,18 @@ public struct AgentClient: Sendable {
         try await decode(Job.self, "POST", "/v1/jobs", body: json)
     }
 
+    /// Submits a spec and says whether the agent made a new job (201) or answered with the one it
+    /// already had for the spec's id (200, an idempotent resubmission).
+    public func submitting(json: Data) async throws(AgentClientError) -> (job: Job, created: Bool) {
+        let (status, data) = try await send("POST", "/v1/jobs", body: json)
+        guard (200..<300).contains(status) else { throw Self.error(status: status, body: data) }
+        do {
+            return (try VolleyJSON.decode(Job.self, from: data), status == 201)
+        } catch {
+            throw .unexpected(status: status, body: String(decoding: data, as: UTF8.self))
+        }
+    }
+
     public func job(_ id: String) async throws(AgentClientError) -> Job { try await decode(Job.self, "GET", "/v1/jobs/\(id)") }
 
     /// The stored result, as the exact bytes the agent keeps.

@@ -19,6 +19,8 @@ public final class FleetRunner: Sendable {
         var client: AgentClient
         var outcome: FleetAgentOutcome
         var offsetMs = 0.0
+        /// The job as last polled (for live progress).
+        var live: Job?
     }
 
     public let plan: FleetPlan
@@ -105,7 +107,7 @@ public final class FleetRunner: Sendable {
         let startAt = Timestamp(Date().addingTimeInterval(options.lead))
         let list = agents.withLock { $0 }
         let count = list.count
-        await withTaskGroup(of: (Int, String?, String?).self) { group in
+        await withTaskGroup(of: (Int, Submitted?, String?).self) { group in
             for (index, agent) in list.enumerated() where agent.outcome.error == nil {
                 group.addTask { [plan, fleetID, options] in
                     let id = "\(fleetID)-\(index)"
@@ -120,9 +122,14 @@ public final class FleetRunner: Sendable {
                     }
                 }
             }
-            for await (index, id, problem) in group {
+            for await (index, submitted, problem) in group {
                 agents.withLock { a in
-                    a[index].outcome.jobID = id
+                    a[index].outcome.jobID = submitted?.job.id.rawValue
+                    a[index].live = submitted?.job
+                    if submitted?.adopted == true {
+                        a[index].outcome.adopted = true
+                        a[index].outcome.startedAt = submitted?.job.startedAt ?? submitted?.job.spec.startAt
+                    }
                     if let problem { a[index].outcome.error = problem }
                 }
             }
@@ -130,17 +137,26 @@ public final class FleetRunner: Sendable {
         return startAt
     }
 
+    /// One agent's job after submitting: new, or adopted from an earlier run with this fleet id.
+    struct Submitted: Sendable {
+        var job: Job
+        var adopted: Bool
+    }
+
     /// Submits one agent's spec. A lost answer is retried with the same body, which the client id
-    /// makes harmless; an `id_conflict` means this fleet id already ran there (a rerun of the command),
-    /// so that job is adopted rather than a second one started.
-    static func submit(_ body: Data, id: String, to client: AgentClient, log: (String) -> Void) async throws(AgentClientError) -> String {
+    /// makes harmless; a `200` (the same spec) or an `id_conflict` (another start time: a rerun of the
+    /// command) means this fleet id already ran there, so that job is adopted rather than a second one
+    /// started. A retry whose first answer was lost also gets `200`: its job is new, though reported as
+    /// adopted, and its start time says which.
+    static func submit(_ body: Data, id: String, to client: AgentClient, log: (String) -> Void) async throws(AgentClientError) -> Submitted {
         var attempt = 0
         while true {
             do {
-                return try await client.submit(json: body).id.rawValue
+                let (job, created) = try await client.submitting(json: body)
+                return Submitted(job: job, adopted: !created)
             } catch .api(409, "id_conflict", _, _) {
-                log("note: \(client.base.absoluteString) already has job \(id) from this fleet id; using it")
-                return try await client.job(id).id.rawValue
+                log("note: \(client.base.absoluteString) already has job \(id) from this fleet id; adopting it")
+                return Submitted(job: try await client.job(id), adopted: true)
             } catch {
                 attempt += 1
                 let transient: Bool
@@ -165,6 +181,7 @@ public final class FleetRunner: Sendable {
                     while Date() < deadline {
                         do {
                             let job = try await agent.client.job(id)
+                            self.agents.withLock { $0[index].live = job }
                             if job.state.isFinished {
                                 let data = try await agent.client.resultBytes(id)
                                 let result = try? VolleyJSON.decode(JobResult.self, from: data)
@@ -190,6 +207,9 @@ public final class FleetRunner: Sendable {
                 a[index].outcome.state = state
                 a[index].outcome.startDelayMs = result?.startDelayMs
                 a[index].outcome.timeline = result?.timeline
+                a[index].outcome.sent = result?.sent.packets
+                a[index].outcome.received = result.map { $0.echo?.received ?? $0.received.packets }
+                if let started = result?.startedAt { a[index].outcome.startedAt = started }
                 if let problem { a[index].outcome.error = problem }
                 if let result, result.state != .completed {
                     a[index].outcome.error = result.error?.message ?? "the job ended \(result.state.rawValue)"
@@ -204,6 +224,11 @@ public final class FleetRunner: Sendable {
         if let low = starts.min(), let high = starts.max() { fleet.startSkewMs = ((high - low) * 1000).rounded() / 1000 }
         if let id = JobID(fleetID) { fleet.merged = try? ResultMerger.merge(finished.map(\.0), fleetID: id, spec: plan.spec) }
         return fleet
+    }
+
+    /// Every agent as last seen: its outcome so far and its job as last polled, in the order given.
+    public func snapshot() -> [(outcome: FleetAgentOutcome, job: Job?)] {
+        agents.withLock { $0.map { ($0.outcome, $0.live) } }
     }
 
     /// Cancels every submitted job (Ctrl-C, SIGTERM).

@@ -13,6 +13,14 @@ public struct FleetAgentOutcome: Codable, Equatable, Sendable {
     public var error: String?
     /// The agent's own per-second counts (for per-agent lines in reports).
     public var timeline: [TimelineEntry]?
+    /// Datagrams this agent sent, and received (for echo: replies), from its result.
+    public var sent: UInt64?
+    public var received: UInt64?
+    /// True when the job was already on the agent from an earlier run with the same fleet id, so
+    /// this run followed it instead of starting one; absent in files written before this existed.
+    public var adopted: Bool?
+    /// When the agent started the job (its clock): for an adopted job, the earlier run's start.
+    public var startedAt: Timestamp?
 
     public init(url: String) { self.url = url }
 
@@ -25,10 +33,15 @@ public struct FleetAgentOutcome: Codable, Equatable, Sendable {
         clockOffsetMs = try c.decodeIfPresent(Double.self, forKey: .clockOffsetMs)
         error = try c.decodeIfPresent(String.self, forKey: .error)
         timeline = try c.decodeIfPresent([TimelineEntry].self, forKey: .timeline)
+        sent = try c.decodeIfPresent(UInt64.self, forKey: .sent)
+        received = try c.decodeIfPresent(UInt64.self, forKey: .received)
+        adopted = try c.decodeIfPresent(Bool.self, forKey: .adopted)
+        startedAt = try c.decodeIfPresent(Timestamp.self, forKey: .startedAt)
     }
 
     enum CodingKeys: String, CodingKey {
-        case url, state, error, timeline
+        case url, state, error, timeline, sent, received, adopted
+        case startedAt = "started_at"
         case jobID = "job_id"
         case startDelayMs = "start_delay_ms"
         case clockOffsetMs = "clock_offset_ms"

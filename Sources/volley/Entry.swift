@@ -20,6 +20,15 @@ enum StopSignals {
             action.sa_flags = SA_RESTART
             sigaction(number, &action, nil)
         }
+        // A parent may start us with these signals blocked (a child inherits the mask of the thread
+        // that spawned it: a libdispatch or Swift Testing worker thread blocks them). Then every
+        // thread blocks SIGTERM, it stays pending, and `kill` never stops the agent. Unblock them
+        // here, before the agent's threads start (they inherit this thread's mask).
+        var unblock = sigset_t()
+        sigemptyset(&unblock)
+        sigaddset(&unblock, SIGINT)
+        sigaddset(&unblock, SIGTERM)
+        pthread_sigmask(SIG_UNBLOCK, &unblock, nil)
     }
 
     /// Blocks until SIGINT or SIGTERM arrives; returns which.

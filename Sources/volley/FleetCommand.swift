@@ -20,7 +20,10 @@ struct FleetRun: AsyncParsableCommand {
         abstract: "Start a job on every agent at the same moment and merge their results exactly.",
         discussion: """
             Every agent gets the same start_at (now + --lead, corrected for its clock offset) and a client
-            id made from the fleet id, so running again with the same --fleet-id never starts a job twice.
+            id made from the fleet id, so running again with the same --fleet-id never starts a job twice:
+            the jobs already there are followed and shown as adopted, with their own start time.
+            While it runs, stderr shows one line per agent (state, sent, received, last second's rate),
+            redrawn in place on a terminal; after the table comes the merged verdict (PASSED/FAILED).
             Counters are summed, latency percentiles come from the merged HDR histogram.
             Examples:
               volley fleet run examples/send.json --agents http://a:8080,http://b:8080 --split-rate --out fleet.json
@@ -45,6 +48,8 @@ struct FleetRun: AsyncParsableCommand {
     @Flag(help: "Exit 0 even when some agents failed (their errors are still listed).") var allowPartial = false
     @Option(help: "Fleet id (default: random); reuse it to retry a run without starting jobs twice.") var fleetId: String?
     @Option(help: "Write the merged result JSON here.") var out: String?
+    @Option(help: "Live progress on stderr: auto (one line per agent, refreshed in place, when stderr is a terminal; none otherwise), plain (lines every few seconds), none.")
+    var progress: FleetProgress.Style = .auto
 
     func run() async throws {
         var urls: [URL] = []
@@ -79,12 +84,16 @@ struct FleetRun: AsyncParsableCommand {
         }
         let signals = Self.cancelOnSignals(runner)
         let startAt = await runner.start()
-        FileHandle.standardError.write(Data("fleet \(runner.fleetID): \(urls.count - refused.count) agents start at \(startAt)\n".utf8))
+        let outcomes = runner.snapshot().map(\.outcome)
+        FileHandle.standardError.write(Data(FleetSummary.startLine(fleetID: runner.fleetID, startAt: startAt, outcomes).utf8))
         let deadline = startAt.date.addingTimeInterval(plan.spec.totalSeconds + 30)
+        let live = FleetProgress(style: progress.resolved(isTerminal: isatty(STDERR_FILENO) == 1), runner: runner)
         let result = await runner.collect(startAt: startAt, deadline: deadline)
+        await live.stop()
         signals.forEach { $0.cancel() }
 
         print(FleetSummary.table(result))
+        if let verdict = FleetSummary.verdict(result) { print(verdict) }
         if let out {
             let bytes = try VolleyJSON.encode(result, pretty: true)
             guard FileManager.default.createFile(atPath: out, contents: bytes + Data([0x0a])) else { throw fail("cannot write \(out)") }
@@ -111,23 +120,5 @@ struct FleetRun: AsyncParsableCommand {
             source.resume()
             return source
         }
-    }
-}
-
-/// The summary table printed after a fleet run.
-enum FleetSummary {
-    static func table(_ r: FleetResult) -> String {
-        var lines = ["AGENT".padding(32) + "JOB".padding(22) + "STATE".padding(12) + "DELAY ms".padding(10) + "SENT".padding(14) + "RECEIVED"]
-        for agent in r.agents {
-            let delay = agent.startDelayMs.map { String(format: "%.1f", $0) } ?? "-"
-            lines.append(agent.url.padding(32) + (agent.jobID ?? "-").padding(22) + (agent.state ?? "-").padding(12)
-                         + delay.padding(10) + (agent.error.map { "error: \($0)" } ?? ""))
-        }
-        if let m = r.merged {
-            lines.append("merged: sent \(m.sent.packets.grouped), received \(m.received.packets.grouped), "
-                         + "\(Int(m.rate.achievedPPS).grouped) pps" + (m.latency.map { ", RTT p50 \($0.p50) µs p99 \($0.p99) µs" } ?? ""))
-        }
-        lines.append("start skew: " + (r.startSkewMs.map { String(format: "%.1f ms", $0) } ?? "-"))
-        return lines.joined(separator: "\n")
     }
 }

@@ -33,7 +33,7 @@ import VolleyTestSupport
     @Test func validateSaysWhatTheSpecWillDo() throws {
         let plain = try volley(["validate", try specFile(#"{"mode":"send","target":"127.0.0.1:9","duration_s":5}"#)])
         #expect(plain.status == 0)
-        #expect(plain.output.contains("rate      1,000 pps (the default; set rate_pps, or \"max\")"), "\(plain.output)")
+        #expect(plain.output.contains("rate      1,000 pps, 512 kbit/s (the default; set rate_pps, rate_bps, or \"max\")"), "\(plain.output)")
         #expect(plain.output.contains("datagrams 5,000 of 64 bytes"))
         #expect(plain.output.contains("memory") && plain.output.contains("1 socket"))
         let max = try volley(["validate", try specFile(#"{"mode":"send","target":"127.0.0.1:9","rate_pps":"max","threads":2,"flows":3}"#)])

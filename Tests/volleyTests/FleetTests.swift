@@ -45,6 +45,11 @@ import VolleyTestSupport
             let result = try VolleyJSON.decode(JobResult.self, from: try await agent.client.get("/v1/jobs/\(id)/result").body)
             #expect(result.spec.ratePPS == 3_000)
             perAgent.append(result.sent.packets)
+            // The table's SENT column is the agent's own count; a send job's RECEIVED is a dash.
+            #expect(outcome.sent == result.sent.packets && outcome.received == 0)
+            let row = try #require(run.output.split(separator: "\n").first { $0.hasPrefix(outcome.url + " ") })
+            let cells = row.split(separator: " ", omittingEmptySubsequences: true).map(String.init)
+            #expect(cells.count >= 6 && cells[4] == grouped(result.sent.packets) && cells[5] == "-", "\(row)")
         }
         let arrived = receivers.map { UInt64($0.drain().packets) }
         #expect(merged.sent.packets == perAgent.reduce(0, +))
@@ -73,6 +78,10 @@ import VolleyTestSupport
             let result = try VolleyJSON.decode(JobResult.self, from: try await agent.client.get("/v1/jobs/\(outcome.jobID!)/result").body)
             all.add(try HDREncoding.decode(try #require(result.latency?.hdr)))
             echoed += result.echo?.received ?? 0
+            #expect(outcome.sent == result.sent.packets && outcome.received == result.echo?.received)
+            let row = try #require(run.output.split(separator: "\n").first { $0.hasPrefix(outcome.url + " ") })
+            let cells = row.split(separator: " ", omittingEmptySubsequences: true).map(String.init)
+            #expect(cells.count >= 6 && cells[4] == grouped(result.sent.packets) && cells[5] == grouped(result.echo?.received ?? 0), "\(row)")
         }
         let latency = try #require(fleet.merged?.latency)
         let expected = LatencySummary(all)
@@ -87,9 +96,24 @@ import VolleyTestSupport
         defer { agents.forEach { $0.stop() } }
         let urls = zip(agents, ["127.0.0.2", "127.0.0.3", "127.0.0.4"]).map { url($0, $1) }.joined(separator: ",")
         let spec = try specFile(#"{"mode":"send","target":"127.0.0.1:\#(freeUDPPort())","duration_s":0.3,"rate_pps":300}"#)
+        let out = AgentProcess.temporaryDirectory().appendingPathComponent("fleet.json").path
+        var runs: [(output: String, fleet: FleetResult)] = []
         for _ in 0..<2 {
-            let run = try volley(["fleet", "run", spec, "--agents", urls, "--fleet-id", "retry-me", "--lead", "0.5"])
+            let run = try volley(["fleet", "run", spec, "--agents", urls, "--fleet-id", "retry-me", "--lead", "0.5", "--out", out])
             #expect(run.status == 0, "\(run.output)")
+            runs.append((run.output, try readFleet(out)))
+        }
+        // The first run started its jobs; the second found them, says so, and shows when they started.
+        #expect(runs[0].output.contains("3 agents start at") && !runs[0].output.contains("adopted"))
+        #expect(runs[0].fleet.agents.allSatisfy { $0.adopted == nil && $0.startedAt != nil })
+        #expect(!runs[1].output.contains("agents start at"), "\(runs[1].output)")
+        #expect(runs[1].output.contains("3 agents already had this fleet's job (adopted, nothing new started)"), "\(runs[1].output)")
+        for (first, again) in zip(runs[0].fleet.agents, runs[1].fleet.agents) {
+            #expect(again.adopted == true && again.jobID == first.jobID)
+            let started = try #require(first.startedAt)
+            #expect(again.startedAt == started)
+            #expect(runs[1].output.contains("adopted, started \(started)"), "\(runs[1].output)")
+            #expect(again.sent == first.sent)
         }
         for agent in agents {
             let jobs = try await agent.client.get("/v1/jobs").json["jobs"] as? [[String: Any]]
@@ -109,13 +133,44 @@ import VolleyTestSupport
         #expect(refused.status != 0 && refused.output.contains(dead) && refused.output.contains("--skip-missing"))
         let out = AgentProcess.temporaryDirectory().appendingPathComponent("fleet.json").path
         let partial = try volley(["fleet", "run", spec, "--agents", urls, "--skip-missing", "--lead", "0.5", "--out", out])
-        #expect(partial.status == 1)
+        #expect(partial.status == 5, "\(partial.output)")
         let fleet = try readFleet(out)
         #expect(fleet.failedAgents.map(\.url) == [dead])
         #expect(fleet.failedAgents.first?.error?.contains("cannot reach") == true)
         #expect(fleet.merged?.sent.packets ?? 0 > 100)
         let allowed = try volley(["fleet", "run", spec, "--agents", urls, "--skip-missing", "--allow-partial", "--lead", "0.5"])
         #expect(allowed.status == 0 && allowed.output.contains(dead))
+    }
+
+    /// A failing threshold on the merged result: FAILED with the check after the table, exit 4; and
+    /// `--progress plain` shows each agent's state and counts while it runs (none by default off a terminal).
+    @Test func aFailingThresholdExitsFourAndProgressIsShown() throws {
+        let agents = try ["127.0.0.2", "127.0.0.3"].map { try AgentProcess(host: $0) }
+        defer { agents.forEach { _ = $0.stop() } }
+        let urls = zip(agents, ["127.0.0.2", "127.0.0.3"]).map { url($0, $1) }.joined(separator: ",")
+        let target = UDPCounter()
+        defer { _ = target.drain() }
+        let failing = try specFile(#"{"mode":"send","target":"127.0.0.1:\#(target.port)","duration_s":4,"rate_pps":500,"thresholds":{"rate_ratio":{"min":2}}}"#)
+        let run = try volley(["fleet", "run", failing, "--agents", urls, "--lead", "0.5", "--progress", "plain"])
+        #expect(run.status == 4, "\(run.output)")
+        #expect(run.output.contains("verdict: FAILED\n  failed:  rate_ratio "), "\(run.output)")
+        #expect(run.output.contains("is below min 2"))
+        // Lines every 3 s: at least one while the 4 s jobs run, with a rate from the last second.
+        let progress = run.output.split(separator: "\n").filter { $0.hasPrefix("fleet: http://127.0.0.2:") }
+        #expect(progress.contains { $0.contains(" running ") && $0.contains(" pps") }, "\(run.output)")
+        let passing = try specFile(#"{"mode":"send","target":"127.0.0.1:\#(target.port)","duration_s":0.3,"rate_pps":300,"thresholds":{"errors":{"max":0}}}"#)
+        let passed = try volley(["fleet", "run", passing, "--agents", urls, "--lead", "0.5"])
+        #expect(passed.status == 0 && passed.output.contains("verdict: PASSED\n") && !passed.output.contains("fleet: http"), "\(passed.output)")
+    }
+
+    private func grouped(_ value: UInt64) -> String {
+        let digits = String(value)
+        var out = ""
+        for (i, c) in digits.enumerated() {
+            if i > 0 && (digits.count - i) % 3 == 0 { out.append(",") }
+            out.append(c)
+        }
+        return out
     }
 
     @Test func dnsNamesResolveToEveryAddress() throws {
