@@ -67,3 +67,17 @@ import Testing
         #expect(sink.contains("<tr><td>received</td><td>7</td>") && !sink.contains("<tr><td>sent</td>"))
     }
 }
+
+/// The home page renderer alone: the note when the agent holds more jobs than it lists.
+@Suite struct HomePageRenderTests {
+    @Test func saysWhenMoreJobsExistThanItShows() {
+        let spec = JobSpec(mode: .send, target: Endpoint(address: IPAddress("127.0.0.1")!, port: 9), durationSeconds: 1, ratePPS: 10)
+        let jobs = (0..<3).map { Job(id: JobID("j\($0)")!, state: .completed, spec: spec, createdAt: Timestamp()) }
+        let agent = HomePage.AgentSummary(hostname: "<b>host</b>", version: "0.1.0", capabilities: [("sendmmsg", true)],
+                                          budget: nil, store: StoreInfo(quarantined: []))
+        let html = HomePage.html(jobs: jobs, total: 1_234, agent: agent)
+        #expect(html.contains("Showing the newest 3 of 1,234 jobs"))
+        #expect(html.contains("&lt;b&gt;host&lt;/b&gt;") && !html.contains("<b>host"))
+        #expect(!HomePage.html(jobs: jobs, total: 3, agent: agent).contains("Showing the newest"))
+    }
+}
