@@ -63,6 +63,8 @@ extension JobManager {
             entry.job.move(to: result.state, at: result.finishedAt)
             entry.job.progress = final
             entry.job.error = storeError
+            // The verdict only when the result was stored: a job whose result is lost has none to show.
+            entry.job.verdict = storeError == nil ? result.verdict : nil
             entry.run = nil
             s.entries[id] = entry
             persister.save(entry.job, durable: true)

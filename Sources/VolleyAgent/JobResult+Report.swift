@@ -33,6 +33,7 @@ extension Job {
         startedAt = result.startedAt
         finishedAt = result.finishedAt
         error = result.error
+        verdict = result.verdict
         progress = JobProgress(packetsSent: result.sent.packets, packetsReceived: result.received.packets,
                                bytesSent: result.sent.bytes, bytesReceived: result.received.bytes,
                                elapsedSeconds: result.elapsedSeconds)

@@ -1,6 +1,7 @@
 import Foundation
 import MicroHTTP
 import VolleyModel
+import VolleyReport
 
 /// A table of routes. A pattern segment `{id}` matches any segment; the handler gets the captures.
 /// A path that matches with another method is 405 with `Allow`; no match at all is 404. Every GET
@@ -19,7 +20,9 @@ struct Router: Sendable {
     private var routes: [Route] = []
 
     mutating func add(_ method: String, _ pattern: String, _ handler: @escaping Handler) {
-        routes.append(Route(method: method, pattern: pattern.split(separator: "/"), name: pattern, handler: handler))
+        // "/" is one empty segment, as `pathSegments` splits it.
+        let segments = pattern == "/" ? [Substring("")] : pattern.split(separator: "/")
+        routes.append(Route(method: method, pattern: segments, name: pattern, handler: handler))
     }
 
     /// The response, and the route's pattern (for metrics and logs; "unmatched" for a 404 path).
@@ -68,6 +71,14 @@ struct Router: Sendable {
 }
 
 extension HTTPResponse {
+    /// A page of ours: the reports' Content-Security-Policy as a header as well (where `frame-ancestors`
+    /// works, so no other site can frame it), and no MIME sniffing.
+    static func html(_ text: String) -> HTTPResponse {
+        HTTPResponse(status: 200, contentType: "text/html; charset=utf-8", body: Array(text.utf8),
+                     headers: [("Content-Security-Policy", Report.contentSecurityPolicy + "; frame-ancestors 'none'"),
+                               ("X-Content-Type-Options", "nosniff")])
+    }
+
     /// 200 (or `status`) with a JSON body in the project's style.
     /// A value JSON cannot hold (a non-finite number) is a 500 `internal_error` naming it, never an
     /// empty 200.

@@ -23,6 +23,16 @@ enum Routes {
         var router = Router()
         let healthy = HTTPResponse.json(["status": "ok"])
         router.add("GET", "/v1/health") { _, _ in healthy }
+        router.add("GET", "/") { (_, _) throws(APIError) in
+            let page = try jobs.list(state: nil, limit: homePageJobs, after: nil)
+            let total = jobs.countsByState().values.reduce(0, +)
+            let agent = HomePage.AgentSummary(
+                hostname: hostname, version: Volley.version,
+                capabilities: [("sendmmsg", capabilities.sendmmsg), ("recvmmsg", capabilities.recvmmsg),
+                               ("udp_gso", capabilities.udpGSO), ("udp_gro", capabilities.udpGRO)],
+                budget: jobs.budgetInfo(), store: jobs.storeInfo())
+            return .html(HomePage.html(jobs: page.jobs, total: max(total, page.jobs.count), agent: agent))
+        }
         router.add("GET", "/v1/agent") { _, _ in
             .json(AgentInfo(hostname: hostname, time: Timestamp(), capabilities: capabilities,
                             store: jobs.storeInfo(), budget: jobs.budgetInfo()))
@@ -67,7 +77,7 @@ enum Routes {
             guard let result = try? VolleyJSON.decode(JobResult.self, from: Data(bytes)) else {
                 throw APIError(.storageError, "the stored result cannot be read")
             }
-            return HTTPResponse(status: 200, contentType: "text/html; charset=utf-8", body: Array(Report.html(for: result).utf8))
+            return .html(Report.html(for: result))
         }
         return router
     }
@@ -83,6 +93,9 @@ enum Routes {
             throw APIError(error)
         }
     }
+
+    /// How many jobs the home page lists (newest first); it says so when there are more.
+    static let homePageJobs = 100
 
     /// An id that could not have been generated or chosen is unknown, checked before anything touches the disk.
     private static func jobID(_ text: String) throws(APIError) -> JobID {

@@ -13,6 +13,8 @@ public struct Job: Codable, Equatable, Sendable {
     public var history: [JobTransition]
     /// How late the job started after its `start_at` (or after it was submitted), in ms.
     public var startDelayMs: Double?
+    /// The finished job's verdict, copied from its result (absent while it runs, and for jobs that never ran).
+    public var verdict: Verdict?
 
     public init(id: JobID, state: JobState, spec: JobSpec, createdAt: Timestamp, startedAt: Timestamp? = nil,
                 finishedAt: Timestamp? = nil, progress: JobProgress = JobProgress(), error: JobError? = nil,
@@ -41,7 +43,7 @@ public struct Job: Codable, Equatable, Sendable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case id, state, spec, progress, error, history
+        case id, state, spec, progress, error, history, verdict
         case createdAt = "created_at"
         case startDelayMs = "start_delay_ms"
         case startedAt = "started_at"
@@ -61,6 +63,7 @@ public struct Job: Codable, Equatable, Sendable {
         try c.encodeIfPresent(error, forKey: .error)
         try c.encode(history, forKey: .history)
         try c.encodeIfPresent(startDelayMs, forKey: .startDelayMs)
+        try c.encodeIfPresent(verdict, forKey: .verdict)
     }
 
     /// Reads records of every version: `history` defaults to the current state when absent.
@@ -76,5 +79,6 @@ public struct Job: Codable, Equatable, Sendable {
         error = try c.decodeIfPresent(JobError.self, forKey: .error)
         history = try c.decodeIfPresent([JobTransition].self, forKey: .history) ?? [JobTransition(state: state, at: createdAt)]
         startDelayMs = try c.decodeIfPresent(Double.self, forKey: .startDelayMs)
+        verdict = try c.decodeIfPresent(Verdict.self, forKey: .verdict)
     }
 }

@@ -4,6 +4,8 @@ import Foundation
 struct ReportPage {
     var title: String
     var sections: [String] = []
+    /// Seconds between reloads (`<meta http-equiv="refresh">`; no script needed), for live pages.
+    var refresh: Int?
 
     mutating func add(_ html: String) { sections.append(html) }
 
@@ -11,7 +13,8 @@ struct ReportPage {
         """
         <!DOCTYPE html>
         <html lang="en"><head><meta charset="utf-8">
-        <meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">
+        <meta name="viewport" content="width=device-width, initial-scale=1">\(refresh.map { "\n<meta http-equiv=\"refresh\" content=\"\($0)\">" } ?? "")
+        <meta http-equiv="Content-Security-Policy" content="\(Self.contentSecurityPolicy)">
         <title>\(Escape.html(title))</title>
         <style>\(Self.css)</style></head>
         <body><h1>\(Escape.html(title))</h1>
@@ -20,6 +23,10 @@ struct ReportPage {
         </body></html>
         """
     }
+
+    /// Nothing may load or run: no scripts, no fetches, no frames; inline styles and data: images only.
+    /// The agent also sends it as a header (with `frame-ancestors`, which a meta tag cannot carry).
+    static let contentSecurityPolicy = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'"
 
     /// A two-column table of label → value (values already escaped or escaped here).
     static func table(_ caption: String, _ rows: [(String, String)], escapeValues: Bool = true) -> String {
@@ -44,15 +51,30 @@ struct ReportPage {
     }
 
     static let css = """
-        body{font:14px/1.45 -apple-system,"Segoe UI",Roboto,Helvetica,Arial,sans-serif;margin:24px auto;max-width:860px;color:#111827;background:#fff}
-        h1{font-size:22px;margin:0 0 12px}h2{font-size:17px;margin:28px 0 8px}
-        table{border-collapse:collapse;margin:8px 0 16px;min-width:50%}caption{text-align:left;font-weight:600;padding:4px 0}
-        th,td{border-bottom:1px solid #e5e7eb;padding:4px 10px;text-align:left;vertical-align:top}th{color:#374151;font-weight:600}
-        table.grid td{font-variant-numeric:tabular-nums}
+        body{font:14px/1.45 -apple-system,"Segoe UI",Roboto,Helvetica,Arial,sans-serif;margin:24px auto;max-width:1280px;padding:0 16px;color:#111827;background:#fff}
+        h1{font-size:22px;margin:0 0 12px;overflow-wrap:anywhere}h2{font-size:17px;margin:28px 0 8px}
+        table{border-collapse:collapse;margin:8px 0 16px;display:block;max-width:100%;overflow-x:auto}caption{text-align:left;font-weight:600;padding:4px 0}
+        th,td{border-bottom:1px solid #e5e7eb;padding:4px 10px;text-align:left;vertical-align:top}th{color:#374151;font-weight:600;white-space:nowrap}
+        td{overflow-wrap:anywhere}
+        td{font-variant-numeric:tabular-nums}table.grid td{white-space:nowrap}
         .warnings{background:#fef3c7;border:1px solid #f59e0b;padding:8px 8px 8px 28px}.ok{color:#166534}
-        .chart{width:100%;height:auto;margin:8px 0 20px;background:#fafafa;border:1px solid #e5e7eb}
-        .chart .axis{stroke:#374151}.chart .grid{stroke:#e5e7eb}.chart text{font-size:11px;fill:#374151}
-        .chart .title{font-size:13px;font-weight:600}.chart .label{font-size:12px}
+        .verdict{border:2px solid;border-radius:6px;padding:4px 16px 8px;margin:8px 0 16px}.verdict h2{margin:8px 0}
+        .verdict ul{margin:4px 0;padding-left:20px}.verdict li{list-style:none;margin-left:-16px}
+        .verdict.passed{background:#dcfce7;border-color:#16a34a}.verdict.passed h2{color:#166534}
+        .verdict.failed{background:#fee2e2;border-color:#dc2626}.verdict.failed h2{color:#991b1b}
+        .verdict.warnings{background:#fef3c7;border-color:#d97706}.verdict.warnings h2{color:#92400e}
+        .verdict.none{background:#f3f4f6;border-color:#9ca3af}
+        li.fail{color:#991b1b;font-weight:600}li.warn{color:#92400e}li.pass{color:#166534}
+        .charts{overflow-x:auto}
+        .chart{display:block;box-sizing:border-box;width:100%;min-width:640px;height:auto;margin:8px 0 20px;background:#fafafa;border:1px solid #e5e7eb}
+        .chart .axis{stroke:#374151}.chart .grid{stroke:#e5e7eb}.chart text{font-size:12px;fill:#374151}
+        .chart .title{font-size:14px;font-weight:600}.chart .label{font-size:13px}
+        span.badge{display:inline-block;border-radius:4px;padding:0 6px;font-weight:600}
+        .badge.passed{background:#dcfce7;color:#166534}.badge.failed{background:#fee2e2;color:#991b1b}
+        .badge.warnings{background:#fef3c7;color:#92400e}.badge.none{color:#6b7280}
         footer{margin-top:32px;color:#6b7280;font-size:12px}
+        @media (max-width:640px){table.jobs,table.jobs tbody,table.jobs tr,table.jobs td{display:block}
+        table.jobs tr:first-child{display:none}table.jobs tr{border:1px solid #e5e7eb;border-radius:6px;margin:0 0 10px;padding:4px 0}
+        table.jobs td{border:0;padding:2px 10px;white-space:normal}table.jobs td::before{content:attr(data-label) ": ";color:#6b7280}}
         """
 }

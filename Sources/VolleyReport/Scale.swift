@@ -28,10 +28,14 @@ struct Scale {
     /// About `count` round values (1, 2 or 5 × 10^n apart) covering the domain.
     func ticks(_ count: Int = 5) -> [Double] {
         if kind == .log10 {
+            // Decades; over two decades or less also 2× and 5×, so the axis has more than two labels.
+            let steps: [Double] = log10(domain.upperBound / domain.lowerBound) <= 2.01 ? [1, 2, 5] : [1]
             var out: [Double] = []
             var v = pow(10, floor(log10(domain.lowerBound)))
             while v <= domain.upperBound * 1.0001 {
-                if v >= domain.lowerBound * 0.9999 { out.append(v) }
+                for step in steps where v * step >= domain.lowerBound * 0.9999 && v * step <= domain.upperBound * 1.0001 {
+                    out.append(v * step)
+                }
                 v *= 10
             }
             return out

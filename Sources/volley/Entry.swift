@@ -10,6 +10,13 @@ enum StopSignals {
     /// Installs the handlers; call before waiting.
     static func install() {
         pipe(&pipeFDs)
+        // A mask is inherited across exec: an agent started by a thread that blocks SIGTERM (a
+        // test runner's dispatch thread does) would otherwise never see one, and never stop.
+        var stops = sigset_t()
+        sigemptyset(&stops)
+        sigaddset(&stops, SIGINT)
+        sigaddset(&stops, SIGTERM)
+        pthread_sigmask(SIG_UNBLOCK, &stops, nil)
         for number in [SIGINT, SIGTERM] {
             var action = sigaction()
             action.__sigaction_handler.sa_handler = { number in

@@ -59,7 +59,7 @@ func polylines(_ html: String) -> [String: Int] {
     @Test func reportShowsTotalsChartsAndTheSpectrum() {
         let html = Report.html(for: sampleResult())
         #expect(html.hasPrefix("<!DOCTYPE html>"))
-        for exact in ["5000", "4953", "320000", "connection_refused 2", "lost 50, duplicates 3", "reordered 7, late 0", "host-a"] {
+        for exact in ["5,000", "4,953", "320,000", "connection_refused 2", "lost 50, duplicates 3", "reordered 7, late 0", "host-a"] {
             #expect(html.contains(exact), "\(exact)")
         }
         let lines = polylines(html)
@@ -67,7 +67,8 @@ func polylines(_ html: String) -> [String: Int] {
         #expect(lines["p50"] == 5 && lines["p99"] == 5)
         #expect(lines["RTT"] == Charts.spectrumPercentiles().count)
         for label in ["90%", "99%", "99.9%", "99.99%", "99.999%"] { #expect(html.contains(">\(label)<")) }
-        #expect(html.contains("50 of 5000 datagrams got no reply in time"))
+        #expect(html.contains("50 of 5,000 datagrams got no reply in time"))
+        #expect(html.contains("1,000 datagrams/s (512 kbit/s) achieved"))
         #expect(html.contains("2 failed calls: connection_refused"))
     }
 
