@@ -10,13 +10,6 @@ enum StopSignals {
     /// Installs the handlers; call before waiting.
     static func install() {
         pipe(&pipeFDs)
-        // A mask is inherited across exec: an agent started by a thread that blocks SIGTERM (a
-        // test runner's dispatch thread does) would otherwise never see one, and never stop.
-        var stops = sigset_t()
-        sigemptyset(&stops)
-        sigaddset(&stops, SIGINT)
-        sigaddset(&stops, SIGTERM)
-        pthread_sigmask(SIG_UNBLOCK, &stops, nil)
         for number in [SIGINT, SIGTERM] {
             var action = sigaction()
             action.__sigaction_handler.sa_handler = { number in
@@ -27,15 +20,19 @@ enum StopSignals {
             action.sa_flags = SA_RESTART
             sigaction(number, &action, nil)
         }
-        // A parent may start us with these signals blocked (a child inherits the mask of the thread
-        // that spawned it: a libdispatch or Swift Testing worker thread blocks them). Then every
-        // thread blocks SIGTERM, it stays pending, and `kill` never stops the agent. Unblock them
-        // here, before the agent's threads start (they inherit this thread's mask).
-        var unblock = sigset_t()
-        sigemptyset(&unblock)
-        sigaddset(&unblock, SIGINT)
-        sigaddset(&unblock, SIGTERM)
-        pthread_sigmask(SIG_UNBLOCK, &unblock, nil)
+        unblock()
+    }
+
+    /// A parent may start us with these signals blocked (a child inherits the mask of the thread
+    /// that spawned it: a libdispatch or Swift Testing worker thread blocks them). Then every
+    /// thread blocks SIGTERM, it stays pending, and `kill` never stops the agent nor Ctrl-C a
+    /// `volley run`. Called first thing, so every thread started later inherits the clear mask.
+    static func unblock() {
+        var stops = sigset_t()
+        sigemptyset(&stops)
+        sigaddset(&stops, SIGINT)
+        sigaddset(&stops, SIGTERM)
+        pthread_sigmask(SIG_UNBLOCK, &stops, nil)
     }
 
     /// Blocks until SIGINT or SIGTERM arrives; returns which.
@@ -50,6 +47,7 @@ enum StopSignals {
 @main
 enum Entry {
     static func main() async {
+        StopSignals.unblock()
         do {
             var command = try VolleyCommand.parseAsRoot(nil)
             if var asyncCommand = command as? AsyncParsableCommand {

@@ -10,10 +10,11 @@ enum ExitStatus: Int32, CaseIterable {
     /// Something went wrong that is not the spec's fault: the job failed or was cancelled by
     /// someone else, the agent could not be reached or answered an error, a file could not be written.
     case failed = 1
-    /// The input was refused before anything ran: an invalid spec (locally or by the agent) or a
-    /// bad command line.
+    /// The input was refused before anything ran: a bad command line, or a spec that is invalid
+    /// (locally or by the agent) or that the agent does not admit (target outside its allowlist,
+    /// over its limits).
     case invalidInput = 2
-    /// The agent refused the token (HTTP 401 or 403).
+    /// The agent refused the token (HTTP 401).
     case refused = 3
     /// The job ran to the end, and at least one threshold failed.
     case thresholdsFailed = 4
@@ -34,11 +35,16 @@ enum ExitStatus: Int32, CaseIterable {
         }
     }
 
-    /// What an agent's refusal means for the exit status.
+    /// What an agent's refusal means: a refusal of the spec itself (its fields, the allowlist, the
+    /// limits, an id or address taken) is invalid input; a refused token is 3; an agent that is
+    /// unreachable, full or stopping is 1 (try later).
     static func of(_ error: AgentClientError) -> ExitStatus {
-        switch error {
-        case .api(let status, _, _, _) where status == 401 || status == 403: return .refused
-        case .api(_, let code, _, _) where code == "invalid_spec" || code == "bad_json": return .invalidInput
+        guard case .api(_, let code, _, _) = error else { return .failed }
+        switch code {
+        case "unauthorized", "cross_origin", "host_not_allowed": return .refused
+        case "bad_json", "invalid_spec", "target_not_allowed", "limit_exceeded", "id_conflict", "address_in_use",
+             "body_too_large":
+            return .invalidInput
         default: return .failed
         }
     }

@@ -55,22 +55,9 @@ struct Validate: AsyncParsableCommand {
         do {
             preview = try await client.decode(JobPreview.self, "POST", "/v1/validate", body: data)
         } catch {
-            throw fail(error.description, Self.exitStatus(error))
+            throw fail(error.description, ExitStatus.of(error))
         }
         print(Self.summary(preview, agent: client.base.absoluteString))
-    }
-
-    /// A refusal of the spec itself (its fields, the allowlist, the limits, an id taken) is invalid
-    /// input; a refused token is 3; an agent that is unreachable, full or stopping is 1 (try later).
-    static func exitStatus(_ error: AgentClientError) -> ExitStatus {
-        guard case .api(_, let code, _, _) = error else { return .failed }
-        switch code {
-        case "unauthorized", "cross_origin", "host_not_allowed": return .refused
-        case "bad_json", "invalid_spec", "target_not_allowed", "limit_exceeded", "id_conflict", "address_in_use",
-             "body_too_large":
-            return .invalidInput
-        default: return .failed
-        }
     }
 
     /// A few lines a person reads before running the spec.
