@@ -46,7 +46,8 @@ package enum ReceivePathFuzzing {
         /// One datagram, as the workers handle it after recvmmsg.
         mutating func receive(_ payload: UnsafeRawPointer, length: Int, from address: inout sockaddr_storage) {
             datagrams += 1
-            table.record(payload, length: length, from: &address)
+            // Arrivals a millisecond apart; the stamps' send times are whatever the input says.
+            table.record(payload, length: length, from: &address, arrivalNanos: datagrams &* 1_000_000)
             if let stamp = Stamp.read(payload, length: length) {
                 stamped += 1
                 _ = window.mark(stamp.sequence)
@@ -63,6 +64,10 @@ package enum ReceivePathFuzzing {
             let counted = table.senders.reduce(table.unstamped &+ table.untracked) { $0 &+ $1.unique &+ $1.duplicates &+ $1.tooOld }
             precondition(counted == datagrams, "sender table counted \(counted) of \(datagrams) datagrams")
             precondition(table.senders.count <= 8, "sender table past its flow budget")
+            for s in table.senders {
+                guard let j = s.jitterUs else { continue }
+                precondition(j.isFinite && j >= 0 && j <= 60_000_000, "jitter \(j) µs outside its clamp")
+            }
             precondition(window.unique <= marked && datagrams - table.unstamped == stamped, "stamp counts disagree")
         }
     }

@@ -45,6 +45,7 @@ struct SenderTable {
         var duplicates: UInt64 = 0
         var reordered: UInt64 = 0
         var tooOld: UInt64 = 0
+        var jitter = InterarrivalJitter()
     }
 
     private let budget: FlowBudget
@@ -61,7 +62,8 @@ struct SenderTable {
     }
 
     @inline(__always)
-    mutating func record(_ payload: UnsafeRawPointer, length: Int, from address: UnsafePointer<sockaddr_storage>) {
+    mutating func record(_ payload: UnsafeRawPointer, length: Int, from address: UnsafePointer<sockaddr_storage>,
+                         arrivalNanos: UInt64) {
         guard let stamp = Stamp.read(payload, length: length) else {
             unstamped &+= 1
             return
@@ -83,9 +85,14 @@ struct SenderTable {
         }
         lastKey = key
         lastIndex = slot
+        // Jitter over first copies only: a duplicate says nothing about the path's delay variation
+        // that its original did not.
         switch entries[slot].window.mark(stamp.sequence) {
-        case .first: break
-        case .reordered: entries[slot].reordered &+= 1
+        case .first:
+            entries[slot].jitter.add(sentNanos: stamp.sentNanos, arrivalNanos: arrivalNanos)
+        case .reordered:
+            entries[slot].reordered &+= 1
+            entries[slot].jitter.add(sentNanos: stamp.sentNanos, arrivalNanos: arrivalNanos)
         case .duplicate: entries[slot].duplicates &+= 1
         case .tooOld: entries[slot].tooOld &+= 1
         }
@@ -113,7 +120,8 @@ struct SenderTable {
         entries.map { e in
             SenderSequence(source: Self.describe(e.key), jobTag: e.key.tag, flow: e.key.flow, unique: e.window.unique,
                            duplicates: e.duplicates, reordered: e.reordered,
-                           highestSeq: UInt64(max(0, e.window.highest)), tooOld: e.tooOld)
+                           highestSeq: UInt64(max(0, e.window.highest)), tooOld: e.tooOld,
+                           jitterUs: e.jitter.microseconds)
         }
     }
 

@@ -140,9 +140,12 @@ public struct SenderSequence: Codable, Equatable, Sendable {
     public var highestSeq: UInt64
     /// Datagrams too far behind the highest sequence number to be classified (beyond the 65,536 window).
     public var tooOld: UInt64
+    /// RFC 3550 interarrival jitter of this flow's first copies, in µs; nil before two arrived and in
+    /// results written by earlier versions.
+    public var jitterUs: Double?
 
     public init(source: String, jobTag: UInt32, flow: UInt32, unique: UInt64, duplicates: UInt64, reordered: UInt64,
-                highestSeq: UInt64, tooOld: UInt64) {
+                highestSeq: UInt64, tooOld: UInt64, jitterUs: Double? = nil) {
         self.source = source
         self.jobTag = jobTag
         self.flow = flow
@@ -151,6 +154,7 @@ public struct SenderSequence: Codable, Equatable, Sendable {
         self.reordered = reordered
         self.highestSeq = highestSeq
         self.tooOld = tooOld
+        self.jitterUs = jitterUs
         // highest_seq + 1 − unique without the `+ 1` overflowing: the sequence numbers come from
         // received stamps, and a hostile sender can put UInt64.max there.
         gaps = unique > highestSeq ? 0 : (highestSeq - unique).addingSaturated(1)
@@ -161,6 +165,7 @@ public struct SenderSequence: Codable, Equatable, Sendable {
         case jobTag = "job_tag"
         case highestSeq = "highest_seq"
         case tooOld = "too_old"
+        case jitterUs = "jitter_us"
     }
 }
 
@@ -174,18 +179,37 @@ public struct SequenceReport: Codable, Equatable, Sendable {
     public var untrackedDatagrams: UInt64
     /// How many flows the sink tracks per job (each costs a fixed window of memory).
     public var flowLimit: Int?
+    /// The flows' jitter in µs, weighted by each flow's distinct datagrams (so a flow of three
+    /// datagrams does not count as much as one of a million); nil when no flow has a jitter.
+    public var jitterUs: Double?
 
+    /// `jitterUs` is always derived from `senders`, so a merged report (a fleet's) recomputes it.
     public init(senders: [SenderSequence], unstamped: UInt64, untrackedDatagrams: UInt64 = 0, flowLimit: Int? = nil) {
         self.senders = senders
         self.unstamped = unstamped
         self.untrackedDatagrams = untrackedDatagrams
         self.flowLimit = flowLimit
+        jitterUs = Self.weightedJitter(senders)
+    }
+
+    /// The mean of the flows' jitter weighted by their distinct datagrams.
+    public static func weightedJitter(_ senders: [SenderSequence]) -> Double? {
+        var weight = 0.0
+        var sum = 0.0
+        for s in senders {
+            guard let j = s.jitterUs, j.isFinite else { continue }
+            let w = Double(max(s.unique, 1))
+            weight += w
+            sum += j * w
+        }
+        return weight > 0 ? sum / weight : nil
     }
 
     enum CodingKeys: String, CodingKey {
         case senders, unstamped
         case untrackedDatagrams = "untracked_datagrams"
         case flowLimit = "flow_limit"
+        case jitterUs = "jitter_us"
     }
 
     /// Reads results of every version (`untracked_datagrams` and `flow_limit` came later).
@@ -195,5 +219,6 @@ public struct SequenceReport: Codable, Equatable, Sendable {
         unstamped = try c.decode(UInt64.self, forKey: .unstamped)
         untrackedDatagrams = try c.decodeIfPresent(UInt64.self, forKey: .untrackedDatagrams) ?? 0
         flowLimit = try c.decodeIfPresent(Int.self, forKey: .flowLimit)
+        jitterUs = try c.decodeIfPresent(Double.self, forKey: .jitterUs)
     }
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Glibc
 import VolleyFleet
 import VolleyModel
 
@@ -8,17 +9,20 @@ struct Submit: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Send a job spec to an agent.",
         discussion: """
-            Prints the job; with --wait, shows progress and prints the result (exit 0 when it completed).
+            Prints the job; with --wait, shows progress on stderr and prints the result: JSON when
+            stdout is not a terminal (or with --json), else a summary (then on stderr too when piped
+            and stderr is a terminal).
             Examples:
               volley submit examples/sink.json
               VOLLEY_AGENT=https://agent-3:8080 VOLLEY_TOKEN=… volley submit examples/send.json --wait
+            \(ExitStatus.table)
             """
     )
 
     @OptionGroup var client: ClientOptions
     @Argument(help: "The job spec (JSON file, or - for stdin).") var spec: String
     @Flag(help: "Wait for the job to finish and print its result.") var wait = false
-    @Option(help: "Progress while waiting: auto, tty, plain, none.") var progress: ProgressMode = .auto
+    @OptionGroup(title: "Output (with --wait)") var output: OutputOptions
 
     func run() async throws {
         let agent = try client.client()
@@ -27,32 +31,58 @@ struct Submit: AsyncParsableCommand {
             printJSON(try VolleyJSON.encode(job, pretty: true))
             return
         }
-        var line = ProgressLine(mode: progress, spec: job.spec)
+        var line = ProgressLine(mode: output.progressMode, spec: job.spec)
         var current = job
         while current.state.isActive {
             line.show(current.progress)
             try await Task.sleep(nanoseconds: 250_000_000)
             current = try await calling { try await agent.job(job.id.rawValue) }
         }
+        line.finish()
         let bytes = try await calling { try await agent.resultBytes(job.id.rawValue) }
         let result = try? VolleyJSON.decode(JobResult.self, from: bytes)
-        if let result { line.finish(result) }
-        printJSON(bytes)
+        let stdoutTaken = output.jsonOnStdout || result == nil
+        if let result { output.printSummary(Summary.text(result, interval: output.interval), stdoutTaken: stdoutTaken) }
+        if stdoutTaken { printJSON(bytes) }
         let status = result.map { ExitStatus.of($0) } ?? (current.state == .completed ? .passed : .failed)
         if status != .passed { throw status.exitCode }
     }
 }
 
-/// `volley status ID`.
+/// `volley status ID`: a few lines on a terminal, the API's JSON when piped (scripts grep it) or with --json.
 struct Status: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Show a job (state, times, progress).",
-                                                    discussion: "Example:\n  volley status j01a2f3c4d5e6-0badcafe")
+                                                    discussion: "Examples:\n  volley status j01a2f3c4d5e6-0badcafe\n  volley status j01a2f3c4d5e6-0badcafe --json | jq .state")
     @OptionGroup var client: ClientOptions
     @Argument(help: "The job id.") var id: String
+    @Flag(help: "Print the API's JSON, also on a terminal.") var json = false
 
     func run() async throws {
         let agent = try client.client()
-        printJSON(try await calling { try await agent.call("GET", "/v1/jobs/\(id)") })
+        let bytes = try await calling { try await agent.call("GET", "/v1/jobs/\(id)") }
+        guard !json, isatty(STDOUT_FILENO) == 1, let job = try? VolleyJSON.decode(Job.self, from: bytes) else {
+            printJSON(bytes)
+            return
+        }
+        var verdict: Verdict?
+        if job.state.isFinished, let data = try? await agent.resultBytes(id) {
+            verdict = (try? VolleyJSON.decode(JobResult.self, from: data))?.verdict
+        }
+        print(Self.text(job, verdict: verdict), terminator: "")
+    }
+
+    /// The human view: id and state, what the job does, its progress, and the verdict once finished.
+    static func text(_ job: Job, verdict: Verdict?) -> String {
+        let spec = job.spec
+        let p = job.progress
+        let place = spec.endpoint.map { (spec.mode.originates ? " to " : " on ") + $0.description } ?? ""
+        var lines = ["\(job.id.rawValue)  \(job.state.rawValue)",
+                     "  \(spec.mode.rawValue)\(place), " + String(format: "%.1f of %.1f s", p.elapsedSeconds, spec.totalSeconds),
+                     "  sent     \(p.packetsSent.grouped) datagrams  \(p.bytesSent.grouped) bytes",
+                     "  received \(p.packetsReceived.grouped) datagrams  \(p.bytesReceived.grouped) bytes"]
+        if let error = job.error { lines.append("  error    \(error.message)") }
+        if job.state.isFinished { lines += Summary.verdict(verdict) }
+        return lines.joined(separator: "\n") + "\n"
     }
 }
 

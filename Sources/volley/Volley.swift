@@ -12,7 +12,7 @@ struct VolleyCommand: AsyncParsableCommand {
             """,
         version: "volley \(VolleyVersionText.current)",  // `volley --version`, as `volley version` prints
         subcommands: [Serve.self, Run.self, Submit.self, Status.self, Result.self, Cancel.self, Jobs.self,
-                      Fleet.self, ReportCommand.self, Validate.self, Version.self]
+                      Pair.self, Fleet.self, ReportCommand.self, Validate.self, Version.self]
     )
 }
 
