@@ -116,7 +116,7 @@ AGENT_WARNINGS=
 # submit JSON: on 201 sets JOB_ID and returns 0; otherwise sets REFUSAL and returns 1.
 submit() {
     local code
-    code=$(curl -sS --max-time 10 -o "$TMP/response.json" -w '%{http_code}' -d "$1" "$AGENT_URL/v1/jobs") || code=000
+    code=$(curl -sS --max-time 10 -o "$TMP/response.json" -w '%{http_code}' --json "$1" "$AGENT_URL/v1/jobs") || code=000
     if [[ $code == 201 ]]; then
         JOB_ID=$(jq -r .id "$TMP/response.json")
         return 0

@@ -140,6 +140,10 @@ private func check(_ r: JobResult, _ metric: Thresholds.Metric) -> Verdict.Check
         #expect(verdict.passed)  // warnings never fail a job on their own
         #expect(Set(verdict.warnings.map(\.metric)) == [.lossRatio, .rateRatio, .errorRatio])
         #expect(verdict.checks.allSatisfy { $0.severity == .warning })
+        // A connected socket to a closed port fails about every other send (each ICMP error fails
+        // the next call): 999 refused of 1,999 attempts must still warn.
+        let refused = try echoResult("{}", sent: 1000, received: 1000, sendErrors: ["connection_refused": 999])
+        #expect(refused.verdict?.warnings.map(\.metric) == [.errorRatio])
         let fine = try echoResult("{}")
         #expect(fine.verdict?.warnings.isEmpty == true)
         // A metric bounded by a threshold is checked once, as the threshold.
