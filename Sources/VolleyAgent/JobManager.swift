@@ -172,7 +172,7 @@ public final class JobManager: Sendable {
         try budget.checkJob(spec, footprint)
         // Decide under the lock, open sockets outside it, then decide again and reserve the job;
         // write its record outside the lock; only then let it start.
-        try state.withLock { (s) throws(APIError) in try admitting(spec, footprint, &s) }
+        _ = try state.withLock { (s) throws(APIError) in try admitting(spec, footprint, &s) }
         let run: JobRun?
         let field = spec.mode.originates ? "target" : "listen"
         do throws(EngineError) {
