@@ -49,6 +49,8 @@ enum Routes {
         // 404 here, where it would ignore the unknown query argument and really start the job.
         router.add("POST", "/v1/validate") { (request, _) throws(APIError) in
             let spec = try spec(request)
+            // The body has just decoded as a spec, so it is a JSON object: this second read only asks
+            // which rate fields were written (a spec stores the default and a written 1000 alike).
             let object = try? JSONSerialization.jsonObject(with: Data(request.body)) as? [String: Any]
             return .json(try jobs.preview(spec, rateIsDefault: !JobPreview.specGivesRate(object)))
         }

@@ -1,3 +1,5 @@
+import Foundation
+
 /// What a job would do, worked out from its spec without running it: the answer of `POST /v1/validate`
 /// and of `volley validate` offline. The agent fills in the footprint (the engine computes it) and
 /// whether the job would start now; offline, `admission` is nil because nobody asked an agent.
@@ -70,7 +72,8 @@ public struct JobPreview: Codable, Equatable, Sendable {
     /// a summary can say when the default applies. Reads the raw object: the decoded spec cannot tell.
     public static func specGivesRate(_ object: [String: Any]?) -> Bool {
         guard let object else { return false }
-        return object["rate_pps"] != nil || object["rate_bps"] != nil || object["profile"] != nil
+        // null means omitted, as in decoding, so the default applies.
+        return ["rate_pps", "rate_bps", "profile"].contains { key in object[key].map { !($0 is NSNull) } ?? false }
     }
 
     enum CodingKeys: String, CodingKey {

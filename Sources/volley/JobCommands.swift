@@ -40,7 +40,14 @@ struct Submit: AsyncParsableCommand {
         }
         line.finish()
         let bytes = try await calling { try await agent.resultBytes(job.id.rawValue) }
-        let result = try? VolleyJSON.decode(JobResult.self, from: bytes)
+        let result: JobResult?
+        do {
+            result = try VolleyJSON.decode(JobResult.self, from: bytes)
+        } catch {
+            // The JSON still reaches stdout below; say why there is no summary and no verdict.
+            FileHandle.standardError.write(Data("volley: the agent's result cannot be read as a Volley result (\(error)); printing it as is\n".utf8))
+            result = nil
+        }
         let stdoutTaken = output.jsonOnStdout || result == nil
         if let result { output.printSummary(Summary.text(result, interval: output.interval), stdoutTaken: stdoutTaken) }
         if stdoutTaken { printJSON(bytes) }
@@ -60,15 +67,13 @@ struct Status: AsyncParsableCommand {
     func run() async throws {
         let agent = try client.client()
         let bytes = try await calling { try await agent.call("GET", "/v1/jobs/\(id)") }
+        // A job this version cannot read (a newer agent's) is shown as the JSON it is.
         guard !json, isatty(STDOUT_FILENO) == 1, let job = try? VolleyJSON.decode(Job.self, from: bytes) else {
             printJSON(bytes)
             return
         }
-        var verdict: Verdict?
-        if job.state.isFinished, let data = try? await agent.resultBytes(id) {
-            verdict = (try? VolleyJSON.decode(JobResult.self, from: data))?.verdict
-        }
-        print(Self.text(job, verdict: verdict), terminator: "")
+        // A finished job carries its result's verdict: no second request for the result.
+        print(Self.text(job, verdict: job.verdict), terminator: "")
     }
 
     /// The human view: id and state, what the job does, its progress, and the verdict once finished.

@@ -20,7 +20,7 @@ import VolleyTestSupport
         let h = try AgentHarness { $0.limits.maxRatePPS = 5_000 }
         defer { h.agent.shutdown() }
         let cases: [(String, Int, String, String?)] = [
-            (#"{"mode":"send","target":"8.8.8.8:53","rate_pps":100}"#, 403, "target_not_allowed", "target"),
+            (#"{"mode":"send","target":"192.0.2.53:53","rate_pps":100}"#, 403, "target_not_allowed", "target"),
             (#"{"mode":"sink","listen":"0.0.0.0:9000"}"#, 403, "target_not_allowed", "listen"),
             (#"{"mode":"send","target":"127.0.0.1:9","rate_pps":6000}"#, 403, "limit_exceeded", "rate_pps"),
             (#"{"mode":"send","target":"127.0.0.1:9"}"#, 200, "", nil),  // the default 1,000 pps is under the cap

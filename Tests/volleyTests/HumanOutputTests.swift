@@ -90,9 +90,9 @@ import VolleyModel
 
     @Test func aSinkSummaryShowsLossByGapsAndJitter() throws {
         let spec = try JobSpec.decode(json: Data(#"{"mode":"sink","listen":"0.0.0.0:9000","duration_s":6}"#.utf8))
-        let flows = [SenderSequence(source: "10.0.0.1:4000", jobTag: 1, flow: 0, unique: 999_000, duplicates: 0, reordered: 7,
+        let flows = [SenderSequence(source: "198.18.0.1:4000", jobTag: 1, flow: 0, unique: 999_000, duplicates: 0, reordered: 7,
                                     highestSeq: 999_999, tooOld: 0, jitterUs: 20),
-                     SenderSequence(source: "10.0.0.2:4000", jobTag: 2, flow: 0, unique: 1_000, duplicates: 2, reordered: 0,
+                     SenderSequence(source: "198.18.0.2:4000", jobTag: 2, flow: 0, unique: 1_000, duplicates: 2, reordered: 0,
                                     highestSeq: 999, tooOld: 0, jitterUs: 1_020)]
         var r = JobResult(id: JobID("jsink")!, state: .completed, spec: spec, agent: .init(hostname: "h", version: "t"),
                           startedAt: Timestamp(millisecondsSince1970: 0), finishedAt: Timestamp(millisecondsSince1970: 6_000),

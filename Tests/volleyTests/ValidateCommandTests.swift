@@ -16,7 +16,7 @@ import VolleyTestSupport
 
     /// Offline it cannot know the allowlist, and says so; an absent rate is the default, said as such.
     @Test func offlineSaysWhatItCouldNotCheck() throws {
-        let run = try volley(["validate", try specFile(#"{"mode":"send","target":"8.8.8.8:53","payload_bytes":1200}"#)])
+        let run = try volley(["validate", try specFile(#"{"mode":"send","target":"192.0.2.53:53","payload_bytes":1200}"#)])
         #expect(run.status == 0, "\(run.output)")
         #expect(run.output.contains("rate      1,000 pps, 9.60 Mbit/s (the default; set rate_pps, rate_bps, or \"max\")"), "\(run.output)")
         #expect(run.output.contains("duration  10 s"))
@@ -37,10 +37,10 @@ import VolleyTestSupport
         let agent = try AgentProcess(arguments: ["--token-file", tokenFile.path, "--max-rate-pps", "5000"])
         defer { _ = agent.stop() }
         let url = "http://127.0.0.1:\(agent.port)"
-        let outside = try specFile(#"{"mode":"send","target":"8.8.8.8:53"}"#, name: "outside.json")
+        let outside = try specFile(#"{"mode":"send","target":"192.0.2.53:53"}"#, name: "outside.json")
         let refused = try volley(["validate", outside, "--agent", url, "--token-file", tokenFile.path])
         #expect(refused.status == 2, "\(refused.output)")
-        #expect(refused.output.contains("target_not_allowed, field 'target'") && refused.output.contains("8.8.8.8"), "\(refused.output)")
+        #expect(refused.output.contains("target_not_allowed, field 'target'") && refused.output.contains("192.0.2.53"), "\(refused.output)")
         let tooFast = try volley(["validate", try specFile(#"{"mode":"send","target":"127.0.0.1:9","rate_pps":6000}"#, name: "fast.json"),
                                   "--agent", url, "--token-file", tokenFile.path])
         #expect(tooFast.status == 2 && tooFast.output.contains("field 'rate_pps'") && tooFast.output.contains("--max-rate-pps"), "\(tooFast.output)")
