@@ -143,6 +143,7 @@ public final class JobRun: Sendable {
             progress.bytesReceived += received?.byteCount ?? 0
         }
         progress.elapsedSeconds = start == 0 ? 0 : Double(MonotonicClock.now() - start) / 1e9
+        progress.rtt = latency?.latest
         return progress
     }
 

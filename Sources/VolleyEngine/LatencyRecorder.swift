@@ -9,6 +9,7 @@ final class LatencyCollector: Sendable {
     private struct State {
         var pending: [Int: (histogram: Histogram<UInt64>?, reports: Int)] = [:]
         var perSecond: [Int: (p50: UInt64, p99: UInt64)] = [:]
+        var latest: LiveRTT?
         var total = LatencySummary.makeHistogram()
     }
 
@@ -34,7 +35,9 @@ final class LatencyCollector: Sendable {
     /// Reduces one second to its percentiles and drops its histogram.
     private static func settle(_ second: Int, _ s: inout State) {
         if let histogram = s.pending[second]?.histogram, histogram.totalCount > 0 {
-            s.perSecond[second] = (histogram.valueAtPercentile(50), histogram.valueAtPercentile(99))
+            let p50 = histogram.valueAtPercentile(50), p99 = histogram.valueAtPercentile(99)
+            s.perSecond[second] = (p50, p99)
+            if second >= (s.latest?.second ?? -1) { s.latest = LiveRTT(second: second, p50: p50, p99: p99) }
         }
         s.pending[second] = nil
     }
@@ -55,6 +58,8 @@ final class LatencyCollector: Sendable {
         flush()
         return state.withLock { $0.perSecond }
     }
+    /// The newest second every worker has reported, for progress while the job runs.
+    var latest: LiveRTT? { state.withLock { $0.latest } }
     var summary: LatencySummary { state.withLock { LatencySummary($0.total) } }
 }
 

@@ -33,14 +33,18 @@ public struct JobProgress: Codable, Equatable, Sendable {
     public var bytesSent: UInt64
     public var bytesReceived: UInt64
     public var elapsedSeconds: Double
+    /// Echo jobs while they run: the round-trip times of the latest second that every receiving
+    /// thread has finished (so about a second behind); absent before the first such second.
+    public var rtt: LiveRTT?
 
     public init(packetsSent: UInt64 = 0, packetsReceived: UInt64 = 0, bytesSent: UInt64 = 0, bytesReceived: UInt64 = 0,
-                elapsedSeconds: Double = 0) {
+                elapsedSeconds: Double = 0, rtt: LiveRTT? = nil) {
         self.packetsSent = packetsSent
         self.packetsReceived = packetsReceived
         self.bytesSent = bytesSent
         self.bytesReceived = bytesReceived
         self.elapsedSeconds = elapsedSeconds
+        self.rtt = rtt
     }
 
     enum CodingKeys: String, CodingKey {
@@ -49,6 +53,25 @@ public struct JobProgress: Codable, Equatable, Sendable {
         case bytesSent = "bytes_sent"
         case bytesReceived = "bytes_received"
         case elapsedSeconds = "elapsed_s"
+        case rtt = "rtt_us"
+    }
+}
+
+/// One finished second's round-trip percentiles, in microseconds, as a running echo job shows them.
+public struct LiveRTT: Codable, Equatable, Sendable {
+    /// Whole seconds since the job started: the second these replies arrived in.
+    public var second: Int
+    public var p50: UInt64
+    public var p99: UInt64
+
+    public init(second: Int, p50: UInt64, p99: UInt64) {
+        self.second = second
+        self.p50 = p50
+        self.p99 = p99
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case second = "t", p50, p99
     }
 }
 

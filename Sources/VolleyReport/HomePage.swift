@@ -68,12 +68,15 @@ public enum HomePage {
         return out + "</table>"
     }
 
-    /// Datagrams and bits per second over the job's elapsed time, in the direction its mode counts.
+    /// Datagrams and bits per second over the job's elapsed time, in the direction its mode counts, and
+    /// for a running echo job the RTT of its latest finished second.
     static func rate(_ job: Job) -> String {
         let p = job.progress
         guard p.elapsedSeconds > 0 else { return "-" }
         let (packets, bytes) = job.spec.mode.originates ? (p.packetsSent, p.bytesSent) : (p.packetsReceived, p.bytesReceived)
-        return Units.rate(pps: Double(packets) / p.elapsedSeconds, bps: Double(bytes) * 8 / p.elapsedSeconds)
+        let rate = Units.rate(pps: Double(packets) / p.elapsedSeconds, bps: Double(bytes) * 8 / p.elapsedSeconds)
+        guard job.state == .running, let rtt = p.rtt else { return rate }
+        return rate + ", RTT p50 \(Units.grouped(Int(rtt.p50))) µs p99 \(Units.grouped(Int(rtt.p99))) µs"
     }
 
     static func budgetRows(_ budget: BudgetInfo?) -> [(String, String)] {

@@ -107,7 +107,8 @@ struct FleetProgressMeter {
 
             let state = (job.state.rawValue + (agent.outcome.adopted == true ? " (adopted)" : ""))
                 .padding(toLength: 20, withPad: " ", startingAt: 0)
-            return "\(name)  \(state) sent \(Validate.grouped(Int(p.packetsSent)))  received \(Validate.grouped(Int(p.packetsReceived)))  \(rate)"
+            let rtt = job.state == .running ? p.rtt.map { "  RTT p50 \($0.p50.grouped) µs p99 \($0.p99.grouped) µs" } ?? "" : ""
+            return "\(name)  \(state) sent \(Validate.grouped(Int(p.packetsSent)))  received \(Validate.grouped(Int(p.packetsReceived)))  \(rate)\(rtt)"
         }
     }
 }

@@ -73,11 +73,12 @@ struct Status: AsyncParsableCommand {
             return
         }
         // A finished job carries its result's verdict: no second request for the result.
-        print(Self.text(job, verdict: job.verdict), terminator: "")
+        print(Self.text(job), terminator: "")
     }
 
-    /// The human view: id and state, what the job does, its progress, and the verdict once finished.
-    static func text(_ job: Job, verdict: Verdict?) -> String {
+    /// The human view: id and state, what the job does, its progress (with the latest second's RTT
+    /// while an echo job runs), and the verdict once finished.
+    static func text(_ job: Job) -> String {
         let spec = job.spec
         let p = job.progress
         let place = spec.endpoint.map { (spec.mode.originates ? " to " : " on ") + $0.description } ?? ""
@@ -85,8 +86,11 @@ struct Status: AsyncParsableCommand {
                      "  \(spec.mode.rawValue)\(place), " + String(format: "%.1f of %.1f s", p.elapsedSeconds, spec.totalSeconds),
                      "  sent     \(p.packetsSent.grouped) datagrams  \(p.bytesSent.grouped) bytes",
                      "  received \(p.packetsReceived.grouped) datagrams  \(p.bytesReceived.grouped) bytes"]
+        if job.state == .running, let rtt = p.rtt {
+            lines.append("  RTT      p50 \(rtt.p50.grouped) µs  p99 \(rtt.p99.grouped) µs (second \(rtt.second))")
+        }
         if let error = job.error { lines.append("  error    \(error.message)") }
-        if job.state.isFinished { lines += Summary.verdict(verdict) }
+        if job.state.isFinished { lines += Summary.verdict(job.verdict) }
         return lines.joined(separator: "\n") + "\n"
     }
 }

@@ -20,8 +20,8 @@ enum ProgressMode: String, ExpressibleByArgument, CaseIterable {
 
 /// Renders a job's progress on stderr: the last second's rate (not an average since the start, so a
 /// ramp or a stall shows), in pps and bit/s against the target, the counts and, for echo, the share
-/// still unanswered. Live RTT is not shown: the progress the engine and the API expose carries counts
-/// only (the RTT histograms belong to the receiving threads until the job ends).
+/// still unanswered and the RTT p50/p99 of the latest finished second (the engine settles a second
+/// once every receiving thread has moved past it, so the figures trail by about a second).
 struct ProgressLine {
     let mode: ProgressMode
     let spec: JobSpec
@@ -47,6 +47,7 @@ struct ProgressLine {
             let missing = p.packetsSent > p.packetsReceived ? p.packetsSent - p.packetsReceived : 0
             let share = p.packetsSent == 0 ? 0 : Double(missing) / Double(p.packetsSent)
             parts.append("unanswered \(missing.grouped) (\(HumanUnits.percent(share)))")
+            if let rtt = p.rtt { parts.append("RTT p50 \(rtt.p50.grouped) µs p99 \(rtt.p99.grouped) µs") }
         }
         return parts.joined(separator: "  ")
     }

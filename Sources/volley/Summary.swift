@@ -23,7 +23,9 @@ enum Summary {
 
     static func counts(_ r: JobResult) -> [String] {
         var lines: [String] = []
-        let target = r.rate.targetPPS > 0 ? " of \(HumanUnits.pps(Double(r.rate.targetPPS))) asked" : ""
+        // The target in the unit it was asked in: a `--bitrate`/`rate_bps` job reads "of 50.0 Mbit/s asked".
+        var target = r.rate.targetPPS > 0 ? " of \(HumanUnits.pps(Double(r.rate.targetPPS))) asked" : ""
+        if let bps = r.spec.rateBPS { target = " of \(HumanUnits.bits(Double(bps))) asked (\(HumanUnits.pps(Double(r.rate.targetPPS))))" }
         let rates = "\(HumanUnits.pps(r.rate.achievedPPS))  \(HumanUnits.bits(r.rate.achievedBPS))\(target)"
         switch r.spec.mode {
         case .send, .echo:

@@ -79,6 +79,27 @@ private func launch(_ spec: JobSpec, options: EngineOptions = EngineOptions()) t
         #expect(reflected().sent.packets == 500)
     }
 
+    @Test func progressCarriesTheLatestFinishedSecondsRTT() throws {
+        let port = freeUDPPort()
+        let (reflectRun, reflected) = try launch(JobSpec(mode: .reflect, listen: loopback(port), durationSeconds: 60))
+        defer { reflectRun.stop(); _ = reflected() }
+        let (run, finished) = try launch(JobSpec(mode: .echo, target: loopback(port), durationSeconds: 60, ratePPS: 2_000,
+                                                 echoTimeoutMilliseconds: 1_000))
+        defer { run.stop(); _ = finished() }
+        #expect(run.progress().rtt == nil)  // nothing has come back before the first second ends
+        // Second 0 settles once the receiving thread records a reply in second 1 (a generous deadline).
+        let deadline = Date().addingTimeInterval(30)
+        var progress = run.progress()
+        while progress.rtt == nil && Date() < deadline {
+            Thread.sleep(forTimeInterval: 0.05)
+            progress = run.progress()
+        }
+        let rtt = try #require(progress.rtt)
+        #expect(rtt.p50 > 0 && rtt.p99 >= rtt.p50)
+        #expect(Double(rtt.second) < progress.elapsedSeconds)
+        #expect(progress.packetsReceived > 0)
+    }
+
     @Test func echoRefusesToWaitPastAStop() throws {
         let reflector = MisbehavingReflector(dropEvery: 1, doubleEvery: 1_000_000, swapAt: nil)  // drops all
         defer { reflector.stop() }

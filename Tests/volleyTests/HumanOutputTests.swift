@@ -49,6 +49,63 @@ import VolleyModel
         #expect(throws: (any Error).self) { try QuickFlags.parse(["--target", "127.0.0.1:9", "--rate", "1k", "--bitrate", "1M"]).spec(mode: .send) }
     }
 
+    @Test func theProgressLineShowsTheLastSecondAndLiveRTTForEcho() throws {
+        // 6.0 s in all: the echo job waits its 1 s reply timeout after sending for 5 s.
+        let spec = try JobSpec.decode(json: Data(#"{"mode":"echo","target":"127.0.0.1:9000","rate_pps":2000,"duration_s":5}"#.utf8))
+        let p = JobProgress(packetsSent: 4_000, packetsReceived: 3_990, bytesSent: 256_000, bytesReceived: 255_360,
+                            elapsedSeconds: 2.04, rtt: LiveRTT(second: 1, p50: 1_480, p99: 12_900))
+        #expect(ProgressLine.text(p, spec: spec, rate: (pps: 2_000, bps: 1_024_000)) ==
+            "  2.0/6.0 s  2.00 kpps 1.02 Mbit/s of 2.00 kpps  sent 4,000  received 3,990  unanswered 10 (0.25 %)  RTT p50 1,480 µs p99 12,900 µs")
+        // Before the first second has settled there is no RTT to show; a send job (default 1,000 pps) never has one.
+        var early = p
+        early.rtt = nil
+        #expect(!ProgressLine.text(early, spec: spec, rate: (pps: 2_000, bps: 1_024_000)).contains("RTT"))
+        let send = try JobSpec.decode(json: Data(#"{"mode":"send","target":"127.0.0.1:9000","duration_s":5}"#.utf8))
+        #expect(ProgressLine.text(JobProgress(packetsSent: 1_234_567, bytesSent: 79_012_288, elapsedSeconds: 1),
+                                  spec: send, rate: (pps: 1_234_567, bps: 632_098_304)) ==
+            "  1.0/5.0 s  1.23 Mpps 632 Mbit/s of 1.00 kpps  sent 1,234,567  received 0")
+    }
+
+    @Test func aBitRateJobReadsItsTargetInBitsPerSecond() throws {
+        let spec = try JobSpec.decode(json: Data(#"{"mode":"send","target":"127.0.0.1:9000","rate_bps":50000000,"payload_bytes":1200,"duration_s":5}"#.utf8))
+        let r = JobResult(id: JobID("jbits")!, state: .completed, spec: spec, agent: .init(hostname: "h", version: "t"),
+                          startedAt: Timestamp(millisecondsSince1970: 0), finishedAt: Timestamp(millisecondsSince1970: 5_000),
+                          elapsedSeconds: 5, sent: .init(packets: 26_040, bytes: 31_248_000), received: .init(),
+                          rate: .init(targetPPS: 5_208, achievedPPS: 5_208, achievedBPS: 49_996_800),
+                          io: .init(send: "sendmmsg", receive: "none"))
+        #expect(Summary.counts(r).first ==
+            "  sent       26,040 datagrams  31,248,000 bytes  5.21 kpps  50.0 Mbit/s of 50.0 Mbit/s asked (5.21 kpps)")
+    }
+
+    @Test func statusShowsARunningEchoJobWithItsRTTAndAFinishedOneWithItsVerdict() throws {
+        let spec = try JobSpec.decode(json: Data(#"{"mode":"echo","target":"127.0.0.1:9000","rate_pps":2000,"duration_s":5}"#.utf8))
+        var job = Job(id: JobID("jstatus")!, state: .running, spec: spec, createdAt: Timestamp(millisecondsSince1970: 0),
+                      progress: JobProgress(packetsSent: 4_000, packetsReceived: 3_990, bytesSent: 256_000, bytesReceived: 255_360,
+                                            elapsedSeconds: 2.04, rtt: LiveRTT(second: 1, p50: 61, p99: 1_480)))
+        #expect(Status.text(job) == """
+            jstatus  running
+              echo to 127.0.0.1:9000, 2.0 of 6.0 s
+              sent     4,000 datagrams  256,000 bytes
+              received 3,990 datagrams  255,360 bytes
+              RTT      p50 61 µs  p99 1,480 µs (second 1)
+
+            """, "\(Status.text(job))")
+        let result = try Self.echoResult()
+        job.state = .completed
+        job.progress = JobProgress(packetsSent: 10_000, packetsReceived: 9_990, bytesSent: 640_000, bytesReceived: 639_360,
+                                   elapsedSeconds: 6)
+        job.verdict = result.verdict
+        #expect(Status.text(job) == """
+            jstatus  completed
+              echo to 127.0.0.1:9000, 6.0 of 6.0 s
+              sent     10,000 datagrams  640,000 bytes
+              received 9,990 datagrams  639,360 bytes
+            FAILED
+              failed   rtt_us.p99 990 is above max 500
+
+            """, "\(Status.text(job))")
+    }
+
     /// A fixed echo result: 10,000 sent, 9,990 replies, one failed threshold and one warning.
     static func echoResult() throws -> JobResult {
         let spec = try JobSpec.decode(json: Data(#"{"mode":"echo","target":"127.0.0.1:9000","rate_pps":2000,"duration_s":5,"thresholds":{"rtt_us.p99":{"max":500}}}"#.utf8))
