@@ -10,7 +10,13 @@
 #include <stddef.h>
 #include <unistd.h>
 
-#if defined(__linux__) && !defined(CBATCHIO_FORCE_FALLBACK)
+#if !defined(__linux__)
+#error "Volley builds on Linux only (README: Platforms); the fallback loop is for sendmmsg-less Linux builds."
+#endif
+
+#include <linux/sock_diag.h>
+
+#if !defined(CBATCHIO_FORCE_FALLBACK)
 #define CBATCHIO_HAVE_MMSG 1
 _Static_assert(sizeof(CBatchIO_mmsghdr) == sizeof(struct mmsghdr), "mmsghdr mirror has the wrong size");
 _Static_assert(offsetof(CBatchIO_mmsghdr, msg_hdr) == offsetof(struct mmsghdr, msg_hdr), "msg_hdr offset");
@@ -35,6 +41,7 @@ const int CBatchIO_MSG_DONTWAIT = MSG_DONTWAIT;
 const int CBatchIO_SOL_UDP = SOL_UDP;
 const int CBatchIO_UDP_SEGMENT = UDP_SEGMENT;
 const int CBatchIO_UDP_GRO = UDP_GRO;
+const int CBatchIO_SO_RXQ_OVFL = SO_RXQ_OVFL;
 
 bool CBatchIO_built_with_mmsg(void) { return CBATCHIO_HAVE_MMSG; }
 
@@ -44,7 +51,7 @@ int CBatchIO_sendmsg_loop(int fd, CBatchIO_mmsghdr *vec, unsigned int vlen, int 
         ssize_t n = sendmsg(fd, &vec[i].msg_hdr, flags);
         if (n < 0) {
             if (errno == EINTR) continue;
-            return i > 0 ? (int)i : -1;
+            return i > 0 ? (int)i : -errno;
         }
         vec[i++].msg_len = (unsigned int)n;
     }
@@ -58,7 +65,7 @@ int CBatchIO_recvmsg_loop(int fd, CBatchIO_mmsghdr *vec, unsigned int vlen, int 
         ssize_t n = recvmsg(fd, &vec[i].msg_hdr, i == 0 ? first : (first | MSG_DONTWAIT));
         if (n < 0) {
             if (errno == EINTR && i == 0) continue;
-            return i > 0 ? (int)i : -1;
+            return i > 0 ? (int)i : -errno;
         }
         vec[i++].msg_len = (unsigned int)n;
     }
@@ -67,7 +74,8 @@ int CBatchIO_recvmsg_loop(int fd, CBatchIO_mmsghdr *vec, unsigned int vlen, int 
 
 int CBatchIO_sendmmsg(int fd, CBatchIO_mmsghdr *vec, unsigned int vlen, int flags) {
 #if CBATCHIO_HAVE_MMSG
-    return sendmmsg(fd, (struct mmsghdr *)vec, vlen, flags);
+    int n = sendmmsg(fd, (struct mmsghdr *)vec, vlen, flags);
+    return n < 0 ? -errno : n;
 #else
     return CBatchIO_sendmsg_loop(fd, vec, vlen, flags);
 #endif
@@ -75,7 +83,8 @@ int CBatchIO_sendmmsg(int fd, CBatchIO_mmsghdr *vec, unsigned int vlen, int flag
 
 int CBatchIO_recvmmsg(int fd, CBatchIO_mmsghdr *vec, unsigned int vlen, int flags) {
 #if CBATCHIO_HAVE_MMSG
-    return recvmmsg(fd, (struct mmsghdr *)vec, vlen, flags, NULL);
+    int n = recvmmsg(fd, (struct mmsghdr *)vec, vlen, flags, NULL);
+    return n < 0 ? -errno : n;
 #else
     return CBatchIO_recvmsg_loop(fd, vec, vlen, flags);
 #endif
@@ -147,17 +156,40 @@ int CBatchIO_gro_segment_size(const struct msghdr *msg) {
     return 0;
 }
 
-int CBatchIO_wait_readable(const int *fds, int count, int64_t timeout_ns) {
-    struct pollfd pfds[64];
-    if (count > 64) count = 64;
-    for (int i = 0; i < count; i++) {
-        pfds[i].fd = fds[i];
-        pfds[i].events = POLLIN;
-        pfds[i].revents = 0;
-    }
+int CBatchIO_wait_readable(struct pollfd *pfds, unsigned int count, int64_t timeout_ns) {
     if (timeout_ns < 0) timeout_ns = 0;
     struct timespec ts = { .tv_sec = timeout_ns / 1000000000, .tv_nsec = timeout_ns % 1000000000 };
-    return ppoll(pfds, (nfds_t)count, &ts, NULL);
+    int n = ppoll(pfds, (nfds_t)count, &ts, NULL);
+    return n < 0 ? -errno : n;
+}
+
+size_t CBatchIO_rxq_control_size(void) { return CMSG_SPACE(sizeof(uint32_t)); }
+
+int64_t CBatchIO_rxq_drops(const struct msghdr *msg) {
+    for (struct cmsghdr *cm = CMSG_FIRSTHDR((struct msghdr *)msg); cm; cm = CMSG_NXTHDR((struct msghdr *)msg, cm)) {
+        if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SO_RXQ_OVFL && cm->cmsg_len >= CMSG_LEN(sizeof(uint32_t))) {
+            uint32_t drops;
+            memcpy(&drops, CMSG_DATA(cm), sizeof(drops));
+            return drops;
+        }
+    }
+    return -1;
+}
+
+int64_t CBatchIO_socket_drops(int fd) {
+    uint32_t info[SK_MEMINFO_VARS] = {0};
+    socklen_t len = sizeof(info);
+    if (getsockopt(fd, SOL_SOCKET, SO_MEMINFO, info, &len) != 0) return -errno;
+    if (len < (SK_MEMINFO_DROPS + 1) * sizeof(uint32_t)) return -ENOPROTOOPT;
+    return info[SK_MEMINFO_DROPS];
+}
+
+int CBatchIO_path_mtu(int fd, int family) {
+    int mtu = 0;
+    socklen_t len = sizeof(mtu);
+    int rc = family == AF_INET6 ? getsockopt(fd, IPPROTO_IPV6, IPV6_MTU, &mtu, &len)
+                                : getsockopt(fd, IPPROTO_IP, IP_MTU, &mtu, &len);
+    return rc == 0 ? mtu : -errno;
 }
 
 void CBatchIO_set_timer_slack(unsigned long ns) { prctl(PR_SET_TIMERSLACK, ns, 0, 0, 0); }

@@ -321,6 +321,8 @@ extension APIError {
             self.init(.invalidSpec, error.description, field: field)
         case .permissionDenied, .sendNotPermitted:
             self.init(.permissionDenied, error.description, field: field)
+        case .segmentExceedsPath:
+            self.init(.invalidSpec, error.description, field: error.field ?? field)
         case .socket:
             self.init(.socketError, error.description, field: field)
         }

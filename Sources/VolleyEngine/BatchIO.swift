@@ -16,7 +16,7 @@ public enum IOMethod: String, Sendable, CaseIterable {
     var receiveName: String { self == .batched ? "recvmmsg" : "recvmsg" }
 }
 
-/// The outcome of one batch call: messages moved, and the errno when it stopped short.
+/// The outcome of one batch call: messages moved, and the errno when it moved none.
 struct BatchOutcome {
     var count: Int
     var errno: Int32
@@ -24,8 +24,10 @@ struct BatchOutcome {
     var syscalls: Int
 }
 
-/// A worker's view of the batch calls. It starts on `method` and drops to the loop for good if the
-/// kernel answers ENOSYS (a sendmmsg-less kernel or seccomp filter), without losing the batch.
+/// The raw batch calls of one worker. It starts on `method` and drops to the loop for good if the
+/// kernel answers ENOSYS (a sendmmsg-less kernel or seccomp filter), without losing the batch. The
+/// shim returns `-errno`, so no errno is read after the call. What to do about a failure is
+/// `SendPolicy`'s and `ReceivePolicy`'s business, not this type's.
 struct BatchIO {
     private(set) var method: IOMethod
 
@@ -38,11 +40,10 @@ struct BatchIO {
             let n = method == .batched
                 ? CBatchIO_sendmmsg(fd, vec, UInt32(count), Int32(MSG_NOSIGNAL))
                 : CBatchIO_sendmsg_loop(fd, vec, UInt32(count), Int32(MSG_NOSIGNAL))
-            // errno means something only when nothing went out; a short count alone is not an error.
-            let code = n < 0 ? errno : 0
+            let code = n < 0 ? -n : 0
             if method == .batched {
-                if n < 0 && code == ENOSYS { method = .loop; continue }
-                if n < 0 && code == EINTR { continue }
+                if code == ENOSYS { method = .loop; continue }
+                if code == EINTR { continue }
                 return BatchOutcome(count: max(0, Int(n)), errno: code, syscalls: 1)
             }
             let sent = max(0, Int(n))
@@ -59,11 +60,28 @@ struct BatchIO {
             let n = method == .batched
                 ? CBatchIO_recvmmsg(fd, vec, UInt32(count), flags)
                 : CBatchIO_recvmsg_loop(fd, vec, UInt32(count), flags)
-            let code = n < 0 ? errno : 0
-            if method == .batched && n < 0 && code == ENOSYS { method = .loop; continue }
-            if n < 0 && code == EINTR { continue }
+            let code = n < 0 ? -n : 0
+            if method == .batched && code == ENOSYS { method = .loop; continue }
+            if code == EINTR { continue }
             let got = max(0, Int(n))
             return BatchOutcome(count: got, errno: code, syscalls: method == .batched ? 1 : got + (got < count ? 1 : 0))
         }
+    }
+}
+
+/// A bounded exponential back-off for buffer pressure: 50 µs, doubling to at most 1.6 ms, back to
+/// 50 µs after any call that moved something. Long enough for a queue to drain a little, short
+/// enough that a paced sender loses at most one 10 ms window to it.
+struct Backoff {
+    static let first: UInt64 = 50_000
+    static let cap: UInt64 = 1_600_000
+    private var next = Backoff.first
+
+    mutating func reset() { next = Self.first }
+
+    /// The pause to take now; each call doubles the next one, up to the cap.
+    mutating func take() -> UInt64 {
+        defer { next = min(Self.cap, next * 2) }
+        return next
     }
 }

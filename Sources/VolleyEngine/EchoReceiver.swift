@@ -19,7 +19,9 @@ final class EchoReceiver {
     var sentPerFlow: [UInt64]
     private(set) var totals = EchoTotals()
     private(set) var latency: LatencyRecorder
-    private var io: BatchIO
+    private var receiver: BatchReceiver
+    /// One pollfd per flow socket, prepared once: ppoll takes any number of them.
+    private let pollSet: UnsafeMutablePointer<pollfd>
     let counters: DirectionCounters
     let timeline: WorkerTimeline
 
@@ -30,17 +32,24 @@ final class EchoReceiver {
         self.tag = tag
         self.firstFlow = firstFlow
         timeoutNanos = UInt64(spec.echoTimeoutMilliseconds) * 1_000_000
-        batch = MessageBatch(capacity: spec.batch, slotBytes: max(slotBytes, Stamp.size), withAddresses: false)
+        batch = MessageBatch(capacity: spec.batch, slotBytes: max(slotBytes, Stamp.size), withAddresses: false,
+                             controlBytes: CBatchIO_rxq_control_size())
         windows = Array(repeating: SequenceWindow(), count: fds.count)
         sentPerFlow = Array(repeating: 0, count: fds.count)
         latency = LatencyRecorder(collector: collector)
-        io = BatchIO(method: options.ioMethod)
+        receiver = BatchReceiver(method: options.ioMethod, sockets: fds.count, capacity: spec.batch)
+        pollSet = .allocate(capacity: fds.count)
+        for (i, fd) in fds.enumerated() { pollSet[i] = pollfd(fd: fd, events: Int16(POLLIN), revents: 0) }
         self.counters = counters
         self.timeline = timeline
     }
 
+    deinit { pollSet.deallocate() }
+
     /// Bytes of its receive batch and sequence windows.
-    var allocatedBytes: Int { batch.allocatedBytes + windows.count * SequenceWindow.defaultBytes }
+    var allocatedBytes: Int {
+        batch.allocatedBytes + windows.count * (SequenceWindow.defaultBytes + MemoryLayout<pollfd>.stride)
+    }
 
     /// Replies still awaited (never negative: each sent sequence number is answered at most once).
     var outstanding: UInt64 {
@@ -50,24 +59,32 @@ final class EchoReceiver {
 
     func noteSent(_ count: Int) { totals.sent &+= UInt64(count) }
 
-    /// Reads everything already queued on every flow socket, without blocking.
+    /// Reads everything already queued on the flow sockets, without blocking. With one flow that
+    /// is one receive call; with several, one ppoll finds the sockets that have anything, rather
+    /// than a receive call per flow after every send batch.
     @inline(__always)
     func drain() {
-        for (flow, fd) in fds.enumerated() {
-            while true {
-                batch.resetForReceive(count: batch.capacity)
-                let outcome = io.receive(fd: fd, batch.headers, count: batch.capacity, flags: CBatchIO_MSG_DONTWAIT)
-                guard outcome.count > 0 else {
-                    if outcome.errno != EAGAIN && outcome.errno != 0 {
-                        counters.syscalls.wrappingAdd(1, ordering: .relaxed)
-                        counters.countError(ErrorCategory(errno: outcome.errno))
-                    }
-                    break
-                }
-                counters.syscalls.wrappingAdd(UInt64(outcome.syscalls), ordering: .relaxed)
-                process(outcome.count, now: MonotonicClock.now(), flowHint: flow)
-                if outcome.count < batch.capacity { break }
-            }
+        if fds.count == 1 {
+            drain(0)
+            return
+        }
+        guard CBatchIO_wait_readable(pollSet, UInt32(fds.count), 0) > 0 else { return }
+        drainReady()
+    }
+
+    /// Reads the sockets the last ppoll marked readable.
+    private func drainReady() {
+        for flow in 0..<fds.count where pollSet[flow].revents != 0 { drain(flow) }
+    }
+
+    /// Reads flow `flow`'s socket until its queue is empty.
+    @inline(__always)
+    private func drain(_ flow: Int) {
+        while true {
+            let count = receiver.receive(flow, fd: fds[flow], into: batch, counters: counters, flags: CBatchIO_MSG_DONTWAIT)
+            guard count > 0 else { break }
+            process(count, now: MonotonicClock.now(), flowHint: flow)
+            if count < batch.capacity { break }
         }
     }
 
@@ -75,8 +92,8 @@ final class EchoReceiver {
     func waitAndDrain(until deadline: UInt64) {
         var now = MonotonicClock.now()
         while now < deadline {
-            let ready = fds.withUnsafeBufferPointer { CBatchIO_wait_readable($0.baseAddress, Int32($0.count), Int64(deadline - now)) }
-            if ready > 0 { drain() }
+            let ready = CBatchIO_wait_readable(pollSet, UInt32(fds.count), Int64(deadline - now))
+            if ready > 0 { drainReady() }
             now = MonotonicClock.now()
             if ready == 0 { break }
         }
@@ -89,6 +106,7 @@ final class EchoReceiver {
             waitAndDrain(until: min(end, MonotonicClock.now() + 20_000_000))
         }
         drain()
+        for (flow, fd) in fds.enumerated() { receiver.settleDrops(flow, fd: fd, counters: counters) }
         latency.finish(lastSecond: timeline.second(MonotonicClock.now()))
         totals.lost = totals.sent > totals.received ? totals.sent - totals.received : 0
     }

@@ -11,8 +11,16 @@ public enum EngineError: Error, Equatable, Sendable, CustomStringConvertible {
     case permissionDenied(Endpoint)
     /// The kernel refuses to send there: a broadcast address (no SO_BROADCAST), or a firewall rule.
     case sendNotPermitted(Endpoint)
+    /// GSO segments (`payload_bytes` each) larger than the path to the target carries.
+    case segmentExceedsPath(payloadBytes: Int, largest: Int, mtu: Int)
     /// Any other socket set-up failure.
     case socket(SocketError)
+
+    /// The spec field the error is about, when it is not the job's address.
+    public var field: String? {
+        if case .segmentExceedsPath = self { return "payload_bytes" }
+        return nil
+    }
 
     public var description: String {
         switch self {
@@ -20,6 +28,8 @@ public enum EngineError: Error, Equatable, Sendable, CustomStringConvertible {
         case .addressNotAvailable(let e): "\(e) is not an address of this host"
         case .permissionDenied(let e): "binding \(e) is not permitted (ports below 1024 need privileges)"
         case .sendNotPermitted(let e): "sending to \(e) is not permitted: it is a broadcast address (Volley does not send broadcasts) or a firewall rule refuses it"
+        case .segmentExceedsPath(let payload, let largest, let mtu):
+            "field 'payload_bytes' is \(payload); with 'gso' each segment is one datagram, and the path to the target (MTU \(mtu)) carries at most \(largest) payload bytes"
         case .socket(let error): "socket set-up failed: \(error)"
         }
     }

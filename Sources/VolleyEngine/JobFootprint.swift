@@ -40,20 +40,20 @@ public struct JobFootprint: Sendable, Equatable {
             perThread += shape.messages * 3 * MemoryLayout<Int>.stride
             if spec.mode == .echo {
                 perThread += MessageBatch.bytes(capacity: spec.batch, slotBytes: max(slotBytes, JobSpec.stampBytes),
-                                                withAddresses: false)
-                perThread += spec.flows * SequenceWindow.defaultBytes + 2 * Self.histogramBytes
+                                                withAddresses: false, controlBytes: CBatchIO_rxq_control_size())
+                perThread += spec.flows * (SequenceWindow.defaultBytes + MemoryLayout<pollfd>.stride) + 2 * Self.histogramBytes
             }
             memoryBytes = threads * perThread + (spec.mode == .echo ? Self.histogramBytes : 0)
             sockets = threads * spec.flows
         case .sink:
             perThread += MessageBatch.bytes(capacity: spec.batch, slotBytes: SinkWorker.slotBytes(gro: spec.gro),
-                                            withAddresses: true, controlBytes: spec.gro ? CBatchIO_gro_control_size() : 0)
+                                            withAddresses: true, controlBytes: SinkWorker.controlBytes(gro: spec.gro))
             // Each tracked flow: its window plus its table entry and index slot (about 128 bytes).
             memoryBytes = threads * perThread + FlowBudget.defaultLimit * (SequenceWindow.defaultBytes + 128)
             sockets = threads
         case .reflect:
             perThread += MessageBatch.bytes(capacity: spec.batch, slotBytes: ReflectWorker.slotBytes(batch: spec.batch, gro: spec.gro),
-                                            withAddresses: true, controlBytes: spec.gro ? CBatchIO_gro_control_size() : 0)
+                                            withAddresses: true, controlBytes: SinkWorker.controlBytes(gro: spec.gro))
             perThread += spec.batch * ((spec.gro ? CBatchIO_segment_control_size() : 0) + MemoryLayout<Int>.stride)
             memoryBytes = threads * perThread
             sockets = threads

@@ -7,7 +7,9 @@ import VolleyModel
 /// only Volley requests (stamped, reply flag clear), from allowlisted sources other than itself, at
 /// most at its reply cap; it sets the reply flag on what it sends, so reflectors cannot loop. With
 /// GRO, a coalesced receive goes back as one UDP_SEGMENT send of the same segment size.
-final class ReflectWorker: @unchecked Sendable {
+/// Receiving and sending follow `ReceivePolicy` and `SendPolicy`: a reply the kernel will not take
+/// for a persistent reason is skipped and counted, buffer pressure is retried after a back-off.
+final class ReflectWorker: @unchecked Sendable, OutgoingMessages {
     private let socket: UDPSocket
     private let batch: MessageBatch
     private let gro: Bool
@@ -20,7 +22,9 @@ final class ReflectWorker: @unchecked Sendable {
     let received: DirectionCounters
     let sent: DirectionCounters
     private(set) var refused = ReflectTotals()
-    private(set) var io: BatchIO
+    private var receiver: BatchReceiver
+    private var sender: BatchSender
+    var io: BatchIO { receiver.io }
     private(set) var timeline: WorkerTimeline?
     private let totalSeconds: Double
 
@@ -35,11 +39,12 @@ final class ReflectWorker: @unchecked Sendable {
         self.sent = sent
         limiter = ReplyLimiter(perSecond: replyCapPPS, batch: batch, now: MonotonicClock.now())
         self.batch = MessageBatch(capacity: batch, slotBytes: Self.slotBytes(batch: batch, gro: gro), withAddresses: true,
-                                  controlBytes: gro ? CBatchIO_gro_control_size() : 0)
+                                  controlBytes: SinkWorker.controlBytes(gro: gro))
         sendControlBytes = CBatchIO_segment_control_size()
         sendControl = gro ? .allocate(byteCount: batch * sendControlBytes, alignment: 16) : nil
         segmentsOf = .allocate(capacity: batch)
-        io = BatchIO(method: options.ioMethod)
+        receiver = BatchReceiver(method: options.ioMethod, sockets: 1, capacity: batch)
+        sender = BatchSender(method: options.ioMethod, perCallLimit: batch)
     }
 
     deinit {
@@ -59,21 +64,13 @@ final class ReflectWorker: @unchecked Sendable {
         let timeline = WorkerTimeline(totalSeconds: totalSeconds, startNanos: startNanos)
         self.timeline = timeline
         while !stop.isSet && MonotonicClock.now() < deadline {
-            batch.resetForReceive(count: batch.capacity)
-            let outcome = io.receive(fd: socket.fd, batch.headers, count: batch.capacity)
-            if outcome.count == 0 {
-                if outcome.errno == EAGAIN { continue }
-                received.syscalls.wrappingAdd(1, ordering: .relaxed)
-                received.countError(ErrorCategory(errno: outcome.errno))
-                MonotonicClock.sleep(nanoseconds: 200_000)
-                continue
-            }
-            received.syscalls.wrappingAdd(UInt64(outcome.syscalls), ordering: .relaxed)
+            let count = receiver.receive(0, fd: socket.fd, into: batch, counters: received)
+            guard count > 0 else { continue }
             let now = MonotonicClock.now()
             var datagrams = 0
             var bytes = 0
             var answer = 0
-            for i in 0..<outcome.count {
+            for i in 0..<count {
                 let (segments, step, length) = prepareReply(i)
                 datagrams &+= segments
                 bytes &+= length
@@ -86,11 +83,15 @@ final class ReflectWorker: @unchecked Sendable {
             }
             received.add(packets: datagrams, bytes: bytes)
             timeline.addReceived(datagrams, at: now)
-            let back = answer > 0 ? sendAll(answer, deadline: deadline, stop: stop) : 0
-            if answer < outcome.count { batch.restorePointers(count: answer) }  // compacted: undo it
+            let back = answer > 0
+                ? sender.send(self, headers: batch.headers, count: answer, fd: socket.fd, counters: sent,
+                              deadline: deadline, stop: stop).datagrams
+                : 0
+            if answer < count { batch.restorePointers(count: answer) }  // compacted: undo it
             timeline.addSent(back, at: now)
             if let budget, budget.record(datagrams) { stop.set() }
         }
+        receiver.settleDrops(0, fd: socket.fd, counters: received)
     }
 
     /// Points message `i`'s iovec at exactly what arrived and, for a coalesced receive, sets UDP_SEGMENT.
@@ -103,16 +104,16 @@ final class ReflectWorker: @unchecked Sendable {
         batch.iovecs[i].iov_len = kept
         var segments = 1
         var step = max(kept, 1)
-        if gro, let sendControl {
-            let segment = Int(CBatchIO_gro_segment_size(&batch.headers[i].msg_hdr))
-            if segment > 0 && kept > segment {
-                segments = (kept + segment - 1) / segment
-                step = segment
-                CBatchIO_put_segment_size(&batch.headers[i].msg_hdr, sendControl + i * sendControlBytes, UInt16(segment))
-            } else {
-                batch.headers[i].msg_hdr.msg_control = nil
-                batch.headers[i].msg_hdr.msg_controllen = 0
-            }
+        // What the kernel wrote into the control space (drop count, GRO size) must not go back out:
+        // a received cmsg handed to sendmsg is refused with EINVAL.
+        let segment = gro ? Int(CBatchIO_gro_segment_size(&batch.headers[i].msg_hdr)) : 0
+        if segment > 0 && kept > segment, let sendControl {
+            segments = (kept + segment - 1) / segment
+            step = segment
+            CBatchIO_put_segment_size(&batch.headers[i].msg_hdr, sendControl + i * sendControlBytes, UInt16(segment))
+        } else {
+            batch.headers[i].msg_hdr.msg_control = nil
+            batch.headers[i].msg_hdr.msg_controllen = 0
         }
         return (segments, step, length)
     }
@@ -154,36 +155,11 @@ final class ReflectWorker: @unchecked Sendable {
         return true
     }
 
-    private func sendAll(_ count: Int, deadline: UInt64, stop: StopSignal) -> Int {
-        var offset = 0
-        var datagrams = 0
-        while offset < count {
-            let outcome = io.send(fd: socket.fd, batch.headers + offset, count: count - offset)
-            sent.syscalls.wrappingAdd(UInt64(outcome.syscalls), ordering: .relaxed)
-            if outcome.count > 0 {
-                var d = 0
-                var b = 0
-                for m in offset..<(offset + outcome.count) {
-                    d += segmentsOf[m]
-                    b += batch.headers[m].msg_hdr.msg_iov.pointee.iov_len
-                }
-                sent.add(packets: d, bytes: b)
-                datagrams += d
-                offset += outcome.count
-                if offset < count { sent.partialBatches.wrappingAdd(1, ordering: .relaxed) }
-                continue
-            }
-            let category = ErrorCategory(errno: outcome.errno)
-            sent.countError(category)
-            if stop.isSet || MonotonicClock.now() >= deadline { break }
-            // A source that went away (ECONNREFUSED cannot happen unconnected, but EPERM etc. can):
-            // skip that datagram rather than retry it forever.
-            if category != .wouldBlock && category != .noBuffers {
-                offset += 1
-                continue
-            }
-            MonotonicClock.sleep(nanoseconds: 200_000)
-        }
-        return datagrams
-    }
+    // OutgoingMessages: the answered messages at the front of the batch. Replies carry the
+    // requester's stamp unchanged, so there is nothing to re-stamp on a retry.
+
+    @inline(__always) func datagrams(_ m: Int) -> Int { segmentsOf[m] }
+    @inline(__always) func bytes(_ m: Int) -> Int { batch.headers[m].msg_hdr.msg_iov.pointee.iov_len }
+    @inline(__always) func sent(_ m: Int) {}
+    @inline(__always) func restamp(from m: Int, count: Int, now: UInt64) {}
 }

@@ -4,8 +4,9 @@ import VolleyModel
 
 /// One sending thread (modes `send` and `echo`): its flow sockets, a prepared batch, a pacer, its
 /// counters and timeline, and for echo the receiving half. After `run()` starts, only this thread
-/// touches any of it, and the loop allocates nothing.
-final class SendWorker: @unchecked Sendable {
+/// touches any of it, and the loop allocates nothing. Failed sends follow `SendPolicy` (in
+/// `BatchSender`); this type only prepares messages and re-stamps them when the loop asks.
+final class SendWorker: @unchecked Sendable, OutgoingMessages {
     private let flows: [UDPSocket]
     private let firstFlow: UInt32
     private let tag: UInt32
@@ -20,10 +21,10 @@ final class SendWorker: @unchecked Sendable {
     private let limit: UInt64?
     private let schedule: RateSchedule
     private let batchSize: Int
-    private let perCallLimit: Int
     let counters: DirectionCounters
     let receivedCounters: DirectionCounters
-    private(set) var io: BatchIO
+    private var sender: BatchSender
+    var io: BatchIO { sender.io }
     private(set) var timeline: WorkerTimeline?
     private(set) var echo: EchoReceiver?
     private let spec: JobSpec
@@ -44,9 +45,9 @@ final class SendWorker: @unchecked Sendable {
         firstFlow = UInt32(thread * spec.flows)
         plan = PayloadPlan(spec: spec, thread: thread)
         schedule = RateSchedule(spec: spec, share: 1 / Double(spec.threads))
-        batchSize = spec.batch
         let shape = Self.shape(spec, slotBytes: plan.slotBytes)
         segments = shape.segments
+        batchSize = shape.messages * shape.segments
         let messages = shape.messages
         batch = MessageBatch(capacity: messages, slotBytes: shape.messageBytes, withAddresses: false,
                              controlBytes: spec.gso ? CBatchIO_segment_control_size() : 0)
@@ -65,15 +66,17 @@ final class SendWorker: @unchecked Sendable {
         messageBytes = .allocate(capacity: messages)
         messageStamped = .allocate(capacity: messages)
         sequences = [UInt64](repeating: 0, count: flows.count)
-        perCallLimit = min(messages, options.maxMessagesPerCall ?? messages)
-        io = BatchIO(method: options.ioMethod)
+        sender = BatchSender(method: options.ioMethod, perCallLimit: min(messages, options.maxMessagesPerCall ?? messages))
     }
 
     /// Datagrams per message, messages per batch and bytes per message for a spec: what `init`
-    /// allocates, and what the admission budget counts.
+    /// allocates, and what the admission budget counts. Without GSO a message is one datagram and
+    /// `batch` counts both. With GSO, `batch` counts messages, as the C reference's `--batch` does:
+    /// each holds up to 64 segments (and at most 65,000 bytes), so one sendmmsg moves `batch` of them
+    /// — one message per call would leave most of GSO's gain on the table.
     static func shape(_ spec: JobSpec, slotBytes: Int) -> (segments: Int, messages: Int, messageBytes: Int) {
-        let segments = spec.gso ? max(1, min(64, spec.batch, 65_000 / max(1, slotBytes))) : 1
-        return (segments, (spec.batch + segments - 1) / segments, slotBytes * segments)
+        let segments = spec.gso ? max(1, min(64, 65_000 / max(1, slotBytes))) : 1
+        return (segments, spec.batch, slotBytes * segments)
     }
 
     /// Bytes this worker allocated for its batches (and, for echo, its receiving half).
@@ -112,8 +115,8 @@ final class SendWorker: @unchecked Sendable {
             }
             want = Int(min(UInt64(want), cap - sent))
             let done = sendBatch(want, flow: flow, now: now, deadline: deadline, stop: stop)
-            sent &+= UInt64(done)
-            timeline.addSent(done, at: now)
+            sent &+= UInt64(done.sent + done.skipped)
+            timeline.addSent(done.sent, at: now)
             echo?.drain()
             flow = flow + 1 == flows.count ? 0 : flow + 1
             now = MonotonicClock.now()
@@ -122,83 +125,68 @@ final class SendWorker: @unchecked Sendable {
     }
 
     /// Prepares `count` datagrams on `flow` (sizes, stamps, GSO grouping) and sends them all.
-    /// Returns how many datagrams went out; the stamped ones among them use up sequence numbers, and
-    /// those of datagrams that did not go out are used again by the next batch.
-    private func sendBatch(_ count: Int, flow: Int, now: UInt64, deadline: UInt64, stop: StopSignal) -> Int {
+    /// Returns how many datagrams went out and how many were skipped (both count against the pacer
+    /// and the packet limit); the stamped ones that went out use up sequence numbers, which are
+    /// contiguous per flow: datagrams that were skipped or not sent leave no gap (`restamp`).
+    private func sendBatch(_ count: Int, flow: Int, now: UInt64, deadline: UInt64,
+                           stop: StopSignal) -> (sent: Int, skipped: Int) {
         let size = plan.slotBytes
-        let firstSeq = echo?.sentPerFlow[flow] ?? sequences[flow]
+        currentFlow = flow
+        nextSequence = echo?.sentPerFlow[flow] ?? sequences[flow]
         var messages = 0
         var placed = 0
-        var stamped = 0
         while placed < count {
             let inMessage = min(segments, count - placed)
-            var bytes = 0
-            var stampedHere = 0
-            for s in 0..<inMessage {
-                let length = segments == 1 ? plan.nextSize() : size
-                let slot = batch.slot(messages) + s * size
-                if plan.stamps(length) {
-                    Stamp.write(slot, tag: tag, flow: firstFlow + UInt32(flow),
-                                sequence: firstSeq + UInt64(stamped + stampedHere), sentNanos: now)
-                    stampedHere += 1
-                }
-                bytes += length
-            }
+            let bytes = segments == 1 ? plan.nextSize() : inMessage * size
             batch.iovecs[messages].iov_len = bytes
             messageDatagrams[messages] = inMessage
             messageBytes[messages] = bytes
-            messageStamped[messages] = stampedHere
-            stamped += stampedHere
             placed += inMessage
             messages += 1
         }
-        let sentMessages = sendAll(messages, fd: flows[flow].fd, deadline: deadline, stop: stop)
-        var datagrams = 0
-        var sequenced = 0
-        for m in 0..<sentMessages {
-            datagrams += messageDatagrams[m]
-            sequenced += messageStamped[m]
-        }
+        restamp(from: 0, count: messages, now: now)
+        let tally = sender.send(self, headers: batch.headers, count: messages, fd: flows[flow].fd,
+                                counters: counters, deadline: deadline, stop: stop)
         if let echo {
-            echo.sentPerFlow[flow] &+= UInt64(sequenced)  // echo stamps every datagram
-            echo.noteSent(datagrams)
+            echo.sentPerFlow[flow] = nextSequence  // echo stamps every datagram
+            echo.noteSent(tally.datagrams)
         } else {
-            sequences[flow] += UInt64(sequenced)
+            sequences[flow] = nextSequence
         }
-        return datagrams
+        return (tally.datagrams, tally.skipped)
     }
 
     /// Per flow, the next sequence number (send mode; echo keeps its own). A stored property, not a
     /// lazy one: mutating a lazy array copies it on every write, an allocation per batch.
     private var sequences: [UInt64]
+    /// During one `sendBatch`: its flow, and the sequence number the next stamped datagram gets.
+    private var currentFlow = 0
+    private var nextSequence: UInt64 = 0
 
-    /// Sends `count` prepared messages, continuing after short counts until all are out (or time is up).
-    /// Returns how many messages went out.
-    private func sendAll(_ count: Int, fd: Int32, deadline: UInt64, stop: StopSignal) -> Int {
-        var offset = 0
-        while offset < count {
-            let ask = min(count - offset, perCallLimit)
-            let outcome = io.send(fd: fd, batch.headers + offset, count: ask)
-            counters.syscalls.wrappingAdd(UInt64(outcome.syscalls), ordering: .relaxed)
-            if outcome.count > 0 {
-                var datagrams = 0
-                var bytes = 0
-                for m in offset..<(offset + outcome.count) {
-                    datagrams += messageDatagrams[m]
-                    bytes += messageBytes[m]
-                }
-                counters.add(packets: datagrams, bytes: bytes)
-                offset += outcome.count
-                if offset < count { counters.partialBatches.wrappingAdd(1, ordering: .relaxed) }
-                continue
+    // OutgoingMessages: what `BatchSender` asks of the prepared messages.
+
+    @inline(__always) func datagrams(_ m: Int) -> Int { messageDatagrams[m] }
+    @inline(__always) func bytes(_ m: Int) -> Int { messageBytes[m] }
+    @inline(__always) func sent(_ m: Int) { nextSequence &+= UInt64(messageStamped[m]) }
+
+    /// Stamps messages `m..<count` with `now` and consecutive sequence numbers from the next unused
+    /// one: at first, and again before a retry (so RTT excludes our back-off) or after a skip.
+    @inline(__always)
+    func restamp(from m: Int, count: Int, now: UInt64) {
+        let size = plan.slotBytes
+        var sequence = nextSequence
+        let flowID = firstFlow + UInt32(currentFlow)
+        for message in m..<count {
+            var stamped = 0
+            let inMessage = messageDatagrams[message]
+            for s in 0..<inMessage {
+                let length = segments == 1 ? batch.iovecs[message].iov_len : size
+                guard plan.stamps(length) else { continue }
+                Stamp.write(batch.slot(message) + s * size, tag: tag, flow: flowID, sequence: sequence, sentNanos: now)
+                sequence &+= 1
+                stamped += 1
             }
-            let category = ErrorCategory(errno: outcome.errno)
-            counters.countError(category)
-            if stop.isSet || MonotonicClock.now() >= deadline { break }
-            // ECONNREFUSED only reports an earlier ICMP error: the next call goes out at once.
-            // Everything else is resource pressure or a persistent fault: pause briefly, then retry.
-            if category != .connectionRefused { MonotonicClock.sleep(nanoseconds: 200_000) }
+            messageStamped[message] = stamped
         }
-        return offset
     }
 }

@@ -9,7 +9,8 @@ final class SinkWorker: @unchecked Sendable {
     private let batch: MessageBatch
     private let gro: Bool
     let counters: DirectionCounters
-    private(set) var io: BatchIO
+    private var receiver: BatchReceiver
+    var io: BatchIO { receiver.io }
     private(set) var senders: SenderTable
     private(set) var timeline: WorkerTimeline?
     private let totalSeconds: Double
@@ -25,11 +26,13 @@ final class SinkWorker: @unchecked Sendable {
         // Without GRO only the stamp is needed (MSG_TRUNC still reports full lengths); with it a
         // slot must hold a whole coalesced receive.
         self.batch = MessageBatch(capacity: batch, slotBytes: Self.slotBytes(gro: gro), withAddresses: true,
-                                  controlBytes: gro ? CBatchIO_gro_control_size() : 0)
-        io = BatchIO(method: options.ioMethod)
+                                  controlBytes: Self.controlBytes(gro: gro))
+        receiver = BatchReceiver(method: options.ioMethod, sockets: 1, capacity: batch)
     }
 
     static func slotBytes(gro: Bool) -> Int { gro ? 65_536 : 2_048 }
+    /// Room for the SO_RXQ_OVFL drop count on every datagram, and the GRO segment size.
+    static func controlBytes(gro: Bool) -> Int { CBatchIO_rxq_control_size() + (gro ? CBatchIO_gro_control_size() : 0) }
 
     /// Bytes of its batch (its flows' windows are counted per job, against the shared `FlowBudget`).
     var allocatedBytes: Int { batch.allocatedBytes }
@@ -38,35 +41,25 @@ final class SinkWorker: @unchecked Sendable {
     func run(startNanos: UInt64, deadline: UInt64, stop: StopSignal, budget: ReceiveBudget?) {
         let timeline = WorkerTimeline(totalSeconds: totalSeconds, startNanos: startNanos)
         self.timeline = timeline
-        var dirty = batch.capacity
         while !stop.isSet && MonotonicClock.now() < deadline {
-            batch.resetForReceive(count: dirty)
-            let outcome = io.receive(fd: socket.fd, batch.headers, count: batch.capacity)
-            if outcome.count == 0 {
-                dirty = 0
-                if outcome.errno == EAGAIN { continue }  // receive timeout: idle, not an error
-                counters.syscalls.wrappingAdd(1, ordering: .relaxed)
-                counters.countError(ErrorCategory(errno: outcome.errno))
-                MonotonicClock.sleep(nanoseconds: 200_000)
-                continue
-            }
-            dirty = outcome.count
+            let count = receiver.receive(0, fd: socket.fd, into: batch, counters: counters)
+            guard count > 0 else { continue }
             // One arrival time per batch: a clock read per datagram would cost more than the rest of
             // the accounting. At the rates where batches hold many datagrams, jitter is dominated by
             // that batching anyway; at a few thousand pps a batch is mostly one datagram.
             let arrival = MonotonicClock.now()
             var datagrams = 0
             var bytes = 0
-            for i in 0..<outcome.count {
+            for i in 0..<count {
                 let (d, b) = account(i, arrival: arrival)
                 datagrams &+= d
                 bytes &+= b
             }
-            counters.syscalls.wrappingAdd(UInt64(outcome.syscalls), ordering: .relaxed)
             counters.add(packets: datagrams, bytes: bytes)
             timeline.addReceived(datagrams, at: arrival)
             if let budget, budget.record(datagrams) { stop.set() }
         }
+        receiver.settleDrops(0, fd: socket.fd, counters: counters)
     }
 
     /// Counts message `i` as the datagrams it stands for and feeds their stamps to the sender table.

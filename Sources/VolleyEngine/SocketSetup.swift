@@ -6,19 +6,37 @@ import VolleyModel
 enum SocketSetup {
     /// A connected socket toward `target` with its own ephemeral source port.
     static func sender(to target: Endpoint, spec: JobSpec, options: EngineOptions) throws(EngineError) -> UDPSocket {
+        let socket: UDPSocket
         do {
-            let socket = try UDPSocket(family: target.family)
+            socket = try UDPSocket(family: target.family)
             try socket.setTimeouts(milliseconds: options.socketTimeoutMilliseconds)
             if let bytes = options.sendBufferBytes {
                 try socket.setOption(SOL_SOCKET, SO_SNDBUF, bytes)
             } else {
                 socket.requestBuffer(receive: false, bytes: options.socketBufferBytes)
             }
-            if spec.mode == .echo { socket.requestBuffer(receive: true, bytes: options.socketBufferBytes) }
+            if spec.mode == .echo {
+                socket.requestBuffer(receive: true, bytes: options.socketBufferBytes)
+                try socket.setOption(SOL_SOCKET, CBatchIO_SO_RXQ_OVFL, 1)
+            }
             try socket.connect(target)
-            return socket
         } catch {
             throw EngineError(binding: target, error)
+        }
+        if spec.gso { try checkSegmentFitsPath(socket, target: target, spec: spec) }
+        return socket
+    }
+
+    /// A GSO segment is one datagram on the wire, and the kernel refuses (EINVAL, every call) a
+    /// segment larger than the path MTU allows; so such a job is refused before it starts, naming
+    /// `payload_bytes` and the largest payload that fits.
+    private static func checkSegmentFitsPath(_ socket: UDPSocket, target: Endpoint, spec: JobSpec) throws(EngineError) {
+        let mtu = Int(CBatchIO_path_mtu(socket.fd, target.family))
+        guard mtu > 0 else { return }  // unknown: the send loop's skip policy counts any refusal
+        let headers = target.address.isIPv6 ? 48 : 28
+        let largest = mtu - headers
+        if spec.payloadBytes > largest {
+            throw .segmentExceedsPath(payloadBytes: spec.payloadBytes, largest: largest, mtu: mtu)
         }
     }
 
@@ -65,6 +83,8 @@ enum SocketSetup {
             if shared { try socket.setOption(SOL_SOCKET, SO_REUSEPORT, 1) }
             if listen.address.isIPv6 { try socket.setOption(Int32(IPPROTO_IPV6), IPV6_V6ONLY, 1) }
             if spec.gro { try socket.setOption(CBatchIO_SOL_UDP, CBatchIO_UDP_GRO, 1) }
+            // Every datagram read then says how many the kernel dropped at this socket's queue.
+            try socket.setOption(SOL_SOCKET, CBatchIO_SO_RXQ_OVFL, 1)
         } catch {
             throw EngineError(binding: listen, error)
         }

@@ -10,6 +10,15 @@ public struct DirectionTotals: Codable, Equatable, Sendable {
     public var partialBatches: UInt64?
     /// Failed calls by category, e.g. `connection_refused`, `would_block`, `no_buffers`.
     public var errors: [String: UInt64] = [:]
+    /// Sending: pauses taken because the kernel was out of buffers (ENOBUFS, EAGAIN); each was
+    /// followed by a retry of the same datagrams.
+    public var backoffs: UInt64?
+    /// Sending: datagrams given up on after an error a retry would meet again (EMSGSIZE, EPERM, …);
+    /// they are not in `packets`, and used no sequence numbers.
+    public var skipped: UInt64?
+    /// Receiving: datagrams the kernel dropped at the job's own sockets because their receive
+    /// queues were full (SO_RXQ_OVFL / SO_MEMINFO). Loss beyond these happened before the socket.
+    public var kernelDrops: UInt64?
 
     public init(packets: UInt64 = 0, bytes: UInt64 = 0, syscalls: UInt64 = 0, partialBatches: UInt64? = nil,
                 errors: [String: UInt64] = [:]) {
@@ -21,8 +30,9 @@ public struct DirectionTotals: Codable, Equatable, Sendable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case packets, bytes, syscalls, errors
+        case packets, bytes, syscalls, errors, backoffs, skipped
         case partialBatches = "partial_batches"
+        case kernelDrops = "kernel_drops"
     }
 }
 
@@ -83,6 +93,9 @@ extension DirectionTotals {
         bytes = bytes.addingSaturated(other.bytes)
         syscalls = syscalls.addingSaturated(other.syscalls)
         if let p = other.partialBatches { partialBatches = (partialBatches ?? 0).addingSaturated(p) }
+        if let b = other.backoffs { backoffs = (backoffs ?? 0).addingSaturated(b) }
+        if let s = other.skipped { skipped = (skipped ?? 0).addingSaturated(s) }
+        if let d = other.kernelDrops { kernelDrops = (kernelDrops ?? 0).addingSaturated(d) }
         errors.merge(other.errors) { $0.addingSaturated($1) }
     }
 }

@@ -1,6 +1,7 @@
 #ifndef CBATCHIO_H
 #define CBATCHIO_H
 
+#include <poll.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/socket.h>
@@ -18,7 +19,11 @@ typedef struct {
 /// sendmsg/recvmsg loop only (no sendmmsg in the C library, or `-DCBATCHIO_FORCE_FALLBACK`).
 bool CBatchIO_built_with_mmsg(void);
 
-/// sendmmsg(2). Returns the number of messages sent (possibly fewer than `vlen`) or -1 with errno set.
+// Return convention of every call below: a count ≥ 0, or the negated errno (-EAGAIN, …) — never
+// -1 with errno to read afterwards, which Swift cannot do reliably (the runtime may touch errno
+// between the call and the read).
+
+/// sendmmsg(2). Returns the number of messages sent (possibly fewer than `vlen`) or -errno.
 /// In a fallback build this is CBatchIO_sendmsg_loop.
 int CBatchIO_sendmmsg(int fd, CBatchIO_mmsghdr *vec, unsigned int vlen, int flags);
 
@@ -26,8 +31,8 @@ int CBatchIO_sendmmsg(int fd, CBatchIO_mmsghdr *vec, unsigned int vlen, int flag
 int CBatchIO_recvmmsg(int fd, CBatchIO_mmsghdr *vec, unsigned int vlen, int flags);
 
 /// Portable fallback: one sendmsg(2) per message, stopping at the first failure. Returns the count sent
-/// if at least one message went out (errno then describes why it stopped), else -1 with errno set —
-/// the same contract as sendmmsg, so callers need no second code path.
+/// if at least one message went out, else -errno — the same contract as sendmmsg, so callers need
+/// no second code path (a short count is not an error; the next call reports it).
 int CBatchIO_sendmsg_loop(int fd, CBatchIO_mmsghdr *vec, unsigned int vlen, int flags);
 
 /// Portable fallback for recvmmsg: the first recvmsg honours `flags` (it may block); later ones add
@@ -50,9 +55,22 @@ void CBatchIO_put_segment_size(struct msghdr *msg, void *control, uint16_t segme
 size_t CBatchIO_gro_control_size(void);
 int CBatchIO_gro_segment_size(const struct msghdr *msg);
 
-/// Waits until one of `fds` is readable or `timeout_ns` passes (ppoll, nanosecond timeout).
-/// Returns the number of readable descriptors, 0 on timeout, -1 with errno.
-int CBatchIO_wait_readable(const int *fds, int count, int64_t timeout_ns);
+/// Waits until one of `pfds` (prepared by the caller with POLLIN, any number) is readable or
+/// `timeout_ns` passes (ppoll, nanosecond timeout). Returns the number of ready descriptors, 0 on
+/// timeout, or -errno.
+int CBatchIO_wait_readable(struct pollfd *pfds, unsigned int count, int64_t timeout_ns);
+
+/// SO_RXQ_OVFL: the count of datagrams the kernel dropped at this socket's receive queue (full
+/// buffer) as of when this message was queued, or -1 when the message carries no such cmsg.
+int64_t CBatchIO_rxq_drops(const struct msghdr *msg);
+size_t CBatchIO_rxq_control_size(void);
+
+/// The socket's drop counter right now (SO_MEMINFO's SK_MEMINFO_DROPS), or -errno. Unlike the
+/// SO_RXQ_OVFL cmsg it also counts drops after the last datagram that was read.
+int64_t CBatchIO_socket_drops(int fd);
+
+/// The path MTU the kernel knows for a connected socket (IP_MTU / IPV6_MTU), or -errno.
+int CBatchIO_path_mtu(int fd, int family);
 
 /// Lets this thread's sleeps end within `ns` of when they were asked to (PR_SET_TIMERSLACK);
 /// the default 50 µs slack would make pacing lumpy.
@@ -65,5 +83,6 @@ extern const int CBatchIO_MSG_DONTWAIT;
 extern const int CBatchIO_SOL_UDP;
 extern const int CBatchIO_UDP_SEGMENT;
 extern const int CBatchIO_UDP_GRO;
+extern const int CBatchIO_SO_RXQ_OVFL;
 
 #endif

@@ -1,0 +1,85 @@
+import CBatchIO
+import Glibc
+
+/// What a failed receive call means for the receiving workers (sink, reflect, echo).
+enum ReceivePolicy: Equatable {
+    /// EAGAIN: the socket's receive timeout passed (or a non-blocking drain found the queue empty).
+    /// Nothing to count.
+    case idle
+    /// ECONNREFUSED on echo's connected socket reports an earlier datagram's ICMP error: counted,
+    /// and the next call goes at once.
+    case retryNow
+    /// Anything else (ENOMEM, a fault): counted, then a bounded back-off so a persistent fault cannot
+    /// spin a core.
+    case backOff
+
+    init(errno code: Int32) {
+        switch code {
+        case EAGAIN: self = .idle
+        case ECONNREFUSED: self = .retryNow
+        default: self = .backOff
+        }
+    }
+}
+
+/// The receive step every receiving worker uses: resets what the last call dirtied, reads a batch,
+/// counts syscalls and errors under `ReceivePolicy`, and keeps the kernel's drop count per socket
+/// (SO_RXQ_OVFL on every datagram read, SO_MEMINFO at the end) in `counters.kernelDrops`.
+struct BatchReceiver {
+    private(set) var io: BatchIO
+    private var backoff = Backoff()
+    private var dirty: Int
+    /// Per socket: the drop count last added to the counters (the kernel's counter is 32 bits and wraps).
+    private var drops: [UInt32]
+
+    init(method: IOMethod, sockets: Int, capacity: Int) {
+        io = BatchIO(method: method)
+        dirty = capacity
+        drops = [UInt32](repeating: 0, count: sockets)
+    }
+
+    /// Reads one batch from socket `index` (`fd`) into `batch`. Returns the messages read; 0 when
+    /// there was nothing (idle) or the call failed (counted, and paused on after `backOff`).
+    @inline(__always)
+    mutating func receive(_ index: Int, fd: Int32, into batch: MessageBatch, counters: DirectionCounters,
+                          flags: Int32 = 0) -> Int {
+        batch.resetForReceive(count: dirty)
+        let outcome = io.receive(fd: fd, batch.headers, count: batch.capacity, flags: flags)
+        dirty = outcome.count
+        guard outcome.count > 0 else {
+            switch ReceivePolicy(errno: outcome.errno) {
+            case .idle:
+                break
+            case .retryNow:
+                counters.syscalls.wrappingAdd(1, ordering: .relaxed)
+                counters.countError(ErrorCategory(errno: outcome.errno))
+            case .backOff:
+                counters.syscalls.wrappingAdd(1, ordering: .relaxed)
+                counters.countError(ErrorCategory(errno: outcome.errno))
+                MonotonicClock.sleep(nanoseconds: backoff.take())
+            }
+            return 0
+        }
+        backoff.reset()
+        counters.syscalls.wrappingAdd(UInt64(outcome.syscalls), ordering: .relaxed)
+        // The counter only grows, so the newest datagram's value is the one to keep.
+        let seen = CBatchIO_rxq_drops(&batch.headers[outcome.count - 1].msg_hdr)
+        if seen >= 0 { note(UInt32(truncatingIfNeeded: seen), socket: index, counters: counters) }
+        return outcome.count
+    }
+
+    /// At the end: the socket's own counter, which also holds drops after the last datagram read.
+    mutating func settleDrops(_ index: Int, fd: Int32, counters: DirectionCounters) {
+        let now = CBatchIO_socket_drops(fd)
+        if now >= 0 { note(UInt32(truncatingIfNeeded: now), socket: index, counters: counters) }
+    }
+
+    @inline(__always)
+    private mutating func note(_ value: UInt32, socket index: Int, counters: DirectionCounters) {
+        let delta = value &- drops[index]
+        // A cmsg read from an older datagram than the last one noted would look like a huge step.
+        guard delta > 0, delta < UInt32.max / 2 else { return }
+        drops[index] = value
+        counters.kernelDrops.wrappingAdd(UInt64(delta), ordering: .relaxed)
+    }
+}
