@@ -53,10 +53,12 @@ struct BatchSender {
     private(set) var io: BatchIO
     let perCallLimit: Int
     private var backoff = Backoff()
+    private let fault: SendFault?
 
-    init(method: IOMethod, perCallLimit: Int) {
+    init(method: IOMethod, perCallLimit: Int, fault: SendFault? = nil) {
         io = BatchIO(method: method)
         self.perCallLimit = max(1, perCallLimit)
+        self.fault = fault
     }
 
     @inline(__always)
@@ -65,9 +67,11 @@ struct BatchSender {
                                             stop: StopSignal) -> SendTally {
         var io = self.io
         defer { self.io = io }
+        let fault = self.fault
         return Self.loop(messages, count: count, perCallLimit: perCallLimit, counters: counters, deadline: deadline,
                          stop: stop, backoff: &backoff) { offset, ask in
-            io.send(fd: fd, headers + offset, count: ask)
+            if let fault, fault.fails() { return BatchOutcome(count: 0, errno: fault.errno, syscalls: 1) }
+            return io.send(fd: fd, headers + offset, count: ask)
         }
     }
 

@@ -17,6 +17,38 @@ public struct EngineOptions: Sendable {
     public var maxMessagesPerCall: Int?
     /// Test seam: override the send buffer size (a tiny buffer makes non-blocking sends come back short).
     public var sendBufferBytes: Int32?
+    /// Test seam: make some send calls fail with a chosen errno before they reach the kernel, to
+    /// exercise `SendPolicy` with errors loopback never produces (ENOBUFS, EPERM, EMSGSIZE).
+    public var sendFault: SendFault?
 
     public init() {}
+}
+
+/// Which send calls a test makes fail: call numbers (counted from 1, across the job's workers) where
+/// `(call - 1) % every == 0`, up to `times` of them, each failing with `errno`. Every injected
+/// failure's monotonic time is logged, so a test can compare it with the stamps that went out.
+public final class SendFault: Sendable {
+    public let errno: Int32
+    public let every: Int
+    public let times: Int
+    private let state = Locked<(calls: Int, failures: [UInt64])>((0, []))
+
+    public init(errno: Int32, every: Int, times: Int = .max) {
+        self.errno = errno
+        self.every = max(1, every)
+        self.times = times
+    }
+
+    /// Counts a call; true when this one is to fail.
+    func fails() -> Bool {
+        state.withLock { s in
+            s.calls += 1
+            guard (s.calls - 1) % every == 0, s.failures.count < times else { return false }
+            s.failures.append(MonotonicClock.now())
+            return true
+        }
+    }
+
+    /// When the injected failures happened (monotonic ns), oldest first.
+    public var failureTimes: [UInt64] { state.withLock { $0.failures } }
 }

@@ -144,6 +144,12 @@ public final class JobRun: Sendable {
         }
         progress.elapsedSeconds = start == 0 ? 0 : Double(MonotonicClock.now() - start) / 1e9
         progress.rtt = latency?.latest
+        if spec.mode != .send {
+            // The sockets' own counters (SO_MEMINFO): one getsockopt each, only when progress is read.
+            progress.kernelDrops = slots.reduce(0) { total, slot in
+                slot.sockets.reduce(total) { $0 &+ UInt64(max(0, CBatchIO_socket_drops($1.fd))) }
+            }
+        }
         return progress
     }
 
@@ -156,6 +162,14 @@ public final class JobRun: Sendable {
             case .sink: (nil, slot.received)
             }
         }
+    }
+
+    /// The buffer size the kernel granted the job's first socket (all are set up alike), for the
+    /// directions the mode uses.
+    private func grantedBuffer(receive: Bool) -> Int? {
+        let uses = receive ? spec.mode != .send : spec.mode != .sink
+        guard uses, let socket = slots.first?.sockets.first else { return nil }
+        return socket.grantedBufferBytes(receive: receive)
     }
 
     private func report(startedAt: Date, elapsed: Double) -> EngineReport {
@@ -189,7 +203,9 @@ public final class JobRun: Sendable {
         let timelines = slots.compactMap(\.timeline)
         return EngineReport(startedAt: startedAt, finishedAt: startedAt.addingTimeInterval(elapsed),
                             elapsedSeconds: elapsed, sent: sent, received: received,
-                            io: JobResult.IOPath(send: method.sendName, receive: method.receiveName),
+                            io: JobResult.IOPath(send: method.sendName, receive: method.receiveName,
+                                                 sendBufferBytes: grantedBuffer(receive: false),
+                                                 receiveBufferBytes: grantedBuffer(receive: true)),
                             stoppedEarly: timing.withLock { $0.stopRequested },
                             echo: echo, latency: latency?.summary, sequence: sequence, reflect: reflect,
                             timeline: timelines.merged(elapsed: elapsed, mode: spec.mode, latency: latency?.perSecond ?? [:]),

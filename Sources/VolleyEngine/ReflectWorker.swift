@@ -44,7 +44,7 @@ final class ReflectWorker: @unchecked Sendable, OutgoingMessages {
         sendControl = gro ? .allocate(byteCount: batch * sendControlBytes, alignment: 16) : nil
         segmentsOf = .allocate(capacity: batch)
         receiver = BatchReceiver(method: options.ioMethod, sockets: 1, capacity: batch)
-        sender = BatchSender(method: options.ioMethod, perCallLimit: batch)
+        sender = BatchSender(method: options.ioMethod, perCallLimit: batch, fault: options.sendFault)
     }
 
     deinit {

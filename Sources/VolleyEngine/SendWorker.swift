@@ -66,7 +66,8 @@ final class SendWorker: @unchecked Sendable, OutgoingMessages {
         messageBytes = .allocate(capacity: messages)
         messageStamped = .allocate(capacity: messages)
         sequences = [UInt64](repeating: 0, count: flows.count)
-        sender = BatchSender(method: options.ioMethod, perCallLimit: min(messages, options.maxMessagesPerCall ?? messages))
+        sender = BatchSender(method: options.ioMethod, perCallLimit: min(messages, options.maxMessagesPerCall ?? messages),
+                             fault: options.sendFault)
     }
 
     /// Datagrams per message, messages per batch and bytes per message for a spec: what `init`

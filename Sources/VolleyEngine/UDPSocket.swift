@@ -46,6 +46,15 @@ public final class UDPSocket: Sendable {
         return v
     }
 
+    /// The buffer size the kernel granted (getsockopt reports the doubled, capped value it uses);
+    /// nil only if getsockopt fails on this open socket, which leaves the result field out.
+    public func grantedBufferBytes(receive: Bool) -> Int? {
+        var v: Int32 = 0
+        var len = socklen_t(MemoryLayout<Int32>.size)
+        guard getsockopt(fd, SOL_SOCKET, receive ? SO_RCVBUF : SO_SNDBUF, &v, &len) == 0 else { return nil }
+        return Int(v)
+    }
+
     /// Blocking calls give up after `milliseconds` with EAGAIN, so workers notice a stop request in time.
     public func setTimeouts(milliseconds: Int) throws(SocketError) {
         var tv = timeval(tv_sec: milliseconds / 1000, tv_usec: (milliseconds % 1000) * 1000)

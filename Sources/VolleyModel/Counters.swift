@@ -46,15 +46,19 @@ public struct JobProgress: Codable, Equatable, Sendable {
     /// Echo jobs while they run: the round-trip times of the latest second that every receiving
     /// thread has finished (so about a second behind); absent before the first such second.
     public var rtt: LiveRTT?
+    /// Jobs that receive, while they run: datagrams the kernel has dropped so far at the job's
+    /// sockets because their receive queues were full.
+    public var kernelDrops: UInt64?
 
     public init(packetsSent: UInt64 = 0, packetsReceived: UInt64 = 0, bytesSent: UInt64 = 0, bytesReceived: UInt64 = 0,
-                elapsedSeconds: Double = 0, rtt: LiveRTT? = nil) {
+                elapsedSeconds: Double = 0, rtt: LiveRTT? = nil, kernelDrops: UInt64? = nil) {
         self.packetsSent = packetsSent
         self.packetsReceived = packetsReceived
         self.bytesSent = bytesSent
         self.bytesReceived = bytesReceived
         self.elapsedSeconds = elapsedSeconds
         self.rtt = rtt
+        self.kernelDrops = kernelDrops
     }
 
     enum CodingKeys: String, CodingKey {
@@ -64,6 +68,7 @@ public struct JobProgress: Codable, Equatable, Sendable {
         case bytesReceived = "bytes_received"
         case elapsedSeconds = "elapsed_s"
         case rtt = "rtt_us"
+        case kernelDrops = "kernel_drops"
     }
 }
 

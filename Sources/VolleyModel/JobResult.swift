@@ -36,9 +36,23 @@ public struct JobResult: Codable, Equatable, Sendable {
     public struct IOPath: Codable, Equatable, Sendable {
         public var send: String
         public var receive: String
-        public init(send: String, receive: String) {
+        /// The socket buffer sizes the kernel granted, read back with getsockopt (it doubles what
+        /// was asked for its own bookkeeping and caps it at `wmem_max`/`rmem_max` without
+        /// CAP_NET_ADMIN); absent for a direction the job does not use.
+        public var sendBufferBytes: Int?
+        public var receiveBufferBytes: Int?
+
+        public init(send: String, receive: String, sendBufferBytes: Int? = nil, receiveBufferBytes: Int? = nil) {
             self.send = send
             self.receive = receive
+            self.sendBufferBytes = sendBufferBytes
+            self.receiveBufferBytes = receiveBufferBytes
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case send, receive
+            case sendBufferBytes = "send_buffer_bytes"
+            case receiveBufferBytes = "receive_buffer_bytes"
         }
     }
 
