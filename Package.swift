@@ -1,9 +1,11 @@
 // swift-tools-version:6.0
 import PackageDescription
 
+// Linux only (README: Prerequisites): the engine uses sendmmsg/recvmmsg, UDP GSO/GRO, SO_RXQ_OVFL and
+// SO_MEMINFO through Glibc and a C shim that refuses to compile elsewhere. No `platforms:` entry, so
+// the manifest does not claim an Apple platform it cannot build for.
 let package = Package(
     name: "volley",
-    platforms: [.macOS(.v15)],
     products: [
         .executable(name: "volley", targets: ["volley"]),
     ],

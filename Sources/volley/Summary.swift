@@ -56,7 +56,11 @@ enum Summary {
             if let j = seq.jitterUs { lines.append(label("jitter") + HumanUnits.micros(j) + " (RFC 3550)") }
             if seq.unstamped > 0 { lines.append(label("unstamped") + "\(seq.unstamped.grouped) datagrams") }
         }
-        lines.append(label("errors") + errors(r))
+        if let drops = r.received.kernelDrops, drops > 0 {
+            let buffer = r.io.receiveBufferBytes.map { " (receive buffer \(Int($0).grouped) bytes)" } ?? ""
+            lines.append(label("dropped") + "\(drops.grouped) by this host's socket queue\(buffer)")
+        }
+        lines.append(label("errors") + errors(r) + extras(["skipped": r.sent.skipped ?? 0, "backoffs": r.sent.backoffs ?? 0]))
         return lines
     }
 

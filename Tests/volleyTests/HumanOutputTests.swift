@@ -66,15 +66,20 @@ import VolleyModel
             "  1.0/5.0 s  1.23 Mpps 632 Mbit/s of 1.00 kpps  sent 1,234,567  received 0")
     }
 
-    @Test func aBitRateJobReadsItsTargetInBitsPerSecond() throws {
+    @Test func aBitRateJobReadsItsTargetInBitsPerSecondAndSkipsAndBackOffsShowWithItsErrors() throws {
         let spec = try JobSpec.decode(json: Data(#"{"mode":"send","target":"127.0.0.1:9000","rate_bps":50000000,"payload_bytes":1200,"duration_s":5}"#.utf8))
         let r = JobResult(id: JobID("jbits")!, state: .completed, spec: spec, agent: .init(hostname: "h", version: "t"),
                           startedAt: Timestamp(millisecondsSince1970: 0), finishedAt: Timestamp(millisecondsSince1970: 5_000),
-                          elapsedSeconds: 5, sent: .init(packets: 26_040, bytes: 31_248_000), received: .init(),
+                          elapsedSeconds: 5, sent: .init(packets: 26_040, bytes: 31_248_000, errors: ["permission_denied": 3]),
+                          received: .init(),
                           rate: .init(targetPPS: 5_208, achievedPPS: 5_208, achievedBPS: 49_996_800),
                           io: .init(send: "sendmmsg", receive: "none"))
-        #expect(Summary.counts(r).first ==
-            "  sent       26,040 datagrams  31,248,000 bytes  5.21 kpps  50.0 Mbit/s of 50.0 Mbit/s asked (5.21 kpps)")
+        var withPressure = r
+        withPressure.sent.skipped = 3
+        withPressure.sent.backoffs = 12
+        #expect(Summary.counts(withPressure) == [
+            "  sent       26,040 datagrams  31,248,000 bytes  5.21 kpps  50.0 Mbit/s of 50.0 Mbit/s asked (5.21 kpps)",
+            "  errors     send: permission_denied 3  (skipped 3, backoffs 12)"])
     }
 
     @Test func statusShowsARunningEchoJobWithItsRTTAndAFinishedOneWithItsVerdict() throws {
@@ -155,7 +160,9 @@ import VolleyModel
                           startedAt: Timestamp(millisecondsSince1970: 0), finishedAt: Timestamp(millisecondsSince1970: 6_000),
                           elapsedSeconds: 6, sent: .init(), received: .init(packets: 1_000_002, bytes: 64_000_128),
                           rate: .init(targetPPS: 0, achievedPPS: 166_667, achievedBPS: 85_333_504),
-                          io: .init(send: "none", receive: "recvmmsg"), sequence: SequenceReport(senders: flows, unstamped: 0))
+                          io: .init(send: "none", receive: "recvmmsg", receiveBufferBytes: 8_388_608),
+                          sequence: SequenceReport(senders: flows, unstamped: 0))
+        r.received.kernelDrops = 1_000  // every datagram lost was dropped at this host's socket
         r.verdict = Verdict.evaluate(r)
         // Jitter weighted by datagrams: (999,000 × 20 + 1,000 × 1,020) / 1,000,000 = 21 µs.
         #expect(Summary.text(r) == """
@@ -163,6 +170,7 @@ import VolleyModel
               received   1,000,002 datagrams  64,000,128 bytes  167 kpps  85.3 Mbit/s
               loss       1,000 of 1,001,000 (0.10 %) by sequence gaps of 2 flows  (duplicates 2, reordered 7)
               jitter     21 µs (RFC 3550)
+              dropped    1,000 by this host's socket queue (receive buffer 8,388,608 bytes)
               errors     none
             PASSED
 
