@@ -14,6 +14,8 @@
 #error "Volley builds on Linux only (README: Platforms); the fallback loop is for sendmmsg-less Linux builds."
 #endif
 
+#include <linux/errqueue.h>
+#include <linux/net_tstamp.h>
 #include <linux/sock_diag.h>
 
 #if !defined(CBATCHIO_FORCE_FALLBACK)
@@ -182,6 +184,33 @@ int64_t CBatchIO_socket_drops(int fd) {
     if (getsockopt(fd, SOL_SOCKET, SO_MEMINFO, info, &len) != 0) return -errno;
     if (len < (SK_MEMINFO_DROPS + 1) * sizeof(uint32_t)) return -ENOPROTOOPT;
     return info[SK_MEMINFO_DROPS];
+}
+
+int CBatchIO_enable_rx_timestamps(int fd) {
+    int flags = SOF_TIMESTAMPING_RX_SOFTWARE | SOF_TIMESTAMPING_SOFTWARE;
+    return setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPING, &flags, sizeof(flags)) == 0 ? 0 : -errno;
+}
+
+size_t CBatchIO_timestamping_control_size(void) { return CMSG_SPACE(sizeof(struct scm_timestamping)); }
+
+int64_t CBatchIO_rx_timestamp_ns(const struct msghdr *msg) {
+    for (struct cmsghdr *cm = CMSG_FIRSTHDR((struct msghdr *)msg); cm; cm = CMSG_NXTHDR((struct msghdr *)msg, cm)) {
+        if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_TIMESTAMPING &&
+            cm->cmsg_len >= CMSG_LEN(sizeof(struct scm_timestamping))) {
+            struct scm_timestamping ts;
+            memcpy(&ts, CMSG_DATA(cm), sizeof(ts));
+            if (ts.ts[0].tv_sec == 0 && ts.ts[0].tv_nsec == 0) return -1;  // software slot empty
+            return (int64_t)ts.ts[0].tv_sec * 1000000000 + ts.ts[0].tv_nsec;
+        }
+    }
+    return -1;
+}
+
+int64_t CBatchIO_realtime_offset_ns(void) {
+    struct timespec real, mono;
+    clock_gettime(CLOCK_REALTIME, &real);
+    clock_gettime(CLOCK_MONOTONIC, &mono);
+    return ((int64_t)real.tv_sec - mono.tv_sec) * 1000000000 + ((int64_t)real.tv_nsec - mono.tv_nsec);
 }
 
 int CBatchIO_path_mtu(int fd, int family) {

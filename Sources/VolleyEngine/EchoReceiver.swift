@@ -19,6 +19,7 @@ final class EchoReceiver {
     var sentPerFlow: [UInt64]
     private(set) var totals = EchoTotals()
     private(set) var latency: LatencyRecorder
+    private var overhead: AppOverhead?
     private var receiver: BatchReceiver
     /// One pollfd per flow socket, prepared once: ppoll takes any number of them.
     private let pollSet: UnsafeMutablePointer<pollfd>
@@ -26,14 +27,16 @@ final class EchoReceiver {
     let timeline: WorkerTimeline
 
     init(fds: [Int32], tag: UInt32, firstFlow: UInt32, spec: JobSpec, slotBytes: Int, collector: LatencyCollector,
-         counters: DirectionCounters, timeline: WorkerTimeline, startNanos: UInt64, options: EngineOptions) {
+         overhead: LatencyCollector?, counters: DirectionCounters, timeline: WorkerTimeline, startNanos: UInt64,
+         options: EngineOptions) {
         self.fds = fds
         self.startNanos = startNanos
         self.tag = tag
         self.firstFlow = firstFlow
         timeoutNanos = UInt64(spec.echoTimeoutMilliseconds) * 1_000_000
         batch = MessageBatch(capacity: spec.batch, slotBytes: max(slotBytes, Stamp.size), withAddresses: false,
-                             controlBytes: CBatchIO_rxq_control_size())
+                             controlBytes: Self.controlBytes(spec))
+        self.overhead = overhead.map(AppOverhead.init(collector:))
         windows = Array(repeating: SequenceWindow(), count: fds.count)
         sentPerFlow = Array(repeating: 0, count: fds.count)
         latency = LatencyRecorder(collector: collector)
@@ -45,6 +48,11 @@ final class EchoReceiver {
     }
 
     deinit { pollSet.deallocate() }
+
+    /// The drop count on every reply, and with kernel timestamps the receive timestamp.
+    static func controlBytes(_ spec: JobSpec) -> Int {
+        CBatchIO_rxq_control_size() + (spec.timestamps == .kernel ? CBatchIO_timestamping_control_size() : 0)
+    }
 
     /// Bytes of its receive batch and sequence windows.
     var allocatedBytes: Int {
@@ -108,6 +116,7 @@ final class EchoReceiver {
         drain()
         for (flow, fd) in fds.enumerated() { receiver.settleDrops(flow, fd: fd, counters: counters) }
         latency.finish(lastSecond: timeline.second(MonotonicClock.now()))
+        overhead?.finish(lastSecond: timeline.second(MonotonicClock.now()))
         totals.lost = totals.sent > totals.received ? totals.sent - totals.received : 0
     }
 
@@ -115,6 +124,7 @@ final class EchoReceiver {
     private func process(_ count: Int, now: UInt64, flowHint: Int) {
         var bytes = 0
         let second = timeline.second(now)
+        overhead?.beginBatch()
         for i in 0..<count {
             let length = Int(batch.headers[i].msg_len)
             bytes &+= length
@@ -141,6 +151,7 @@ final class EchoReceiver {
                     totals.received &+= 1
                     if outcome == .reordered { totals.reordered &+= 1 }
                     latency.record(micros: rtt / 1000, second: second)
+                    overhead?.record(&batch.headers[i].msg_hdr, handledAt: now, second: second)
                     timeline.addAnswered(sentAt: stamp.sentNanos)
                     timeline.addReceived(1, at: now)
                 }

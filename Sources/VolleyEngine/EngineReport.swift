@@ -15,6 +15,8 @@ public struct EngineReport: Sendable {
     /// Echo jobs.
     public var echo: EchoTotals?
     public var latency: LatencySummary?
+    /// `"timestamps": "kernel"`: time from the kernel's receive timestamp to the job's handling.
+    public var appOverhead: LatencySummary?
     /// Sinks: per-sender sequence statistics (empty when nothing stamped arrived).
     public var sequence: SequenceReport?
     /// Reflect jobs: what was not answered, and why.

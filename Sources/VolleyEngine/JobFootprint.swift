@@ -40,14 +40,15 @@ public struct JobFootprint: Sendable, Equatable {
             perThread += shape.messages * 3 * MemoryLayout<Int>.stride
             if spec.mode == .echo {
                 perThread += MessageBatch.bytes(capacity: spec.batch, slotBytes: max(slotBytes, JobSpec.stampBytes),
-                                                withAddresses: false, controlBytes: CBatchIO_rxq_control_size())
+                                                withAddresses: false, controlBytes: EchoReceiver.controlBytes(spec))
                 perThread += spec.flows * (SequenceWindow.defaultBytes + MemoryLayout<pollfd>.stride) + 2 * Self.histogramBytes
             }
             memoryBytes = threads * perThread + (spec.mode == .echo ? Self.histogramBytes : 0)
             sockets = threads * spec.flows
         case .sink:
             perThread += MessageBatch.bytes(capacity: spec.batch, slotBytes: SinkWorker.slotBytes(gro: spec.gro),
-                                            withAddresses: true, controlBytes: SinkWorker.controlBytes(gro: spec.gro))
+                                            withAddresses: true,
+                                            controlBytes: SinkWorker.controlBytes(gro: spec.gro, kernelTimestamps: spec.timestamps == .kernel))
             // Each tracked flow: its window plus its table entry and index slot (about 128 bytes).
             memoryBytes = threads * perThread + FlowBudget.defaultLimit * (SequenceWindow.defaultBytes + 128)
             sockets = threads
@@ -58,5 +59,7 @@ public struct JobFootprint: Sendable, Equatable {
             memoryBytes = threads * perThread
             sockets = threads
         }
+        // Kernel timestamps: each receiving thread's two app-overhead histograms, and the merged one.
+        if spec.timestamps == .kernel { memoryBytes += (threads * 2 + 1) * Self.histogramBytes }
     }
 }

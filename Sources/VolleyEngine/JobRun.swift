@@ -15,6 +15,8 @@ public final class JobRun: Sendable {
     private let slots: [WorkerSlot]
     private let options: EngineOptions
     private let latency: LatencyCollector?
+    /// `"timestamps": "kernel"`: the app-overhead histograms of all receiving workers.
+    private let overhead: LatencyCollector?
     /// Sinks: the flows the whole job may track.
     private let flows: FlowBudget?
     private let stopSignal = StopSignal()
@@ -26,6 +28,7 @@ public final class JobRun: Sendable {
         tag = UInt32.random(in: 1 ... .max)
         var slots: [WorkerSlot] = []
         latency = spec.mode == .echo ? LatencyCollector(workers: spec.threads) : nil
+        overhead = spec.timestamps == .kernel ? LatencyCollector(workers: spec.threads) : nil
         flows = spec.mode == .sink ? FlowBudget() : nil
         switch spec.mode {
         case .send, .echo:
@@ -89,14 +92,14 @@ public final class JobRun: Sendable {
                 case .send, .echo:
                     let limit = spec.maxPackets == 0 ? nil : UInt64(Self.share(spec.maxPackets, slot.index, spec.threads))
                     let worker = SendWorker(flows: slot.sockets, thread: slot.index, tag: tag, spec: spec, limit: limit,
-                                            collector: latency, counters: slot.sent, receivedCounters: slot.received,
-                                            options: options)
+                                            collector: latency, overhead: overhead, counters: slot.sent,
+                                            receivedCounters: slot.received, options: options)
                     slot.hold(.send(worker))
                     worker.run(startNanos: startNanos, deadline: deadline, stop: stop)
                 case .sink:
                     let worker = SinkWorker(socket: slot.sockets[0], batch: spec.batch, gro: spec.gro,
-                                            totalSeconds: spec.totalSeconds, flows: flows!, counters: slot.received,
-                                            options: options)
+                                            totalSeconds: spec.totalSeconds, flows: flows!, overhead: overhead,
+                                            counters: slot.received, options: options)
                     slot.hold(.sink(worker))
                     worker.run(startNanos: startNanos, deadline: deadline, stop: stop, budget: budget)
                 case .reflect:
@@ -207,7 +210,8 @@ public final class JobRun: Sendable {
                                                  sendBufferBytes: grantedBuffer(receive: false),
                                                  receiveBufferBytes: grantedBuffer(receive: true)),
                             stoppedEarly: timing.withLock { $0.stopRequested },
-                            echo: echo, latency: latency?.summary, sequence: sequence, reflect: reflect,
+                            echo: echo, latency: latency?.summary, appOverhead: overhead?.summary,
+                            sequence: sequence, reflect: reflect,
                             timeline: timelines.merged(elapsed: elapsed, mode: spec.mode, latency: latency?.perSecond ?? [:]),
                             jobTag: tag)
     }

@@ -30,16 +30,19 @@ final class SendWorker: @unchecked Sendable, OutgoingMessages {
     private let spec: JobSpec
     private let options: EngineOptions
     private let collector: LatencyCollector?
+    private let overhead: LatencyCollector?
 
     /// Builds the worker and its buffers; called on the worker's own thread when the job starts.
     init(flows: [UDPSocket], thread: Int, tag: UInt32, spec: JobSpec, limit: UInt64?, collector: LatencyCollector?,
-         counters: DirectionCounters, receivedCounters: DirectionCounters, options: EngineOptions) {
+         overhead: LatencyCollector? = nil, counters: DirectionCounters, receivedCounters: DirectionCounters,
+         options: EngineOptions) {
         self.flows = flows
         self.counters = counters
         self.receivedCounters = receivedCounters
         self.spec = spec
         self.options = options
         self.collector = collector
+        self.overhead = overhead
         self.tag = tag
         self.limit = limit
         firstFlow = UInt32(thread * spec.flows)
@@ -98,7 +101,7 @@ final class SendWorker: @unchecked Sendable, OutgoingMessages {
         self.timeline = timeline
         if spec.mode == .echo, let collector {
             echo = EchoReceiver(fds: flows.map(\.fd), tag: tag, firstFlow: firstFlow, spec: spec, slotBytes: plan.slotBytes,
-                                collector: collector, counters: receivedCounters, timeline: timeline,
+                                collector: collector, overhead: overhead, counters: receivedCounters, timeline: timeline,
                                 startNanos: startNanos, options: options)
         }
         let pacer = Pacer(schedule: schedule, batch: batchSize, startNanos: startNanos)

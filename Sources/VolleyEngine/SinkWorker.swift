@@ -14,10 +14,11 @@ final class SinkWorker: @unchecked Sendable {
     private(set) var senders: SenderTable
     private(set) var timeline: WorkerTimeline?
     private let totalSeconds: Double
+    private var overhead: AppOverhead?
 
     /// Builds the worker and its buffers; called on the worker's own thread when the job starts.
-    init(socket: UDPSocket, batch: Int, gro: Bool, totalSeconds: Double, flows: FlowBudget, counters: DirectionCounters,
-         options: EngineOptions) {
+    init(socket: UDPSocket, batch: Int, gro: Bool, totalSeconds: Double, flows: FlowBudget, overhead: LatencyCollector? = nil,
+         counters: DirectionCounters, options: EngineOptions) {
         self.socket = socket
         self.counters = counters
         senders = SenderTable(budget: flows)
@@ -26,13 +27,18 @@ final class SinkWorker: @unchecked Sendable {
         // Without GRO only the stamp is needed (MSG_TRUNC still reports full lengths); with it a
         // slot must hold a whole coalesced receive.
         self.batch = MessageBatch(capacity: batch, slotBytes: Self.slotBytes(gro: gro), withAddresses: true,
-                                  controlBytes: Self.controlBytes(gro: gro))
+                                  controlBytes: Self.controlBytes(gro: gro, kernelTimestamps: overhead != nil))
+        self.overhead = overhead.map(AppOverhead.init(collector:))
         receiver = BatchReceiver(method: options.ioMethod, sockets: 1, capacity: batch)
     }
 
     static func slotBytes(gro: Bool) -> Int { gro ? 65_536 : 2_048 }
-    /// Room for the SO_RXQ_OVFL drop count on every datagram, and the GRO segment size.
-    static func controlBytes(gro: Bool) -> Int { CBatchIO_rxq_control_size() + (gro ? CBatchIO_gro_control_size() : 0) }
+    /// Room for the SO_RXQ_OVFL drop count on every datagram, the GRO segment size, and the kernel
+    /// receive timestamp.
+    static func controlBytes(gro: Bool, kernelTimestamps: Bool = false) -> Int {
+        CBatchIO_rxq_control_size() + (gro ? CBatchIO_gro_control_size() : 0)
+            + (kernelTimestamps ? CBatchIO_timestamping_control_size() : 0)
+    }
 
     /// Bytes of its batch (its flows' windows are counted per job, against the shared `FlowBudget`).
     var allocatedBytes: Int { batch.allocatedBytes }
@@ -50,7 +56,10 @@ final class SinkWorker: @unchecked Sendable {
             let arrival = MonotonicClock.now()
             var datagrams = 0
             var bytes = 0
+            let second = timeline.second(arrival)
+            overhead?.beginBatch()
             for i in 0..<count {
+                overhead?.record(&batch.headers[i].msg_hdr, handledAt: arrival, second: second)
                 let (d, b) = account(i, arrival: arrival)
                 datagrams &+= d
                 bytes &+= b
@@ -60,6 +69,7 @@ final class SinkWorker: @unchecked Sendable {
             if let budget, budget.record(datagrams) { stop.set() }
         }
         receiver.settleDrops(0, fd: socket.fd, counters: counters)
+        overhead?.finish(lastSecond: timeline.second(MonotonicClock.now()))
     }
 
     /// Counts message `i` as the datagrams it stands for and feeds their stamps to the sender table.

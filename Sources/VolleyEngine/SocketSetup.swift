@@ -18,6 +18,7 @@ enum SocketSetup {
             if spec.mode == .echo {
                 socket.requestBuffer(receive: true, bytes: options.socketBufferBytes)
                 try socket.setOption(SOL_SOCKET, CBatchIO_SO_RXQ_OVFL, 1)
+                if spec.timestamps == .kernel { try socket.enableReceiveTimestamps() }
             }
             try socket.connect(target)
         } catch {
@@ -85,6 +86,7 @@ enum SocketSetup {
             if spec.gro { try socket.setOption(CBatchIO_SOL_UDP, CBatchIO_UDP_GRO, 1) }
             // Every datagram read then says how many the kernel dropped at this socket's queue.
             try socket.setOption(SOL_SOCKET, CBatchIO_SO_RXQ_OVFL, 1)
+            if spec.timestamps == .kernel { try socket.enableReceiveTimestamps() }
         } catch {
             throw EngineError(binding: listen, error)
         }

@@ -1,3 +1,4 @@
+import CBatchIO
 import Glibc
 import VolleyModel
 
@@ -44,6 +45,12 @@ public final class UDPSocket: Sendable {
         var len = socklen_t(MemoryLayout<Int32>.size)
         try syscall("getsockopt") { getsockopt(fd, level, name, &v, &len) }
         return v
+    }
+
+    /// Software receive timestamps on every datagram read (SO_TIMESTAMPING).
+    public func enableReceiveTimestamps() throws(SocketError) {
+        let rc = CBatchIO_enable_rx_timestamps(fd)
+        if rc < 0 { throw SocketError("setsockopt(SO_TIMESTAMPING)", errno: -rc) }
     }
 
     /// The buffer size the kernel granted (getsockopt reports the doubled, capped value it uses);

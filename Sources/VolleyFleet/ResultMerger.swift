@@ -35,6 +35,7 @@ public enum ResultMerger {
             merged.echo = echo
             merged.latency = try latency(results)
         }
+        if spec.timestamps == .kernel { merged.appOverhead = try latency(results, \.appOverhead) }
         if spec.mode == .sink {
             merged.sequence = SequenceReport(
                 senders: results.flatMap { $0.sequence?.senders ?? [] },
@@ -48,11 +49,12 @@ public enum ResultMerger {
         return merged
     }
 
-    /// The sum of every agent's latency histogram, summarised and re-encoded.
-    static func latency(_ results: [JobResult]) throws(Failure) -> LatencySummary {
+    /// The sum of every agent's latency histogram (`latency_us`, or another summary of the same
+    /// layout such as `app_overhead_us`), summarised and re-encoded.
+    static func latency(_ results: [JobResult], _ summary: KeyPath<JobResult, LatencySummary?> = \.latency) throws(Failure) -> LatencySummary {
         var total = LatencySummary.makeHistogram()
         for r in results {
-            guard let encoded = r.latency?.hdr else { continue }
+            guard let encoded = r[keyPath: summary]?.hdr else { continue }
             do {
                 let histogram = try HDREncoding.decode(encoded)
                 // Histogram.add traps on another layout, on values past the target's range and on

@@ -70,6 +70,10 @@ public struct JobResult: Codable, Equatable, Sendable {
     /// Echo jobs: reply accounting and round-trip times.
     public var echo: EchoTotals?
     public var latency: LatencySummary?
+    /// Echo and sink jobs with `"timestamps": "kernel"`: per datagram, the time from the kernel's
+    /// receive timestamp to the moment the job read the datagram — the part of the latency spent
+    /// above the kernel (wake-up, scheduling, batching), in µs.
+    public var appOverhead: LatencySummary?
     /// Sinks: one-way sequence statistics of stamped senders.
     public var sequence: SequenceReport?
     /// Reflect jobs: what was not answered, and why.
@@ -109,6 +113,7 @@ public struct JobResult: Codable, Equatable, Sendable {
     enum CodingKeys: String, CodingKey {
         case id, state, spec, agent, sent, received, rate, io, error, echo, sequence, reflect, timeline, verdict
         case latency = "latency_us"
+        case appOverhead = "app_overhead_us"
         case jobTag = "job_tag"
         case startDelayMs = "start_delay_ms"
         case startedAt = "started_at"
@@ -132,6 +137,7 @@ public struct JobResult: Codable, Equatable, Sendable {
         io = try c.decode(IOPath.self, forKey: .io)
         echo = try c.decodeIfPresent(EchoTotals.self, forKey: .echo)
         latency = try c.decodeIfPresent(LatencySummary.self, forKey: .latency)
+        appOverhead = try c.decodeIfPresent(LatencySummary.self, forKey: .appOverhead)
         sequence = try c.decodeIfPresent(SequenceReport.self, forKey: .sequence)
         reflect = try c.decodeIfPresent(ReflectTotals.self, forKey: .reflect)
         timeline = try c.decodeIfPresent([TimelineEntry].self, forKey: .timeline) ?? []

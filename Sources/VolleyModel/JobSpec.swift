@@ -97,6 +97,17 @@ public struct JobSpec: Sendable, Equatable {
     /// The rate as asked in payload bits per second (`rate_bps`), when it was asked that way;
     /// `ratePPS` then holds the datagram rate it works out to (see `JobSpec.datagramRate(forBitRate:)`).
     public var rateBPS: Int?
+    /// Echo and sink jobs: `kernel` also reads the kernel's software receive timestamp of every
+    /// datagram (SO_TIMESTAMPING), to report `app_overhead_us` next to the application's figures.
+    public var timestamps: TimestampSource = .app
+
+    /// Where a job's receive times come from.
+    public enum TimestampSource: String, Codable, Sendable {
+        /// The job's own clock reads when it handles a batch.
+        case app
+        /// Those, and the kernel's software receive timestamps.
+        case kernel
+    }
 
     public static let defaultDurationSeconds = 10.0
     /// What an originating spec without `rate_pps` sends: a deliberate, modest rate (iperf3's UDP
@@ -150,7 +161,7 @@ public struct JobSpec: Sendable, Equatable {
         case batch, threads, flows
         case maxPackets = "max_packets"
         case echoTimeoutMilliseconds = "echo_timeout_ms"
-        case gso, gro, tags, thresholds
+        case gso, gro, tags, thresholds, timestamps
     }
 
     /// Fields that mean something for a mode; any other known field is refused rather than ignored.
@@ -159,8 +170,8 @@ public struct JobSpec: Sendable, Equatable {
         let originating: Set<CodingKeys> = [.target, .ratePPS, .rateBPS, .profile, .payloadBytes, .sizes, .seed, .flows]
         switch mode {
         case .send: return common.union(originating).union([.payloadHex, .gso])
-        case .echo: return common.union(originating).union([.echoTimeoutMilliseconds])
-        case .sink: return common.union([.listen, .gro])
+        case .echo: return common.union(originating).union([.echoTimeoutMilliseconds, .timestamps])
+        case .sink: return common.union([.listen, .gro, .timestamps])
         case .reflect: return common.union([.listen, .gro, .ratePPS])
         }
     }
@@ -239,5 +250,6 @@ extension JobSpec: Encodable {
         if used.contains(.gro) { try c.encode(gro, forKey: .gro) }
         try c.encode(tags, forKey: .tags)
         if let thresholds, !thresholds.isEmpty { try c.encode(thresholds, forKey: .thresholds) }
+        if timestamps == .kernel { try c.encode(timestamps, forKey: .timestamps) }
     }
 }

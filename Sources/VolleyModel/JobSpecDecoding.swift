@@ -74,6 +74,7 @@ extension JobSpec: Decodable {
         echoTimeoutMilliseconds = try c.integer(.echoTimeoutMilliseconds) ?? Self.defaultEchoTimeoutMilliseconds
         gso = try c.field(.gso, "true or false") ?? false
         gro = try c.field(.gro, "true or false") ?? false
+        timestamps = try c.field(.timestamps, "\"app\" or \"kernel\"") ?? .app
         tags = try c.field(.tags, "an object of string values") ?? [:]
         sizes = try c.field(.sizes, "a list of {\"bytes\":N,\"weight\":W} objects")
         profile = try c.field(.profile, "a list of {\"rate_pps\":N,\"duration_s\":S} or {\"ramp_to_pps\":N,\"duration_s\":S} steps")

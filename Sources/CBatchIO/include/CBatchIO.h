@@ -69,6 +69,18 @@ size_t CBatchIO_rxq_control_size(void);
 /// SO_RXQ_OVFL cmsg it also counts drops after the last datagram that was read.
 int64_t CBatchIO_socket_drops(int fd);
 
+/// SO_TIMESTAMPING with software receive timestamps (SOF_TIMESTAMPING_RX_SOFTWARE | _SOFTWARE):
+/// every datagram read then carries the CLOCK_REALTIME time the kernel received it. 0 or -errno.
+int CBatchIO_enable_rx_timestamps(int fd);
+size_t CBatchIO_timestamping_control_size(void);
+
+/// The kernel's software receive timestamp of this message (CLOCK_REALTIME ns), or -1 when the
+/// message carries none.
+int64_t CBatchIO_rx_timestamp_ns(const struct msghdr *msg);
+
+/// CLOCK_REALTIME minus CLOCK_MONOTONIC now, in ns: maps kernel timestamps onto the monotonic clock.
+int64_t CBatchIO_realtime_offset_ns(void);
+
 /// The path MTU the kernel knows for a connected socket (IP_MTU / IPV6_MTU), or -errno.
 int CBatchIO_path_mtu(int fd, int family);
 
