@@ -1,7 +1,7 @@
 // swift-tools-version:6.0
 import PackageDescription
 
-// Linux only (README: Prerequisites): the engine uses sendmmsg/recvmmsg, UDP GSO/GRO, SO_RXQ_OVFL and
+// Linux only (README: Before you start): the engine uses sendmmsg/recvmmsg, UDP GSO/GRO, SO_RXQ_OVFL and
 // SO_MEMINFO through Glibc and a C shim that refuses to compile elsewhere. No `platforms:` entry, so
 // the manifest does not claim an Apple platform it cannot build for.
 let package = Package(

@@ -11,7 +11,7 @@
 #include <unistd.h>
 
 #if !defined(__linux__)
-#error "Volley builds on Linux only (README: Platforms); the fallback loop is for sendmmsg-less Linux builds."
+#error "Volley builds on Linux only (README: Before you start); the fallback loop is for sendmmsg-less Linux builds."
 #endif
 
 #include <linux/errqueue.h>

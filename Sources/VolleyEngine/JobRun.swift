@@ -52,6 +52,12 @@ public final class JobRun: Sendable {
         try SocketSetup.probe(spec, options: options)
     }
 
+    /// Checks what the path to the target decides without sending: a `gso` job's payload against
+    /// the path MTU (a socket connected and closed at once). For validation without a job.
+    public static func checkPath(_ spec: JobSpec) throws(EngineError) {
+        try SocketSetup.checkPath(spec)
+    }
+
     /// Bytes the workers allocated for their buffers and windows (0 before they start).
     public var allocatedBytes: Int {
         slots.reduce(0) { $0 + $1.allocatedBytes }

@@ -28,6 +28,20 @@ enum SocketSetup {
         return socket
     }
 
+    /// For `POST /v1/validate`: a GSO job's segment against the path MTU, with a socket that is only
+    /// connected (no buffers, no traffic) and closed at once. Other jobs need nothing here.
+    static func checkPath(_ spec: JobSpec) throws(EngineError) {
+        guard spec.gso, spec.mode.originates, let target = spec.target else { return }
+        let socket: UDPSocket
+        do {
+            socket = try UDPSocket(family: target.family)
+            try socket.connect(target)
+        } catch {
+            throw EngineError(binding: target, error)
+        }
+        try checkSegmentFitsPath(socket, target: target, spec: spec)
+    }
+
     /// A GSO segment is one datagram on the wire, and the kernel refuses (EINVAL, every call) a
     /// segment larger than the path MTU allows; so such a job is refused before it starts, naming
     /// `payload_bytes` and the largest payload that fits.
