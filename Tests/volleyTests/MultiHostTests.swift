@@ -1,0 +1,116 @@
+import Foundation
+import Testing
+import VolleyTestSupport
+
+/// Agents on separate test hosts (network namespaces on a bridge, `TestHosts`): traffic crosses
+/// real veth interfaces, the API is HTTPS with a token on a non-loopback address, and clients run on
+/// the "router". Exact counts, refusals and the path MTU, as on a real network.
+@Suite(.serialized) struct MultiHostTests {
+    private func spec(_ hosts: TestHosts, _ name: String, _ json: String) throws -> String {
+        let url = hosts.directory.appendingPathComponent(name)
+        try Data(json.utf8).write(to: url)
+        return url.path
+    }
+
+    private func object(_ text: String) throws -> [String: Any] {
+        try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any], "\(text)")
+    }
+
+    private func packets(_ result: [String: Any], _ direction: String) -> Int? {
+        (result[direction] as? [String: Any])?["packets"] as? Int
+    }
+
+    /// Submits without waiting and returns the job id.
+    private func submit(_ hosts: TestHosts, _ agent: HostAgent, _ path: String) throws -> String {
+        let r = try hosts.volley(["submit", "--agent", agent.url, "--token-file", hosts.tokenFile.path, path])
+        try #require(r.status == 0, "\(r.stderr)")
+        return try #require(try object(r.stdout)["id"] as? String)
+    }
+
+    /// Polls `volley result` until the job has finished (generous deadline), and returns the result.
+    private func result(_ hosts: TestHosts, _ agent: HostAgent, _ id: String) throws -> [String: Any] {
+        let deadline = Date().addingTimeInterval(90)
+        while true {
+            let r = try hosts.volley(["result", "--agent", agent.url, "--token-file", hosts.tokenFile.path, id])
+            if r.status == 0 { return try object(r.stdout) }
+            try #require(Date() < deadline, "job \(id) did not finish: \(r.stderr)")
+            Thread.sleep(forTimeInterval: 0.2)
+        }
+    }
+
+    @Test func sendAndSinkAcrossHostsCountEveryDatagramOverHTTPSWithAToken() throws {
+        guard let hosts = try TestHosts.make(suite: "MultiHostTests") else { return }
+        defer { hosts.shutdown() }
+        let a = try hosts.startAgent(host: 1)
+        let b = try hosts.startAgent(host: 2)
+        let sink = try submit(hosts, b, try spec(hosts, "sink.json",
+            #"{"mode":"sink","listen":"\#(hosts.address(2)):9000","duration_s":60,"max_packets":20000}"#))
+        let send = try hosts.volley(["submit", "--agent", a.url, "--token-file", hosts.tokenFile.path, "--wait", "--json",
+                                     try spec(hosts, "send.json",
+            #"{"mode":"send","target":"\#(hosts.address(2)):9000","rate_pps":20000,"duration_s":30,"max_packets":20000}"#)])
+        #expect(send.status == 0, "\(send.stderr)")
+        let sent = try object(send.stdout)
+        #expect(packets(sent, "sent") == 20_000)
+        let received = try result(hosts, b, sink)
+        #expect(packets(received, "received") == 20_000)
+        let attributed = (received["received"] as? [String: Any])?["kernel_drops"] as? Int
+        #expect(attributed == 0)
+        let flows = try #require((received["sequence"] as? [String: Any])?["senders"] as? [[String: Any]])
+        #expect(flows.count == 1 && flows[0]["gaps"] as? Int == 0 && (flows[0]["source"] as? String)?.hasPrefix(hosts.address(1)) == true)
+    }
+
+    @Test func echoAndReflectAcrossHostsOverIPv6AnswerEveryDatagram() throws {
+        guard let hosts = try TestHosts.make(suite: "MultiHostTests") else { return }
+        defer { hosts.shutdown() }
+        let a = try hosts.startAgent(host: 1)
+        let b = try hosts.startAgent(host: 2)
+        let reflect = try submit(hosts, b, try spec(hosts, "reflect.json",
+            #"{"mode":"reflect","listen":"[\#(hosts.address6(2))]:9001","duration_s":60,"max_packets":5000}"#))
+        let echo = try hosts.volley(["submit", "--agent", a.url, "--token-file", hosts.tokenFile.path, "--wait", "--json",
+                                     try spec(hosts, "echo.json",
+            #"{"mode":"echo","target":"[\#(hosts.address6(2))]:9001","rate_pps":5000,"duration_s":30,"max_packets":5000}"#)])
+        #expect(echo.status == 0, "\(echo.stderr)")
+        let replies = try #require(try object(echo.stdout)["echo"] as? [String: Any])
+        #expect(replies["sent"] as? Int == 5_000 && replies["received"] as? Int == 5_000 && replies["lost"] as? Int == 0)
+        let reflected = try result(hosts, b, reflect)
+        #expect(packets(reflected, "received") == 5_000 && packets(reflected, "sent") == 5_000)
+    }
+
+    @Test func theAllowlistAndTheTokenHoldOnARealInterface() throws {
+        guard let hosts = try TestHosts.make(suite: "MultiHostTests") else { return }
+        defer { hosts.shutdown() }
+        let a = try hosts.startAgent(host: 1)
+        // A documentation address (RFC 5737) is outside --allow 198.18.0.0/15: refused, naming the field.
+        let outside = try hosts.volley(["submit", "--agent", a.url, "--token-file", hosts.tokenFile.path, try spec(hosts, "out.json",
+            #"{"mode":"send","target":"192.0.2.1:9","duration_s":1}"#)])
+        #expect(outside.status == 2 && outside.stderr.contains("allowlist") && outside.stderr.contains("target"), "\(outside.stderr)")
+        // No token, or a wrong one: 401, exit 3.
+        let wrong = hosts.directory.appendingPathComponent("wrong-token")
+        try Data("not-the-token\n".utf8).write(to: wrong)
+        let refused = try hosts.volley(["jobs", "--agent", a.url, "--token-file", wrong.path])
+        #expect(refused.status == 3, "\(refused.stderr)")
+        // An agent on a non-loopback address without a token refuses to start at all.
+        let open = try hosts.run(in: hosts.namespace(2), [AgentProcess.binary.path, "serve", "--listen", "\(hosts.address(2)):8080",
+                                                          "--data-dir", hosts.directory.appendingPathComponent("open").path], timeout: 30)
+        #expect(open.status != 0 && open.stderr.contains("token"), "\(open.stderr)")
+    }
+
+    @Test func thePathMTUDecidesWhatGSOMaySendOnEachLink() throws {
+        guard let hosts = try TestHosts.make(suite: "MultiHostTests") else { return }
+        defer { hosts.shutdown() }
+        let a = try hosts.startAgent(host: 2)
+        func gso(_ target: String, _ payload: Int) throws -> (status: Int32, stdout: String, stderr: String) {
+            try hosts.volley(["submit", "--agent", a.url, "--token-file", hosts.tokenFile.path, "--wait", "--json",
+                              try spec(hosts, "gso-\(payload).json",
+                #"{"mode":"send","target":"\#(target):9","gso":true,"payload_bytes":\#(payload),"rate_pps":2000,"duration_s":0.5}"#)])
+        }
+        // The bridge is 1500: 1472 payload bytes fit, 1473 are refused naming payload_bytes.
+        #expect(try gso(hosts.address(1), 1_472).status == 0)
+        let over = try gso(hosts.address(1), 1_473)
+        #expect(over.status == 2 && over.stderr.contains("payload_bytes") && over.stderr.contains("1472"), "\(over.stderr)")
+        // The jumbo link between the last two hosts is 9000: 8972 fit, 8973 do not.
+        #expect(try gso(hosts.jumboAddress(3), 8_972).status == 0)
+        let jumboOver = try gso(hosts.jumboAddress(3), 8_973)
+        #expect(jumboOver.status == 2 && jumboOver.stderr.contains("8972"), "\(jumboOver.stderr)")
+    }
+}
