@@ -3,7 +3,7 @@ SHELL := /bin/bash
 LISTEN ?= 127.0.0.1:8080
 DATA_DIR ?= ./var
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
-APT_PACKAGES := libmicrohttpd-dev zlib1g-dev pkg-config curl jq python3-venv
+APT_PACKAGES := libmicrohttpd-dev zlib1g-dev pkg-config curl jq python3-venv iproute2 iputils-ping openssl
 VENV := .build-tools/venv
 
 .PHONY: deps build release run test test-swift test-fallback test-openapi test-contract test-deploy test-tsan \
@@ -12,7 +12,8 @@ VENV := .build-tools/venv
 ## deps: install libmicrohttpd-dev (and the small tools the tests use) with apt-get when missing.
 deps:
 	@if ! pkg-config --exists libmicrohttpd zlib 2>/dev/null || ! command -v curl >/dev/null || ! command -v jq >/dev/null \
-	    || ! python3 -c 'import venv, ensurepip' 2>/dev/null; then \
+	    || ! python3 -c 'import venv, ensurepip' 2>/dev/null || ! command -v ip >/dev/null || ! command -v ping >/dev/null \
+	    || ! command -v openssl >/dev/null; then \
 	  echo "make deps: installing $(APT_PACKAGES)"; \
 	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $(APT_PACKAGES); \
 	fi
@@ -31,10 +32,13 @@ run: release
 ## test: every test — Swift tests, the forced-fallback build, the OpenAPI document and a contract test
 ## of the live agent against it, the engine and agent tests under ThreadSanitizer, and a short fuzz run.
 test: deps $(VENV)/.installed test-swift test-fallback test-openapi test-contract test-deploy test-tsan test-fuzz
+	@bash scripts/test-summary.sh .build/test-swift.log
 
+## The Swift tests; their output is kept in .build/test-swift.log for the summary (SKIPPED lines).
+## The multi-host tests make network namespaces (scripts/testhosts.sh) and need root, iproute2 and openssl.
 test-swift: $(VENV)/.installed
 	swift build --build-tests
-	VOLLEY_PYTHON=$(VENV)/bin/python3 swift test --skip-build --no-parallel
+	set -o pipefail; VOLLEY_PYTHON=$(VENV)/bin/python3 swift test --skip-build --no-parallel 2>&1 | tee .build/test-swift.log
 
 ## The same engine and shim tests with sendmmsg/recvmmsg compiled out (the portable sendmsg loop).
 test-fallback:

@@ -19,6 +19,8 @@ public final class TestHosts: @unchecked Sendable {  // set up in init, then rea
     private var agents: [HostAgent] = []
     private let lock = NSLock()
 
+    static let bash = URL(fileURLWithPath: "/bin/bash")
+
     public static var script: URL {
         URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent().appendingPathComponent("scripts/testhosts.sh")
@@ -47,10 +49,11 @@ public final class TestHosts: @unchecked Sendable {  // set up in init, then rea
         id = String(UUID().uuidString.replacingOccurrences(of: "-", with: "").prefix(10)).lowercased()
         directory = AgentProcess.temporaryDirectory()
         try makeCredentials()
-        let up = try runCommand(Self.script, ["up", id, String(hosts)], environment: ["TESTHOSTS_CA": caFile.path])
+        let up = try capture(Self.bash, [Self.script.path, "up", id, String(hosts)], timeout: 60,
+                             environment: ["TESTHOSTS_CA": caFile.path])
         guard up.status == 0 else {
-            _ = try? runCommand(Self.script, ["down", id])
-            throw TestHostsError(message: "testhosts up failed (\(up.status)): \(up.output)")
+            _ = try? capture(Self.bash, [Self.script.path, "down", id], timeout: 60)
+            throw TestHostsError(message: "testhosts up failed (\(up.status)): \(up.stdout)\(up.stderr)")
         }
     }
 
@@ -65,8 +68,8 @@ public final class TestHosts: @unchecked Sendable {  // set up in init, then rea
         for agent in running { agent.stop() }
         // `down` also kills whatever still runs in the namespaces; its failure would leave them for
         // the leak check in `make test` to report, so it is reported here too.
-        if let down = try? runCommand(Self.script, ["down", id]), down.status != 0 {
-            print("testhosts down \(id) failed: \(down.output)")
+        if let down = try? capture(Self.bash, [Self.script.path, "down", id], timeout: 60), down.status != 0 {
+            print("testhosts down \(id) failed: \(down.stderr)")
         }
     }
 
@@ -119,57 +122,86 @@ public final class TestHosts: @unchecked Sendable {  // set up in init, then rea
         try Data("subjectAltName=\(names.joined(separator: ","))\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n".utf8)
             .write(to: directory.appendingPathComponent("ext.cnf"))
         for step in steps {
-            let r = try runCommand(URL(fileURLWithPath: "/usr/bin/openssl"), step)
-            guard r.status == 0 else { throw TestHostsError(message: "openssl \(step[0]) failed: \(r.output)") }
+            let r = try capture(URL(fileURLWithPath: "/usr/bin/openssl"), step, timeout: 60)
+            guard r.status == 0 else { throw TestHostsError(message: "openssl \(step[0]) failed: \(r.stderr)") }
         }
         try Data("th-\(id)-\(UUID().uuidString)\n".utf8).write(to: tokenFile)
     }
 }
 
+/// dnsmasq in the router namespace, answering on 198.18.0.1:53 (where every namespace's
+/// resolv.conf points) from a hosts file: one name with an A or AAAA record per agent, as a
+/// Kubernetes headless Service gives. `publish` rewrites the file and makes dnsmasq re-read it.
+public final class TestDNS: @unchecked Sendable {  // set up in init, then read
+    public let name: String
+    private let process: Spawned
+    private let hostsFile: URL
+
+    public init(_ hosts: TestHosts, name: String = "volley-agents.test", addresses: [String]) throws {
+        guard FileManager.default.isExecutableFile(atPath: "/usr/sbin/dnsmasq") else {
+            throw TestHostsError(message: "dnsmasq is not installed (make test installs dnsmasq-base)")
+        }
+        self.name = name
+        hostsFile = hosts.directory.appendingPathComponent("dns-hosts")
+        try Self.write(addresses, name: name, to: hostsFile)
+        process = try Spawned("/usr/sbin/ip", ["netns", "exec", hosts.router, "/usr/sbin/dnsmasq", "--keep-in-foreground",
+                                               "--no-resolv", "--no-hosts", "--addn-hosts=\(hostsFile.path)",
+                                               "--listen-address=198.18.0.1", "--bind-interfaces", "--port=53",
+                                               "--local-ttl=0", "--pid-file=", "--user=root", "--log-facility=-"])
+        // Ready when it answers: `getent` in the router resolves through 198.18.0.1.
+        let deadline = Date().addingTimeInterval(20)
+        while try capture(URL(fileURLWithPath: "/usr/sbin/ip"), ["netns", "exec", hosts.router, "getent", "ahosts", name],
+                          timeout: 5).status != 0 {
+            guard process.isRunning, Date() < deadline else {
+                stop()
+                throw TestHostsError(message: "dnsmasq did not answer for \(name): \(process.stderr)")
+            }
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+    }
+
+    /// Replaces the records (SIGHUP: dnsmasq re-reads its hosts files; TTL 0, so nothing is cached).
+    public func publish(_ addresses: [String]) throws {
+        try Self.write(addresses, name: name, to: hostsFile)
+        kill(process.pid, SIGHUP)
+    }
+
+    public func stop() { process.terminate(grace: 5) }
+
+    deinit { stop() }
+
+    private static func write(_ addresses: [String], name: String, to url: URL) throws {
+        try Data(addresses.map { "\($0) \(name)\n" }.joined().utf8).write(to: url)
+    }
+}
+
 /// An agent running in a test host's namespace.
 public final class HostAgent: @unchecked Sendable {  // set up in init, then read
-    public let process = Process()
+    public let process: Spawned
     public let url: String
-    private let errorPipe = Pipe()
-    private let log = LogBuffer()
 
     init(namespace: String, arguments: [String], url: String) throws {
         self.url = url
-        process.executableURL = URL(fileURLWithPath: "/usr/sbin/ip")
-        process.arguments = ["netns", "exec", namespace] + arguments
-        process.standardError = errorPipe
-        process.standardOutput = FileHandle.nullDevice
-        let log = self.log
-        errorPipe.fileHandleForReading.readabilityHandler = { h in log.append(h.availableData) }
-        try process.run()
+        process = try Spawned("/usr/sbin/ip", ["netns", "exec", namespace] + arguments)
         let deadline = Date().addingTimeInterval(30)
-        while !log.text.contains("listening on") {
+        while !process.stderr.contains("listening on") {
             guard process.isRunning, Date() < deadline else {
-                stop()
-                throw AgentStartFailure(log: log.text)
+                process.kill9()
+                throw AgentStartFailure(log: process.stderr)
             }
             Thread.sleep(forTimeInterval: 0.02)
         }
     }
 
     /// Everything the agent wrote to stderr so far.
-    public var stderr: String { log.text }
+    public var stderr: String { process.stderr }
 
     /// SIGTERM (`ip netns exec` execs the agent, so this is the agent's pid), then wait.
     @discardableResult
-    public func stop() -> Int32 {
-        if process.isRunning { process.terminate() }
-        process.waitUntilExit()
-        errorPipe.fileHandleForReading.readabilityHandler = nil
-        return process.terminationStatus
-    }
+    public func stop() -> Int32? { process.terminate() }
 
     /// SIGKILL: an agent that dies mid-run.
-    public func kill9() {
-        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-        process.waitUntilExit()
-        errorPipe.fileHandleForReading.readabilityHandler = nil
-    }
+    public func kill9() { process.kill9() }
 }
 
 final class LogBuffer: @unchecked Sendable {  // guarded by its lock
@@ -182,30 +214,4 @@ final class LogBuffer: @unchecked Sendable {  // guarded by its lock
 public struct TestHostsError: Error, CustomStringConvertible {
     public var message: String
     public var description: String { message }
-}
-
-/// Runs a command with stdout and stderr kept apart, killing it after `timeout` seconds.
-public func capture(_ executable: URL, _ arguments: [String], timeout: Double = 120) throws
-    -> (status: Int32, stdout: String, stderr: String) {
-    let process = Process()
-    let out = Pipe()
-    let err = Pipe()
-    process.executableURL = executable
-    process.arguments = arguments
-    process.standardOutput = out
-    process.standardError = err
-    let outBuffer = LogBuffer()
-    let errBuffer = LogBuffer()
-    out.fileHandleForReading.readabilityHandler = { h in outBuffer.append(h.availableData) }
-    err.fileHandleForReading.readabilityHandler = { h in errBuffer.append(h.availableData) }
-    try process.run()
-    let deadline = Date().addingTimeInterval(timeout)
-    while process.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.01) }
-    if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-    process.waitUntilExit()
-    out.fileHandleForReading.readabilityHandler = nil
-    err.fileHandleForReading.readabilityHandler = nil
-    outBuffer.append(out.fileHandleForReading.readDataToEndOfFile())
-    errBuffer.append(err.fileHandleForReading.readDataToEndOfFile())
-    return (process.terminationStatus, outBuffer.text, errBuffer.text)
 }

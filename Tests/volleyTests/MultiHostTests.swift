@@ -113,4 +113,88 @@ import VolleyTestSupport
         let jumboOver = try gso(hosts.jumboAddress(3), 8_973)
         #expect(jumboOver.status == 2 && jumboOver.stderr.contains("8972"), "\(jumboOver.stderr)")
     }
+
+    @Test func gsoDatagramsArriveThroughGROCoalescedAndAreCountedOneByOne() throws {
+        guard let hosts = try TestHosts.make(suite: "MultiHostTests") else { return }
+        defer { hosts.shutdown() }
+        let a = try hosts.startAgent(host: 1)
+        let b = try hosts.startAgent(host: 2)
+        let sink = try submit(hosts, b, try spec(hosts, "gro-sink.json",
+            #"{"mode":"sink","listen":"\#(hosts.address(2)):9002","duration_s":120,"gro":true}"#))
+        let send = try hosts.volley(["submit", "--agent", a.url, "--token-file", hosts.tokenFile.path, "--wait", "--json",
+                                     try spec(hosts, "gso-send.json",
+            #"{"mode":"send","target":"\#(hosts.address(2)):9002","gso":true,"payload_bytes":1200,"rate_pps":64000,"duration_s":30,"max_packets":64000}"#)])
+        #expect(send.status == 0, "\(send.stderr)")
+        #expect(packets(try object(send.stdout), "sent") == 64_000)
+        // Every datagram is read or dropped at the sink's socket (a busy machine may starve the sink):
+        // wait until they add up, then stop the sink.
+        let deadline = Date().addingTimeInterval(60)
+        while Date() < deadline {
+            let status = try hosts.volley(["status", "--agent", b.url, "--token-file", hosts.tokenFile.path, "--json", sink])
+            let progress = try object(status.stdout)["progress"] as? [String: Any]
+            if (progress?["packets_received"] as? Int ?? 0) + (progress?["kernel_drops"] as? Int ?? 0) >= 64_000 { break }
+            Thread.sleep(forTimeInterval: 0.1)
+        }
+        _ = try hosts.volley(["cancel", "--agent", b.url, "--token-file", hosts.tokenFile.path, sink])
+        let received = try result(hosts, b, sink)
+        let totals = try #require(received["received"] as? [String: Any])
+        let got = try #require(totals["packets"] as? Int)
+        let dropped = try #require(totals["kernel_drops"] as? Int)
+        #expect(got + dropped == 64_000 && totals["bytes"] as? Int == got * 1_200, "\(totals)")
+        // Coalesced: the kernel handed over several datagrams per message, so far fewer reads.
+        let reads = try #require(totals["syscalls"] as? Int)
+        #expect(reads < 64_000 / 4, "\(reads) receive calls for 64,000 datagrams")
+        let flows = try #require((received["sequence"] as? [String: Any])?["senders"] as? [[String: Any]])
+        #expect(flows.count == 1 && flows[0]["unique"] as? Int == got)
+    }
+
+    /// A fleet found through DNS like a Kubernetes headless Service: one name, an A record per agent.
+    private func fleet(_ hosts: TestHosts, _ dns: TestDNS, _ json: String, _ extra: [String] = []) throws
+        -> (status: Int32, result: [String: Any], stderr: String) {
+        let out = hosts.directory.appendingPathComponent("fleet-\(UUID().uuidString).json")
+        let r = try hosts.volley(["fleet", "run", try spec(hosts, "fleet-spec.json", json), "--dns", "\(dns.name):8443", "--https",
+                                  "--token-file", hosts.tokenFile.path, "--lead", "1", "--progress", "none", "--out", out.path] + extra,
+                                 timeout: 120)
+        let text = (try? String(contentsOf: out, encoding: .utf8)) ?? "{}"
+        return (r.status, try object(text), r.stderr)
+    }
+
+    @Test func aFleetFoundThroughDNSDrivesEveryAgentAndAStoppedAgentMakesItPartial() throws {
+        guard let hosts = try TestHosts.make(suite: "MultiHostTests") else { return }
+        defer { hosts.shutdown() }
+        let agents = try (1...3).map { try hosts.startAgent(host: $0) }
+        let dns = try TestDNS(hosts, addresses: (1...3).map(hosts.address))
+        defer { dns.stop() }
+        // Every agent sends to the next host (a port nobody listens on: refused, a warning only).
+        let ring = (1...3).map { "\(hosts.address($0 % 3 + 1)):9" }.joined(separator: ",")
+        let all = try fleet(hosts, dns, #"{"mode":"send","target":"198.18.0.11:9","rate_pps":1000,"duration_s":2}"#,
+                            ["--vary", "target=\(ring)"])
+        #expect(all.status == 0, "\(all.stderr)")
+        let outcomes = try #require(all.result["agents"] as? [[String: Any]])
+        #expect(Set(outcomes.compactMap { $0["url"] as? String }) == Set((1...3).map { "https://\(hosts.address($0)):8443" }))
+        #expect(outcomes.allSatisfy { $0["state"] as? String == "completed" && $0["sent"] as? Int == 2_000 })
+        let merged = try #require(all.result["merged"] as? [String: Any])
+        #expect(packets(merged, "sent") == 6_000)
+        let skew = try #require(all.result["start_skew_ms"] as? Double)
+        #expect(skew >= 0 && skew < 1_000, "start skew \(skew) ms")
+
+        // Removed from DNS: the next run finds and drives only the two that are left.
+        try dns.publish([hosts.address(1), hosts.address(2)])
+        let two = try fleet(hosts, dns, #"{"mode":"send","target":"198.18.0.12:9","rate_pps":1000,"duration_s":1}"#)
+        #expect(two.status == 0, "\(two.stderr)")
+        let twoMerged = try #require(two.result["merged"] as? [String: Any])
+        #expect((two.result["agents"] as? [[String: Any]])?.count == 2 && packets(twoMerged, "sent") == 2_000)
+
+        // Stopped mid-run: the fleet keeps what the others did and exits 5 (README: exit statuses).
+        try dns.publish((1...3).map(hosts.address))
+        let killer = Thread { Thread.sleep(forTimeInterval: 2.5); agents[2].kill9() }
+        killer.start()
+        let partial = try fleet(hosts, dns, #"{"mode":"send","target":"198.18.0.12:9","rate_pps":1000,"duration_s":4}"#)
+        #expect(partial.status == 5, "\(partial.stderr)")
+        let parts = try #require(partial.result["agents"] as? [[String: Any]])
+        let failed = parts.filter { $0["url"] as? String == "https://\(hosts.address(3)):8443" }
+        #expect(failed.count == 1 && failed[0]["error"] != nil, "\(parts)")
+        let survivors = parts.filter { $0["state"] as? String == "completed" }
+        #expect(survivors.count == 2 && survivors.allSatisfy { $0["sent"] as? Int == 4_000 })
+    }
 }
