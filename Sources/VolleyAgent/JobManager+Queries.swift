@@ -13,6 +13,9 @@ extension JobManager {
         }
     }
 
+    /// Whether any job's traffic runs now (read without the lock).
+    var trafficRuns: Bool { runningTraffic.load(ordering: .relaxed) > 0 }
+
     /// The job's JSON body for the API: live progress for a running job, a cached encoding otherwise.
     public func jobJSON(_ id: JobID) throws(APIError) -> [UInt8]? {
         let (job, cached) = state.withLockQuietly { s -> (Job?, [UInt8]?) in

@@ -104,6 +104,9 @@ public final class JobManager: Sendable {
     /// wake-ups. Held only to decide and to record; socket opening, file writes and deletions are
     /// done outside it (see docs/architecture.md).
     let state = Monitor(State())
+    /// Jobs whose traffic runs now (from `begin` to `finish`), read without the lock by every API
+    /// request: the API threads step aside for traffic workers only while there are some.
+    let runningTraffic = Atomic<Int>(0)
     let store: any RecordStore
     let persister: Persister
     let config: AgentConfig
