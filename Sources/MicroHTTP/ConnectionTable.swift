@@ -57,17 +57,20 @@ final class ConnectionTable: @unchecked Sendable {  // `table` is only touched u
     /// The whole request is in: stop its clock. Returns whether the connection is over the soft limit.
     func received(_ connection: OpaquePointer) -> Bool {
         withEntries {
-            $0[Int(bitPattern: connection)]?.deadline = nil
-            return $0[Int(bitPattern: connection)]?.overLimit ?? false
+            // One lookup by index rather than one per field: this runs on every request.
+            guard let index = $0.index(forKey: Int(bitPattern: connection)) else { return false }
+            $0.values[index].deadline = nil
+            return $0.values[index].overLimit
         }
     }
 
     /// The response is out: the next request on this keep-alive connection may first wait up to the
     /// idle timeout, then has the usual time to arrive.
     func completed(_ connection: OpaquePointer, now: UInt64 = MonotonicClock.now()) {
+        let next = deadline(from: now).map { $0 + idleNanoseconds }
         withEntries {
-            guard $0[Int(bitPattern: connection)] != nil else { return }
-            $0[Int(bitPattern: connection)]?.deadline = deadline(from: now).map { $0 + idleNanoseconds }
+            guard let index = $0.index(forKey: Int(bitPattern: connection)) else { return }
+            $0.values[index].deadline = next
         }
     }
 

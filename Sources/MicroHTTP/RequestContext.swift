@@ -20,6 +20,8 @@ final class ValueCollector {
     init(lowercaseKeys: Bool) { self.lowercaseKeys = lowercaseKeys }
 
     static func collect(_ connection: OpaquePointer, kind: MHD_ValueKind, lowercaseKeys: Bool) -> [String: String] {
+        // Without an iterator libmicrohttpd only counts: most requests have no query arguments.
+        guard MHD_get_connection_values(connection, kind, nil, nil) > 0 else { return [:] }
         let collector = ValueCollector(lowercaseKeys: lowercaseKeys)
         let cls = Unmanaged.passUnretained(collector).toOpaque()
         _ = MHD_get_connection_values(connection, kind, { cls, _, key, value in

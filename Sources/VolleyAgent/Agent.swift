@@ -47,7 +47,11 @@ public final class Agent: Sendable {
             server = try HTTPServer(host: config.host, port: config.port, maxBodyBytes: config.maxBodyBytes,
                                     tls: config.tls.map { HTTPServer.TLS(certificatePEM: $0.certificate, keyPEM: $0.key) },
                                     limits: limits, tooLarge: tooLarge, busy: busy) { request in
-                apiThread.here()
+                // Step aside for traffic workers once there are some (a thread stays lowered: raising
+                // it again needs a privilege). An idle agent's API keeps the default priority: at nice
+                // 5 it lost the CPU to anything else the machine ran, 0.59× against 0.86× a bare
+                // libmicrohttpd on a shared 2-core VM (Benchmarks/README.md, control plane).
+                if jobs.trafficRuns { apiThread.here() }
                 let started = DispatchTime.now().uptimeNanoseconds
                 let (response, route): (HTTPResponse, String)
                 if let refusal = browsers.refusal(request) {

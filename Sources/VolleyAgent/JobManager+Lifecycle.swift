@@ -33,6 +33,7 @@ extension JobManager {
         s.entries[id] = entry
         persister.save(entry.job, durable: false)
         logTransition(entry.job)
+        runningTraffic.add(1, ordering: .relaxed)
         run.start { [self] report in finish(id, report) }
         return true
     }
@@ -40,6 +41,7 @@ extension JobManager {
     /// Stores a finished run's result (on the run's own thread, outside the lock) and frees its slot.
     /// A result that cannot be stored makes the job `failed` with the reason, which its record keeps.
     func finish(_ id: JobID, _ report: EngineReport) {
+        runningTraffic.subtract(1, ordering: .relaxed)  // its workers have ended
         guard let entry = state.withLock({ $0.entries[id] }) else { return }
         var result = JobResult(id: id, report: report, spec: entry.job.spec, agent: agent)
         result.startDelayMs = entry.job.startDelayMs

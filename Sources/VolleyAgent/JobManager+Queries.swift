@@ -6,16 +6,23 @@ import VolleyModel
 extension JobManager {
     /// The job with its live progress, if it exists.
     public func job(_ id: JobID) -> Job? {
-        state.withLock { s in
+        state.withLockQuietly { s in
             guard var entry = s.visible(id) else { return nil }
             if entry.job.state == .running, let run = entry.run { entry.job.progress = run.progress() }
             return entry.job
         }
     }
 
+    /// Whether any job's traffic runs now (read without the lock).
+    var trafficRuns: Bool { runningTraffic.load(ordering: .relaxed) > 0 }
+
     /// The job's JSON body for the API: live progress for a running job, a cached encoding otherwise.
     public func jobJSON(_ id: JobID) throws(APIError) -> [UInt8]? {
-        let (job, cached) = state.withLock { s -> (Job?, [UInt8]?) in
+        let (job, cached) = state.withLockQuietly { s -> (Job?, [UInt8]?) in
+            // The common case first, reading the two fields in place: copying the entry (a job and
+            // its spec, a dozen references to retain and release) cost more than the lookup.
+            guard let index = s.entries.index(forKey: id) else { return (nil, nil) }
+            if let cached = s.entries.values[index].encoded, s.entries.values[index].visible { return (nil, cached) }
             guard let entry = s.visible(id) else { return (nil, nil) }
             if entry.job.state == .running, let run = entry.run {
                 var live = entry.job
@@ -24,8 +31,8 @@ extension JobManager {
             }
             return (entry.job, entry.encoded)
         }
-        guard let job else { return nil }
         if let cached { return cached }
+        guard let job else { return nil }
         let bytes: [UInt8]
         do {
             bytes = Array(try VolleyJSON.encode(job)) + [0x0a]
@@ -33,7 +40,7 @@ extension JobManager {
             throw APIError(.internalError, "job '\(id)' could not be encoded as JSON: \(error)")
         }
         if job.state != .running {
-            state.withLock { s in
+            state.withLockQuietly { s in
                 if s.entries[id]?.job == job { s.entries[id]?.encoded = bytes }
             }
         }
@@ -42,7 +49,7 @@ extension JobManager {
 
     /// Jobs newest first, optionally of one state, after the job `after` (the previous page's last).
     public func list(state filter: JobState?, limit: Int, after: JobID?) throws(APIError) -> (jobs: [Job], next: JobID?) {
-        try state.withLock { (s) throws(APIError) -> ([Job], JobID?) in
+        try state.withLockQuietly { (s) throws(APIError) -> ([Job], JobID?) in
             var cursor: UInt64?
             if let after {
                 guard let order = s.entries[after]?.order ?? s.deletedOrders[after] else {

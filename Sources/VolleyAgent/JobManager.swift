@@ -104,6 +104,9 @@ public final class JobManager: Sendable {
     /// wake-ups. Held only to decide and to record; socket opening, file writes and deletions are
     /// done outside it (see docs/architecture.md).
     let state = Monitor(State())
+    /// Jobs whose traffic runs now (from `begin` to `finish`), read without the lock by every API
+    /// request: the API threads step aside for traffic workers only while there are some.
+    let runningTraffic = Atomic<Int>(0)
     let store: any RecordStore
     let persister: Persister
     let config: AgentConfig
@@ -151,7 +154,7 @@ public final class JobManager: Sendable {
         persister.stop()
     }
 
-    var quarantined: [String] { state.withLock { $0.quarantined } }
+    var quarantined: [String] { state.withLockQuietly { $0.quarantined } }
 
     /// The data folder's health for `GET /v1/agent`.
     func storeInfo() -> StoreInfo {
@@ -251,7 +254,7 @@ public final class JobManager: Sendable {
 
     /// Memory and sockets held by active jobs, against the budget (`GET /v1/agent`).
     func budgetInfo() -> BudgetInfo {
-        let (memory, sockets, count) = state.withLock { s in
+        let (memory, sockets, count) = state.withLockQuietly { s in
             s.entries.values.filter { $0.job.state.isActive }.reduce((0, 0, 0)) {
                 ($0.0 + $1.footprint.memoryBytes, $0.1 + $1.footprint.sockets, $0.2 + 1)
             }
@@ -293,7 +296,7 @@ public final class JobManager: Sendable {
 
     /// Counts by state, for metrics.
     func countsByState() -> [JobState: Int] {
-        state.withLock { s in s.entries.values.filter(\.visible).reduce(into: [:]) { $0[$1.job.state, default: 0] += 1 } }
+        state.withLockQuietly { s in s.entries.values.filter(\.visible).reduce(into: [:]) { $0[$1.job.state, default: 0] += 1 } }
     }
 
     func logTransition(_ job: Job) {

@@ -11,7 +11,9 @@ struct Router: Sendable {
 
     struct Route: Sendable {
         var method: String
-        var pattern: [Substring]
+        /// The pattern's segments; nil for a `{capture}`. Strings, so that matching compares native
+        /// strings (Substring comparisons were a tenth of the router's time).
+        var pattern: [String?]
         /// The pattern as written, e.g. `/v1/jobs/{id}` (for metrics and logs).
         var name: String
         var handler: Handler
@@ -21,7 +23,7 @@ struct Router: Sendable {
 
     mutating func add(_ method: String, _ pattern: String, _ handler: @escaping Handler) {
         // "/" is one empty segment, as `pathSegments` splits it.
-        let segments = pattern == "/" ? [Substring("")] : pattern.split(separator: "/")
+        let segments: [String?] = pattern == "/" ? [""] : pattern.split(separator: "/").map { $0.hasPrefix("{") ? nil : String($0) }
         routes.append(Route(method: method, pattern: segments, name: pattern, handler: handler))
     }
 
@@ -56,14 +58,14 @@ struct Router: Sendable {
         return (APIError.notFound("no route for \(request.path); see openapi.yaml for the API").response, "unmatched")
     }
 
-    private func match(_ pattern: [Substring], _ segments: [String]) -> [String]? {
+    private func match(_ pattern: [String?], _ segments: [String]) -> [String]? {
         guard pattern.count == segments.count else { return nil }
         var captures: [String] = []
         for (p, s) in zip(pattern, segments) {
-            if p.hasPrefix("{") {
-                captures.append(String(s))
-            } else if p != Substring(s) {
-                return nil
+            if let p {
+                guard p == s else { return nil }
+            } else {
+                captures.append(s)
             }
         }
         return captures

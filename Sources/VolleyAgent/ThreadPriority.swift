@@ -11,7 +11,8 @@ enum ThreadPriority {
     }
 }
 
-/// Lowers each HTTP server thread once, on the first request it serves. The server runs a pool of
+/// Lowers each HTTP server thread once, on the first request it serves while traffic runs (the caller
+/// decides when: `Agent` asks `JobManager.trafficRuns`). The server runs a pool of
 /// threads, so "once" is per thread: a thread-specific flag, read with one `pthread_getspecific` (no
 /// lock, no syscall) on every later request.
 final class LowerOnce: Sendable {
