@@ -9,7 +9,8 @@
 #   split/run    the same two processes, reflect on CPU 0, echo on CPU 1
 #   same/sockperf, split/sockperf   `sockperf sr` and `sockperf ping-pong --full-rtt`, placed alike
 # Environment: ROUNDS (3), SECS (5), VOLLEY, EXTRA (JSON members added to both Volley jobs, e.g.
-# ',"busy_poll_us":50'), ONLY (space-separated case names to run, default all).
+# ',"busy_poll_us":50'), SOCKPERF_EXTRA (flags for both sockperf ends, e.g. '--nonblocked', which
+# makes them spin in recvfrom), ONLY (space-separated case names to run, default all).
 # Prints one line per case and round, then the medians, with the load average next to each.
 set -euo pipefail
 
@@ -18,6 +19,7 @@ VOLLEY=${VOLLEY:-$ROOT/.build/release/volley}
 ROUNDS=${ROUNDS:-3}
 SECS=${SECS:-5}
 EXTRA=${EXTRA:-}
+SOCKPERF_EXTRA=${SOCKPERF_EXTRA:-}
 ONLY=${ONLY:-same/agent same/run split/run same/sockperf split/sockperf}
 BIN=$ROOT/.build-bench
 mkdir -p "$BIN"
@@ -76,10 +78,10 @@ volley_agent() {   # one agent on CPU 1 with both jobs, as Benchmarks/run.sh row
 sockperf_pair() {   # sockperf_pair CASE SERVER_CPU CLIENT_CPU
     local port
     port=$(freeport)
-    timeout $((SECS + 20)) taskset -c "$2" sockperf sr -i 127.0.0.1 -p "$port" >"$TMP/sr.txt" 2>&1 &
+    timeout $((SECS + 20)) taskset -c "$2" sockperf sr -i 127.0.0.1 -p "$port" $SOCKPERF_EXTRA >"$TMP/sr.txt" 2>&1 &
     local server=$!
     sleep 0.5
-    timeout $((SECS + 20)) taskset -c "$3" sockperf ping-pong -i 127.0.0.1 -p "$port" --mps 1000 -m 64 -t "$SECS" --full-rtt \
+    timeout $((SECS + 20)) taskset -c "$3" sockperf ping-pong -i 127.0.0.1 -p "$port" --mps 1000 -m 64 -t "$SECS" --full-rtt $SOCKPERF_EXTRA \
         >"$TMP/pp.txt" 2>&1 || true
     kill -TERM "$server" 2>/dev/null || true
     wait "$server" 2>/dev/null || true
@@ -97,7 +99,7 @@ run_case() {
     esac
 }
 
-echo "# echo placement: $ROUNDS rounds of $SECS s; EXTRA='$EXTRA'; load $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "# echo placement: $ROUNDS rounds of $SECS s; EXTRA='$EXTRA' SOCKPERF_EXTRA='$SOCKPERF_EXTRA'; load $(cut -d' ' -f1-3 /proc/loadavg)"
 read -ra cases <<<"$ONLY"
 for ((r = 1; r <= ROUNDS; r++)); do
     if ((r % 2)); then order=("${cases[@]}"); else order=(); for ((i = ${#cases[@]} - 1; i >= 0; i--)); do order+=("${cases[i]}"); done; fi
