@@ -23,11 +23,14 @@ final class ReflectWorker: @unchecked Sendable {
     private(set) var io: BatchIO
     private(set) var timeline: WorkerTimeline?
     private let totalSeconds: Double
+    /// `busy_poll_us` in ns: how long each wait polls without sleeping before it blocks (0: never).
+    private let busyPollNanos: UInt64
 
     /// Builds the worker and its buffers; called on the worker's own thread when the job starts.
     init(socket: UDPSocket, batch: Int, gro: Bool, totalSeconds: Double, filter: PeerFilter, replyCapPPS: Int,
-         received: DirectionCounters, sent: DirectionCounters, options: EngineOptions) {
+         received: DirectionCounters, sent: DirectionCounters, options: EngineOptions, busyPollMicros: Int = 0) {
         self.socket = socket
+        busyPollNanos = UInt64(max(0, busyPollMicros)) * 1000
         self.gro = gro
         self.totalSeconds = totalSeconds
         self.filter = filter
@@ -60,7 +63,10 @@ final class ReflectWorker: @unchecked Sendable {
         self.timeline = timeline
         while !stop.isSet && MonotonicClock.now() < deadline {
             batch.resetForReceive(count: batch.capacity)
-            let outcome = io.receive(fd: socket.fd, batch.headers, count: batch.capacity)
+            var outcome = busyPollNanos > 0 ? spin() : BatchOutcome(count: 0, errno: EAGAIN, syscalls: 0)
+            if outcome.count == 0 && outcome.errno == EAGAIN {
+                outcome = io.receive(fd: socket.fd, batch.headers, count: batch.capacity)
+            }
             if outcome.count == 0 {
                 if outcome.errno == EAGAIN { continue }
                 received.syscalls.wrappingAdd(1, ordering: .relaxed)
@@ -91,6 +97,17 @@ final class ReflectWorker: @unchecked Sendable {
             timeline.addSent(back, at: now)
             if let budget, budget.record(datagrams) { stop.set() }
         }
+    }
+
+    /// Polls the socket without blocking for up to `busyPollNanos`; a wake-up from a blocking call
+    /// costs more than the datagram's whole trip when the peer runs on another CPU. EAGAIN: nothing came.
+    private func spin() -> BatchOutcome {
+        let end = MonotonicClock.now() &+ busyPollNanos
+        repeat {
+            let outcome = io.receive(fd: socket.fd, batch.headers, count: batch.capacity, flags: CBatchIO_MSG_DONTWAIT)
+            if outcome.count > 0 || outcome.errno != EAGAIN { return outcome }
+        } while MonotonicClock.now() < end
+        return BatchOutcome(count: 0, errno: EAGAIN, syscalls: 0)
     }
 
     /// Points message `i`'s iovec at exactly what arrived and, for a coalesced receive, sets UDP_SEGMENT.
