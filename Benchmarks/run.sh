@@ -446,7 +446,7 @@ scale_sink() {
     local offered=0 secs=0
     for ((i = 0; i < feeders; i++)); do
         offered=$(calc "$offered + $(jq .pps "$TMP/send$i.json")")
-        secs=$(calc "$(jq .seconds "$TMP/send$i.json") > $secs ? $(jq .seconds "$TMP/send$i.json") : $secs")
+        secs=$(awk -v a="$(jq .seconds "$TMP/send$i.json")" -v b="$secs" 'BEGIN { print (a > b ? a : b) }')
     done
     if [[ $kind == c ]]; then
         bg_wait "$sink"
