@@ -81,6 +81,7 @@ final class EchoReceiver {
         let spinEnd = min(deadline, now &+ busyPollNanos)
         while now < spinEnd {
             drain()
+            sched_yield()  // lets a reflector on this CPU answer; a no-op when nothing else waits for it
             now = MonotonicClock.now()
         }
         while now < deadline {

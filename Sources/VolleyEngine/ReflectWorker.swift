@@ -106,6 +106,7 @@ final class ReflectWorker: @unchecked Sendable {
         repeat {
             let outcome = io.receive(fd: socket.fd, batch.headers, count: batch.capacity, flags: CBatchIO_MSG_DONTWAIT)
             if outcome.count > 0 || outcome.errno != EAGAIN { return outcome }
+            sched_yield()  // a peer on this CPU (the echo job, say) runs now, not after our spin
         } while MonotonicClock.now() < end
         return BatchOutcome(count: 0, errno: EAGAIN, syscalls: 0)
     }
