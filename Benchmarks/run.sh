@@ -48,10 +48,15 @@ mkdir -p "$BIN"
 gcc -O2 -D_GNU_SOURCE -Wall -o "$UDPREF" Benchmarks/reference/udpref.c
 gcc -O2 -D_GNU_SOURCE -Wall -shared -fPIC -o "$SHIM" Benchmarks/malloc_count.c
 
-DUT=() PEER=()   # command prefixes: the side under test, and its peer
+DUT=() PEER=() ALL=()   # command prefixes: the side under test, its peer, any CPU
 if [[ $PIN == 1 ]] && (($(nproc) >= 2)) && command -v taskset >/dev/null; then
-    DUT=(taskset -c 1) PEER=(taskset -c 0)
-    PLACEMENT="side under test on CPU 1, its peer on CPU 0"
+    DUT=(taskset -c 1) PEER=(taskset -c 0) ALL=(taskset -c "0-$(($(nproc) - 1))")
+    PLACEMENT="side under test on CPU 1, its peer and the harness itself on CPU 0"
+    # The harness's own processes (bash, and the curl and jq of every job poll, 5 a second) stay
+    # off the side under test's CPU: scheduled there, each held it for a slice of ~3 ms while the
+    # paced worker waited, which cost row d 5-9 % of its 10 ms windows (Benchmarks/README.md,
+    # "The pacing stall"). Programs that should run anywhere are started with ALL.
+    taskset -cp 0 $$ >/dev/null
 else
     PLACEMENT="not pinned"
 fi
@@ -416,7 +421,7 @@ declare -A ALLOC=()
 
 # ------------------------------------------------------------------ s. scaling (#13 item 8)
 
-# Run on a second, unpinned agent (SCALE_DUT/SCALE_PEER empty): two threads pinned to one CPU
+# Run on a second, unpinned agent (DUT and PEER allow every CPU): two threads pinned to one CPU
 # would only measure time-sharing. Volley's sink threads share the port with SO_REUSEPORT, which
 # picks a socket by hashing the source address and port: one feeder reaches one thread only, two
 # feeders land on different threads only when their ports hash apart (the per-thread counts in the
@@ -517,7 +522,7 @@ stop_agent
 # runs nothing else.
 if [[ ${SCALING:-1} != 0 ]]; then
     MAIN_DUT=("${DUT[@]}") MAIN_PEER=("${PEER[@]}")
-    DUT=() PEER=()
+    DUT=("${ALL[@]}") PEER=("${ALL[@]}")
     start_agent scaling
     for ((r = 1; r <= ROUNDS; r++)); do
         log "round $r/$ROUNDS: scaling (unpinned)"
@@ -645,7 +650,7 @@ for kind in send sink; do
 done
 
 [[ ${SCALING:-1} == only ]] || log "control plane (Benchmarks/control-plane.sh)"
-[[ ${SCALING:-1} == only ]] || while IFS= read -r line; do ROWS+=("$line"); done < <(VOLLEY=$VOLLEY ROUNDS=$ROUNDS SECS=$SECS BUILD=$BIN bash "$ROOT/Benchmarks/control-plane.sh" || log "control-plane.sh failed")
+[[ ${SCALING:-1} == only ]] || while IFS= read -r line; do ROWS+=("$line"); done < <(VOLLEY=$VOLLEY ROUNDS=$ROUNDS SECS=$SECS BUILD=$BIN "${ALL[@]}" bash "$ROOT/Benchmarks/control-plane.sh" || log "control-plane.sh failed")
 
 CPU=$(grep -m1 '^model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//') || CPU=unknown
 CORES=$(grep -c '^processor' /proc/cpuinfo)
