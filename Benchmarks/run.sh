@@ -6,6 +6,8 @@
 #   bash Benchmarks/run.sh     # uses .build/release/volley as it is
 #
 # Environment: ROUNDS (3) rounds per measurement, median reported; SECS (5) seconds per run;
+# SCALING (1): the threads-2 rows s1-s4 on a second, unpinned agent (0 skips them, "only" runs
+# nothing else and writes OUT with those rows alone - point OUT elsewhere for that);
 # VOLLEY (.build/release/volley); OUT (docs/performance.md); PIN (1): with 2+ CPUs the side under
 # test (the Volley agent, or the C/iperf3/sockperf program it is compared with) runs on CPU 1 and
 # its peer (sink, sender, server) on CPU 0, so every pair gets the same placement; PIN=0 leaves
@@ -46,10 +48,15 @@ mkdir -p "$BIN"
 gcc -O2 -D_GNU_SOURCE -Wall -o "$UDPREF" Benchmarks/reference/udpref.c
 gcc -O2 -D_GNU_SOURCE -Wall -shared -fPIC -o "$SHIM" Benchmarks/malloc_count.c
 
-DUT=() PEER=()   # command prefixes: the side under test, and its peer
+DUT=() PEER=() ALL=()   # command prefixes: the side under test, its peer, any CPU
 if [[ $PIN == 1 ]] && (($(nproc) >= 2)) && command -v taskset >/dev/null; then
-    DUT=(taskset -c 1) PEER=(taskset -c 0)
-    PLACEMENT="side under test on CPU 1, its peer on CPU 0"
+    DUT=(taskset -c 1) PEER=(taskset -c 0) ALL=(taskset -c "0-$(($(nproc) - 1))")
+    PLACEMENT="side under test on CPU 1, its peer and the harness itself on CPU 0"
+    # The harness's own processes (bash, and the curl and jq of every job poll, 5 a second) stay
+    # off the side under test's CPU: scheduled there, each held it for a slice of ~3 ms while the
+    # paced worker waited, which cost row d 5-9 % of its 10 ms windows (Benchmarks/README.md,
+    # "The pacing stall"). Programs that should run anywhere are started with ALL.
+    taskset -cp 0 $$ >/dev/null
 else
     PLACEMENT="not pinned"
 fi
@@ -412,6 +419,52 @@ alloc_run() {
 }
 declare -A ALLOC=()
 
+# ------------------------------------------------------------------ s. scaling (#13 item 8)
+
+# Run on a second, unpinned agent (DUT and PEER allow every CPU): two threads pinned to one CPU
+# would only measure time-sharing. Volley's sink threads share the port with SO_REUSEPORT, which
+# picks a socket by hashing the source address and port: one feeder reaches one thread only, two
+# feeders land on different threads only when their ports hash apart (the per-thread counts in the
+# log show it).
+scale_send() {   # scale_send KEY THREADS
+    volley_send "$1" ",\"threads\":$2"
+}
+
+# scale_sink KEY THREADS FEEDERS [c]: a Volley sink with THREADS threads (or, with c, the C sink)
+# fed by FEEDERS GSO senders at once; records received/s and the offered rate.
+scale_sink() {
+    local key=$1 threads=$2 feeders=$3 kind=${4:-v} port i got sink= pids=()
+    port=$(freeport)
+    if [[ $kind == c ]]; then
+        bg "$(limit "$SINK_SECS")" "$TMP/sink.json" "${DUT[@]}" "$UDPREF" sink --listen "127.0.0.1:$port" --seconds "$SINK_SECS"
+        sink=$BG_PID
+    elif ! submit "{\"mode\":\"sink\",\"listen\":\"127.0.0.1:$port\",\"duration_s\":$SINK_SECS,\"batch\":64,\"threads\":$threads}"; then
+        na "$key" "$REFUSAL"
+        return
+    fi
+    sleep 0.3
+    for ((i = 0; i < feeders; i++)); do
+        timeout "$(limit "$SECS")" "${PEER[@]}" "$UDPREF" send --target "127.0.0.1:$port" --seconds "$SECS" --size "$SIZE" --batch 64 --gso >"$TMP/send$i.json" &
+        pids+=($!)
+    done
+    for i in "${pids[@]}"; do wait "$i" || log "$key: a feeder exited with $?"; done
+    local offered=0 secs=0
+    for ((i = 0; i < feeders; i++)); do
+        offered=$(calc "$offered + $(jq .pps "$TMP/send$i.json")")
+        secs=$(awk -v a="$(jq .seconds "$TMP/send$i.json")" -v b="$secs" 'BEGIN { print (a > b ? a : b) }')
+    done
+    if [[ $kind == c ]]; then
+        bg_wait "$sink"
+        got=$(jq .packets "$TMP/sink.json")
+    else
+        wait_job "$JOB_ID" "$TMP/job.json" || { na "$key" "job did not finish"; return; }
+        got=$(jq .received.packets "$TMP/job.json")
+    fi
+    add "$key" "$(calc "$got / $secs")"
+    add "$key.tx" "$offered"
+    log "$key: $feeders feeder(s) offered $(pps "$offered"); $kind sink ($threads thread(s)) got $got"
+}
+
 # ------------------------------------------------------------------ the run
 
 START=$SECONDS
@@ -433,11 +486,13 @@ user_ticks() { awk '/^cpu / { print $2 + $3 }' /proc/stat; }
 USER0=$(user_ticks)
 
 # Alternate who goes first from round to round, so slow drift does not favour one side.
-for ((r = 1; r <= ROUNDS; r++)); do
+MAIN_ROUNDS=$ROUNDS
+[[ ${SCALING:-1} != only ]] || MAIN_ROUNDS=0
+for ((r = 1; r <= MAIN_ROUNDS; r++)); do
     log "round $r/$ROUNDS: send"
     if ((r % 2)); then volley_send v.send ""; ref_send c.send; else ref_send c.send; volley_send v.send ""; fi
 done
-for ((r = 1; r <= ROUNDS; r++)); do
+for ((r = 1; r <= MAIN_ROUNDS; r++)); do
     log "round $r/$ROUNDS: GSO send"
     if ((r % 2)); then
         volley_send v.gso ',"gso":true'; ref_send c.gso --gso; iperf_send iperf.send
@@ -445,11 +500,11 @@ for ((r = 1; r <= ROUNDS; r++)); do
         iperf_send iperf.send; ref_send c.gso --gso; volley_send v.gso ',"gso":true'
     fi
 done
-for ((r = 1; r <= ROUNDS; r++)); do
+for ((r = 1; r <= MAIN_ROUNDS; r++)); do
     log "round $r/$ROUNDS: sink"
     if ((r % 2)); then volley_sink v.sink; ref_sink c.sink; else ref_sink c.sink; volley_sink v.sink; fi
 done
-for ((r = 1; r <= ROUNDS; r++)); do
+for ((r = 1; r <= MAIN_ROUNDS; r++)); do
     log "round $r/$ROUNDS: pacing at $RATE pps"
     if ((r % 2)); then
         pace_volley v.pace; pace_iperf iperf.pace; pace_sockperf sockperf.pace; pace_ref c.pace
@@ -457,14 +512,36 @@ for ((r = 1; r <= ROUNDS; r++)); do
         pace_ref c.pace; pace_sockperf sockperf.pace; pace_iperf iperf.pace; pace_volley v.pace
     fi
 done
-for ((r = 1; r <= ROUNDS; r++)); do
+for ((r = 1; r <= MAIN_ROUNDS; r++)); do
     log "round $r/$ROUNDS: echo"
     if ((r % 2)); then volley_echo v.echo; sockperf_echo sockperf.echo; else sockperf_echo sockperf.echo; volley_echo v.echo; fi
 done
 stop_agent
 
+# Scaling rows: a second agent, nothing pinned (see scale_send). SCALING=0 skips them, SCALING=only
+# runs nothing else.
+if [[ ${SCALING:-1} != 0 ]]; then
+    MAIN_DUT=("${DUT[@]}") MAIN_PEER=("${PEER[@]}")
+    DUT=("${ALL[@]}") PEER=("${ALL[@]}")
+    start_agent scaling
+    for ((r = 1; r <= ROUNDS; r++)); do
+        log "round $r/$ROUNDS: scaling (unpinned)"
+        if ((r % 2)); then
+            scale_send s.send1 1; scale_send s.send2 2
+            scale_sink s.sink1 1 1; scale_sink s.sink2 2 1
+            scale_sink s.two1 1 2; scale_sink s.two2 2 2; scale_sink s.twoc 1 2 c
+        else
+            scale_sink s.twoc 1 2 c; scale_sink s.two2 2 2; scale_sink s.two1 1 2
+            scale_sink s.sink2 2 1; scale_sink s.sink1 1 1
+            scale_send s.send2 2; scale_send s.send1 1
+        fi
+    done
+    stop_agent
+    DUT=("${MAIN_DUT[@]}") PEER=("${MAIN_PEER[@]}")
+fi
+
 log "allocations per datagram"
-for kind in send sink; do
+for kind in $([[ ${SCALING:-1} == only ]] || echo send sink); do
     alloc_run "$kind" 1
     [[ -n ${NA[alloc.$kind]:-} ]] || alloc_run "$kind" 4
 done
@@ -541,6 +618,27 @@ else
     row e "echo RTT p50, 1000/s, 64 B" n/a n/a n/a "≤ 1.2× sockperf" "n/a (no data)"
 fi
 
+# scale_row ID WHAT KEY2 KEY1 [NOTE]: the two-thread figure against the one-thread one; reported, no target.
+scale_row() {
+    local id=$1 what=$2 k2=$3 k1=$4
+    if ! has "$k2" || ! has "$k1"; then
+        row "$id" "$what" "n/a${NA[$k2]:+ (${NA[$k2]})}" "n/a${NA[$k1]:+ (${NA[$k1]})}" n/a "reported" "n/a (no data)"
+        return
+    fi
+    local v2 v1 c2 c1
+    v2=$(median "$k2"); v1=$(median "$k1")
+    c2=$(pps "$v2"); c1=$(pps "$v1")
+    ! has "$k2.tx" || c2="$c2 (offered $(pps "$(median "$k2.tx")"))"
+    ! has "$k1.tx" || c1="$c1 (offered $(pps "$(median "$k1.tx")"))"
+    row "$id" "$what" "$c2" "$c1" "$(fmt '%.2f×' "$(calc "$v2 / $v1")")" "reported (2 CPUs)" "${5:-reported}"
+}
+if [[ ${SCALING:-1} != 0 ]]; then
+    scale_row s1 "scaling: send threads 2 vs threads 1 (unpinned; Volley column: 2 threads, reference: 1)" s.send2 s.send1
+    scale_row s2 "scaling: sink threads 2 vs 1, one GSO feeder (unpinned)" s.sink2 s.sink1
+    scale_row s3 "scaling: sink threads 2 vs 1, two GSO feeders (unpinned)" s.two2 s.two1
+    scale_row s4 "scaling: Volley sink threads 2 vs the C sink, two GSO feeders (unpinned)" s.two2 s.twoc "ref"
+fi
+
 for kind in send sink; do
     what="allocations per datagram, $kind loop (4 s − 1 s run)"
     if [[ -n ${NA[alloc.$kind]:-} ]]; then row "f" "$what" "n/a (${NA[alloc.$kind]})" "" "" "0" "n/a"; continue; fi
@@ -551,8 +649,8 @@ for kind in send sink; do
     row f "$what" "$(fmt '%.6f' "$per") ($((a4 - a1)) allocations / $((p4 - p1)) datagrams; $(fmt '%.0f' "$(calc "($a4 - $a1) / 3")") per second)" "" "" "0 (< 0.0001)" "$(yes_no "$per < 0.0001 && $per > -0.0001")"
 done
 
-log "control plane (Benchmarks/control-plane.sh)"
-while IFS= read -r line; do ROWS+=("$line"); done < <(VOLLEY=$VOLLEY ROUNDS=$ROUNDS SECS=$SECS BUILD=$BIN bash "$ROOT/Benchmarks/control-plane.sh" || log "control-plane.sh failed")
+[[ ${SCALING:-1} == only ]] || log "control plane (Benchmarks/control-plane.sh)"
+[[ ${SCALING:-1} == only ]] || while IFS= read -r line; do ROWS+=("$line"); done < <(VOLLEY=$VOLLEY ROUNDS=$ROUNDS SECS=$SECS BUILD=$BIN "${ALL[@]}" bash "$ROOT/Benchmarks/control-plane.sh" || log "control-plane.sh failed")
 
 CPU=$(grep -m1 '^model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//') || CPU=unknown
 CORES=$(grep -c '^processor' /proc/cpuinfo)

@@ -40,9 +40,26 @@ struct BatchReceiver {
 
     /// Reads one batch from socket `index` (`fd`) into `batch`. Returns the messages read; 0 when
     /// there was nothing (idle) or the call failed (counted, and paused on after `backOff`).
+    /// With `spinNanos` (a job's `busy_poll_us`), a blocking read is preceded by that long of
+    /// non-blocking ones, yielding the CPU between them (so a peer on this CPU can answer): a
+    /// datagram due within microseconds is then read without a sleep and a wake-up.
     @inline(__always)
     mutating func receive(_ index: Int, fd: Int32, into batch: MessageBatch, counters: DirectionCounters,
-                          flags: Int32 = 0) -> Int {
+                          flags: Int32 = 0, spinNanos: UInt64 = 0) -> Int {
+        if spinNanos > 0 && flags & CBatchIO_MSG_DONTWAIT == 0 {
+            let end = MonotonicClock.now() &+ spinNanos
+            repeat {
+                let count = receiveOnce(index, fd: fd, into: batch, counters: counters, flags: CBatchIO_MSG_DONTWAIT)
+                if count > 0 { return count }
+                sched_yield()
+            } while MonotonicClock.now() < end
+        }
+        return receiveOnce(index, fd: fd, into: batch, counters: counters, flags: flags)
+    }
+
+    @inline(__always)
+    private mutating func receiveOnce(_ index: Int, fd: Int32, into batch: MessageBatch, counters: DirectionCounters,
+                                      flags: Int32) -> Int {
         batch.resetForReceive(count: dirty)
         let outcome = io.receive(fd: fd, batch.headers, count: batch.capacity, flags: flags)
         dirty = outcome.count

@@ -11,6 +11,8 @@ final class EchoReceiver {
     private let tag: UInt32
     private let firstFlow: UInt32
     private let timeoutNanos: UInt64
+    /// `busy_poll_us` in ns: how long each wait reads without sleeping before it blocks (0: never).
+    private let busyPollNanos: UInt64
     /// The job's start: a reply stamped before it (or after now) cannot answer this job.
     private let startNanos: UInt64
     private let batch: MessageBatch
@@ -34,6 +36,7 @@ final class EchoReceiver {
         self.tag = tag
         self.firstFlow = firstFlow
         timeoutNanos = UInt64(spec.echoTimeoutMilliseconds) * 1_000_000
+        busyPollNanos = UInt64(max(0, spec.busyPollMicroseconds)) * 1000
         batch = MessageBatch(capacity: spec.batch, slotBytes: max(slotBytes, Stamp.size), withAddresses: false,
                              controlBytes: Self.controlBytes(spec))
         self.overhead = overhead.map(AppOverhead.init(collector:))
@@ -99,6 +102,13 @@ final class EchoReceiver {
     /// Waits for replies (waking as soon as one arrives) until `deadline`, reading them as they come.
     func waitAndDrain(until deadline: UInt64) {
         var now = MonotonicClock.now()
+        // Spin first: a reply due within microseconds is read without a sleep and a wake-up.
+        let spinEnd = min(deadline, now &+ busyPollNanos)
+        while now < spinEnd {
+            drain()
+            sched_yield()  // lets a reflector on this CPU answer; a no-op when nothing else waits for it
+            now = MonotonicClock.now()
+        }
         while now < deadline {
             let ready = CBatchIO_wait_readable(pollSet, UInt32(fds.count), Int64(deadline - now))
             if ready > 0 { drainReady() }

@@ -113,7 +113,8 @@ public final class JobRun: Sendable {
                     let cap = replyCapPPS.map { max(1, Self.share($0, slot.index, spec.threads)) } ?? 0
                     let worker = ReflectWorker(socket: slot.sockets[0], batch: spec.batch, gro: spec.gro,
                                                totalSeconds: spec.totalSeconds, filter: filter!, replyCapPPS: cap,
-                                               received: slot.received, sent: slot.sent, options: options)
+                                               received: slot.received, sent: slot.sent, options: options,
+                                               busyPollMicros: spec.busyPollMicroseconds)
                     slot.hold(.reflect(worker))
                     worker.run(startNanos: startNanos, deadline: deadline, stop: stop, budget: budget)
                 }

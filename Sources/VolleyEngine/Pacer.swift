@@ -37,6 +37,14 @@ struct Pacer {
         return owed >= Double(limit) ? limit : 0
     }
 
+    /// Datagrams due before `deadline` (monotonic ns): what a worker that kept up has sent by then.
+    /// Unlimited schedules owe nothing.
+    func dueBefore(_ deadline: UInt64) -> UInt64 {
+        if schedule.isUnlimited || deadline <= startNanos { return 0 }
+        let due = schedule.due(at: deadline - startNanos - 1).rounded(.down) + 1
+        return due > 0 && due < Double(UInt64.max / 2) ? UInt64(due) : 0
+    }
+
     /// Nanoseconds until the next datagram is due (an estimate from the current rate, at most 2 ms,
     /// after which the caller asks again).
     @inline(__always)

@@ -27,11 +27,14 @@ final class ReflectWorker: @unchecked Sendable, OutgoingMessages {
     var io: BatchIO { receiver.io }
     private(set) var timeline: WorkerTimeline?
     private let totalSeconds: Double
+    /// `busy_poll_us` in ns: how long each wait polls without sleeping before it blocks (0: never).
+    private let busyPollNanos: UInt64
 
     /// Builds the worker and its buffers; called on the worker's own thread when the job starts.
     init(socket: UDPSocket, batch: Int, gro: Bool, totalSeconds: Double, filter: PeerFilter, replyCapPPS: Int,
-         received: DirectionCounters, sent: DirectionCounters, options: EngineOptions) {
+         received: DirectionCounters, sent: DirectionCounters, options: EngineOptions, busyPollMicros: Int = 0) {
         self.socket = socket
+        busyPollNanos = UInt64(max(0, busyPollMicros)) * 1000
         self.gro = gro
         self.totalSeconds = totalSeconds
         self.filter = filter
@@ -64,7 +67,7 @@ final class ReflectWorker: @unchecked Sendable, OutgoingMessages {
         let timeline = WorkerTimeline(totalSeconds: totalSeconds, startNanos: startNanos)
         self.timeline = timeline
         while !stop.isSet && MonotonicClock.now() < deadline {
-            let count = receiver.receive(0, fd: socket.fd, into: batch, counters: received)
+            let count = receiver.receive(0, fd: socket.fd, into: batch, counters: received, spinNanos: busyPollNanos)
             guard count > 0 else { continue }
             let now = MonotonicClock.now()
             var datagrams = 0

@@ -86,6 +86,9 @@ public struct JobSpec: Sendable, Equatable {
     public var maxPackets: Int
     /// How long an echo reply may take, and how long the job waits for stragglers after sending.
     public var echoTimeoutMilliseconds: Int
+    /// Echo and reflect: after each wait begins, poll the sockets without sleeping for up to this
+    /// many microseconds before blocking (0: block at once). Trades a CPU for wake-up latency.
+    public var busyPollMicroseconds: Int = 0
     /// Send with UDP generic segmentation offload (one super-datagram per up to 64 datagrams).
     public var gso: Bool
     /// Receive with UDP generic receive offload; counts stay per datagram on the wire.
@@ -161,6 +164,7 @@ public struct JobSpec: Sendable, Equatable {
         case batch, threads, flows
         case maxPackets = "max_packets"
         case echoTimeoutMilliseconds = "echo_timeout_ms"
+        case busyPollMicroseconds = "busy_poll_us"
         case gso, gro, tags, thresholds, timestamps
     }
 
@@ -170,9 +174,9 @@ public struct JobSpec: Sendable, Equatable {
         let originating: Set<CodingKeys> = [.target, .ratePPS, .rateBPS, .profile, .payloadBytes, .sizes, .seed, .flows]
         switch mode {
         case .send: return common.union(originating).union([.payloadHex, .gso])
-        case .echo: return common.union(originating).union([.echoTimeoutMilliseconds, .timestamps])
+        case .echo: return common.union(originating).union([.echoTimeoutMilliseconds, .timestamps, .busyPollMicroseconds])
         case .sink: return common.union([.listen, .gro, .timestamps])
-        case .reflect: return common.union([.listen, .gro, .ratePPS])
+        case .reflect: return common.union([.listen, .gro, .ratePPS, .busyPollMicroseconds])
         }
     }
 
@@ -246,6 +250,10 @@ extension JobSpec: Encodable {
         if used.contains(.flows) { try c.encode(flows, forKey: .flows) }
         try c.encode(maxPackets, forKey: .maxPackets)
         if used.contains(.echoTimeoutMilliseconds) { try c.encode(echoTimeoutMilliseconds, forKey: .echoTimeoutMilliseconds) }
+        // Only when asked for: specs written before the field existed encode as they did.
+        if used.contains(.busyPollMicroseconds) && busyPollMicroseconds > 0 {
+            try c.encode(busyPollMicroseconds, forKey: .busyPollMicroseconds)
+        }
         if used.contains(.gso) { try c.encode(gso, forKey: .gso) }
         if used.contains(.gro) { try c.encode(gro, forKey: .gro) }
         try c.encode(tags, forKey: .tags)

@@ -72,6 +72,7 @@ extension JobSpec: Decodable {
         flows = try c.integer(.flows) ?? 1
         maxPackets = try c.integer(.maxPackets) ?? 0
         echoTimeoutMilliseconds = try c.integer(.echoTimeoutMilliseconds) ?? Self.defaultEchoTimeoutMilliseconds
+        busyPollMicroseconds = try c.integer(.busyPollMicroseconds) ?? 0
         gso = try c.field(.gso, "true or false") ?? false
         gro = try c.field(.gro, "true or false") ?? false
         timestamps = try c.field(.timestamps, "\"app\" or \"kernel\"") ?? .app

@@ -43,6 +43,7 @@ extension JobSpec {
             throw SpecError(field: "flows", "threads × flows is \(threads * flows); at most \(Self.maxSockets) sockets per job")
         }
         try check(echoTimeoutMilliseconds, in: 1...60_000, "echo_timeout_ms")
+        try check(busyPollMicroseconds, in: 0...10_000, "busy_poll_us")
         try validatePayload()
         if gso && sizes != nil {
             throw SpecError(field: "gso", "'gso' needs one payload size for every datagram; it cannot be used with 'sizes'")

@@ -70,6 +70,23 @@ private func launch(_ spec: JobSpec, options: EngineOptions = EngineOptions()) t
         #expect(reflect.sent.bytes == report.sent.bytes)
     }
 
+    /// busy_poll_us on both ends (spin, then block): every request answered, every reply counted once.
+    @Test func busyPollingEchoAndReflectLoseNothing() throws {
+        let port = freeUDPPort()
+        var reflectSpec = JobSpec(mode: .reflect, listen: loopback(port), durationSeconds: 3, maxPackets: 600)
+        reflectSpec.busyPollMicroseconds = 200
+        let (_, reflected) = try launch(reflectSpec)
+        var spec = echoSpec(loopback(port), rate: 2_000, maxPackets: 600, flows: 2)
+        spec.busyPollMicroseconds = 200
+        let report = try runJob(spec)
+        let echo = try #require(report.echo)
+        #expect(echo.sent == 600)
+        #expect(echo.received == 600 && echo.lost == 0 && echo.duplicates == 0 && echo.late == 0 && echo.foreign == 0)
+        #expect(try #require(report.latency).count == 600)
+        let reflect = reflected()
+        #expect(reflect.received.packets == 600 && reflect.sent.packets == 600)
+    }
+
     @Test func ipv6EchoAndReflect() throws {
         let port = freeUDPPort()
         let v6 = Endpoint(address: IPAddress("::1")!, port: port)

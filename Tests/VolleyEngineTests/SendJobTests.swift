@@ -23,7 +23,9 @@ import VolleyTestSupport
         let receiver = UDPCounter()
         let report = try runJob(sendSpec(to: receiver.port, duration: 0.5, rate: 20_000, payload: 100))
         let arrived = receiver.drain()
-        #expect(report.sent.packets > 9_000)
+        // Exactly rate × duration: the part batch still owed at the deadline (at 20,000/s a batch is
+        // five datagrams, one 250 µs gap) and anything a busy machine delayed go out at the end.
+        #expect(report.sent.packets == 10_000)
         #expect(UInt64(arrived.packets) == report.sent.packets)
         #expect(UInt64(arrived.bytes) == report.sent.bytes)
         #expect(report.sent.bytes == report.sent.packets * 100)
@@ -33,6 +35,16 @@ import VolleyTestSupport
 
     /// A 2 s job has two timeline seconds, not a third almost empty one (a cliff on every chart),
     /// and its seconds add up to its total.
+    @Test func aPacedJobSendsExactlyRateTimesDurationAtAnyRate() throws {
+        // 100,000/s × 0.1234 s = 12,340: batches of 25 (one gap) leave a part batch at the deadline.
+        for (rate, duration, expected) in [(100_000, 0.1234, UInt64(12_340)), (7, 1.0, 7), (333, 0.5, 167)] {
+            let receiver = UDPCounter()
+            let report = try runJob(sendSpec(to: receiver.port, duration: duration, rate: rate))
+            #expect(report.sent.packets == expected, "\(rate)/s for \(duration) s")
+            #expect(UInt64(receiver.drain().packets) == expected)
+        }
+    }
+
     @Test func theTimelineHasNoEmptyTrailingSecond() throws {
         let receiver = UDPCounter()
         let report = try runJob(sendSpec(to: receiver.port, duration: 2, rate: 1_000, payload: 64))

@@ -195,6 +195,24 @@ private func failure(_ json: String) -> SpecError? {
         #expect(reflect.gro && reflect.mode == .reflect)
     }
 
+    /// busy_poll_us (#13 item 2, a prototype): echo and reflect only, 0...10000, written back only when set.
+    @Test func busyPollIsForEchoAndReflectAndRoundTrips() throws {
+        let echo = try decode(#"{"mode":"echo","target":"127.0.0.1:7","busy_poll_us":50}"#)
+        #expect(echo.busyPollMicroseconds == 50)
+        let json = try #require(try JSONSerialization.jsonObject(with: VolleyJSON.encode(echo)) as? [String: Any])
+        #expect(json["busy_poll_us"] as? Int == 50)
+        #expect(try JobSpec.decode(json: VolleyJSON.encode(echo)) == echo)
+        let plain = try decode(#"{"mode":"reflect","listen":"127.0.0.1:7"}"#)
+        #expect(plain.busyPollMicroseconds == 0)
+        let plainJSON = try #require(try JSONSerialization.jsonObject(with: VolleyJSON.encode(plain)) as? [String: Any])
+        #expect(plainJSON["busy_poll_us"] == nil)
+        #expect(try decode(#"{"mode":"reflect","listen":"127.0.0.1:7","busy_poll_us":10000}"#).busyPollMicroseconds == 10_000)
+        #expect(failure(#"{"mode":"reflect","listen":"127.0.0.1:7","busy_poll_us":10001}"#)?.field == "busy_poll_us")
+        #expect(failure(#"{"mode":"echo","target":"127.0.0.1:7","busy_poll_us":-1}"#)?.field == "busy_poll_us")
+        #expect(failure(#"{"mode":"sink","listen":"127.0.0.1:7","busy_poll_us":5}"#)?.field == "busy_poll_us")
+        #expect(failure(#"{"mode":"send","target":"127.0.0.1:7","busy_poll_us":5}"#)?.field == "busy_poll_us")
+    }
+
     @Test func profileReplacesRateAndDuration() throws {
         let spec = try decode(#"{"mode":"send","target":"127.0.0.1:9","profile":[{"rate_pps":100,"duration_s":2},{"ramp_to_pps":500,"duration_s":1.5}]}"#)
         #expect(spec.durationSeconds == 3.5)
