@@ -46,6 +46,7 @@ apt_install() {
 
 # ---- tools -----------------------------------------------------------------------------------------
 command -v systemd-analyze >/dev/null || apt_install systemd
+command -v promtool >/dev/null || apt_install prometheus
 python3 -c 'import venv, ensurepip' 2>/dev/null || apt_install python3-venv
 if [ ! -x "$VENV/bin/python" ] || [ "$(cat "$VENV/.installed" 2>/dev/null)" != "${PY_PACKAGES[*]}" ]; then
     echo "validate-deploy: creating $VENV"
@@ -88,8 +89,41 @@ else
     echo "skip  kubernetes: kubectl kustomize (kubectl is not installed; the file list is checked below)"
 fi
 
+# ---- prometheus -------------------------------------------------------------------------------------
+# `check config` also opens the files the config names (CA, token): a copy points them at stubs.
+mkdir -p "$WORK/prometheus/etc"
+cp deploy/prometheus/*.yml "$WORK/prometheus/"
+touch "$WORK/prometheus/etc/volley.token"
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 -subj /CN=stub \
+    -keyout "$WORK/prometheus/etc/ca.key" -out "$WORK/prometheus/etc/volley-ca.pem" >/dev/null 2>&1
+sed -i "s#/etc/prometheus/#$WORK/prometheus/etc/#" "$WORK/prometheus/prometheus.yml"
+check "prometheus: the config's files are all under /etc/prometheus/" grep -q "$WORK/prometheus/etc/volley.token" "$WORK/prometheus/prometheus.yml"
+check "prometheus: promtool check config prometheus.yml (with its rules)" promtool check config "$WORK/prometheus/prometheus.yml"
+check "prometheus: promtool check rules volley-alerts.yml" promtool check rules deploy/prometheus/volley-alerts.yml
+check "prometheus: promtool test rules (each alert fires on its series, not before)" \
+    promtool test rules deploy/prometheus/volley-alerts.test.yml
+check "prometheus: dns_sd_configs of type A against the Service's DNS name" \
+    grep -q "names: \[volley-agents.volley.svc.cluster.local\]" deploy/prometheus/prometheus.yml
+
+# ---- grafana ---------------------------------------------------------------------------------------
+# Every panel query becomes a recording rule that promtool parses; a broken copy must be refused,
+# or the check would not be checking anything.
+dashboard_parses() {
+    python3 scripts/dashboard-rules.py "$1" >"$WORK/dashboard-rules.yml" && promtool check rules "$WORK/dashboard-rules.yml"
+}
+broken_dashboard_refused() {
+    sed 's/sum by (instance) (rate(volley_packets_sent_total/sum by (instance) (rate(volley_packets_sent_total)(/' \
+        deploy/grafana/dashboards/volley.json >"$WORK/broken.json"
+    ! cmp -s deploy/grafana/dashboards/volley.json "$WORK/broken.json" && ! dashboard_parses "$WORK/broken.json"
+}
+for dashboard in deploy/grafana/dashboards/*.json; do
+    check "grafana: every panel query of $(basename "$dashboard") is PromQL (promtool check rules)" dashboard_parses "$dashboard"
+done
+check "grafana: a dashboard with a broken query is refused by the same check" broken_dashboard_refused
+
 # ---- this script -----------------------------------------------------------------------------------
 check "shellcheck scripts/validate-deploy.sh" "$VENV/bin/shellcheck" scripts/validate-deploy.sh
+check "shellcheck scripts/rehearsal.sh" "$VENV/bin/shellcheck" scripts/rehearsal.sh
 
 # ---- contents and cross-references (Python: one "ok"/"FAIL" line per check) -------------------------
 "$VENV/bin/python" - "$SUDO" >"$WORK/py.out" 2>&1 <<'PY' || true
