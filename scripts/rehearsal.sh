@@ -5,7 +5,8 @@
 # agent (a Kubernetes headless Service); Prometheus configured from deploy/prometheus/prometheus.yml
 # (DNS discovery, the CA, the bearer token); a fleet found with --dns: every agent sends 3,000
 # datagrams to the next host, one of which runs a sink. Prints a table and checks that Prometheus's
-# sum equals the fleet's merged sent.packets. Everything is torn down on exit, failed or not.
+# sum equals the fleet's merged sent.packets, and that every agent's /metrics passes promtool's lint.
+# Everything is torn down on exit, failed or not.
 #   make rehearsal        (or: bash scripts/rehearsal.sh [path/to/volley]; needs root)
 # Exit status: 0 all as expected, 1 a count or a step failed, 77 skipped (not root / tools missing).
 set -euo pipefail
@@ -130,14 +131,18 @@ per_instance=$(promql 'sum by (instance) (volley_packets_sent_total{job="volley"
 
 # ---- the table ----
 echo "== rehearsal $id: $HOSTS hosts, HTTPS + token, DNS $NAME (dnsmasq), $(prometheus --version 2>&1 | head -1 | cut -d' ' -f1-3)"
-printf '%-5s %-26s %-12s %-10s %9s %8s %11s\n' host agent job state delay_ms sent prometheus
+printf '%-5s %-26s %-12s %-10s %9s %8s %11s  %s\n' host agent job state delay_ms sent prometheus metrics_lint
+lint_failed=0
 for i in $(seq 1 "$HOSTS"); do
     url=https://$(address "$i"):$PORT
     row=$(jq -r --arg url "$url" '.agents[] | select(.url == $url) | "\(.job_id // "-") \(.state // "error") \(.start_delay_ms // "-") \(.sent // 0)"' \
         "$work/fleet.json")
     read -r job state delay sent <<<"${row:-- missing - 0}"
     scraped=$(echo "$per_instance" | jq -r --arg i "$(address "$i"):$PORT" '[.data.result[] | select(.metric.instance == $i) | .value[1]][0] // "none"')
-    printf '%-5s %-26s %-12s %-10s %9s %8s %11s\n' "h$i" "$url" "$job" "$state" "$delay" "$sent" "$scraped"
+    # /metrics as Prometheus fetches it, through promtool's lint.
+    if in_router curl -sSf --max-time 10 --cacert "$work/ca.pem" -H "Authorization: Bearer $(cat "$work/token")" "$url/metrics" \
+        | promtool check metrics >"$work/lint-$i.out" 2>&1; then lint=ok; else lint=FAILED; lint_failed=1; fi
+    printf '%-5s %-26s %-12s %-10s %9s %8s %11s  %s\n' "h$i" "$url" "$job" "$state" "$delay" "$sent" "$scraped" "$lint"
 done
 skew=$(jq -r '.start_skew_ms' "$work/fleet.json")
 received=$(echo "$sink_json" | jq -r '.received.packets // .progress.packets_received')
@@ -149,6 +154,7 @@ echo "took $((SECONDS - started)) s"
 
 [ "$fleet_status" = 0 ] || fail "fleet run exited $fleet_status: $(cat "$work/fleet.log")"
 [ "$jobs" = "$HOSTS" ] && [ "$merged" = $((HOSTS * PER_AGENT)) ] || fail "fleet: $jobs jobs, $merged sent; want $HOSTS and $((HOSTS * PER_AGENT))"
+[ "$lint_failed" = 0 ] || fail "promtool check metrics: $(cat "$work"/lint-*.out)"
 [ "$prom_sum" = "$merged" ] || fail "Prometheus counted $prom_sum, the fleet $merged"
 [ $((received + drops)) = "$PER_AGENT" ] || fail "the sink accounted for $((received + drops)) of $PER_AGENT datagrams"
 echo "rehearsal: ok"
