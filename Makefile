@@ -3,17 +3,18 @@ SHELL := /bin/bash
 LISTEN ?= 127.0.0.1:8080
 DATA_DIR ?= ./var
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
-APT_PACKAGES := libmicrohttpd-dev zlib1g-dev pkg-config curl jq python3-venv iproute2 iputils-ping openssl
+APT_PACKAGES := libmicrohttpd-dev zlib1g-dev pkg-config curl jq python3-venv iproute2 iputils-ping openssl \
+	dnsmasq-base prometheus
 VENV := .build-tools/venv
 
 .PHONY: deps build release run test test-swift test-fallback test-openapi test-contract test-deploy test-tsan \
-	test-fuzz fuzz fuzz-build bench clean
+	test-fuzz fuzz fuzz-build bench clean rehearsal
 
 ## deps: install libmicrohttpd-dev (and the small tools the tests use) with apt-get when missing.
 deps:
 	@if ! pkg-config --exists libmicrohttpd zlib 2>/dev/null || ! command -v curl >/dev/null || ! command -v jq >/dev/null \
 	    || ! python3 -c 'import venv, ensurepip' 2>/dev/null || ! command -v ip >/dev/null || ! command -v ping >/dev/null \
-	    || ! command -v openssl >/dev/null; then \
+	    || ! command -v openssl >/dev/null || [ ! -x /usr/sbin/dnsmasq ] || ! command -v promtool >/dev/null; then \
 	  echo "make deps: installing $(APT_PACKAGES)"; \
 	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $(APT_PACKAGES); \
 	fi
@@ -31,8 +32,8 @@ run: release
 
 ## test: every test — Swift tests, the forced-fallback build, the OpenAPI document and a contract test
 ## of the live agent against it, the engine and agent tests under ThreadSanitizer, and a short fuzz run.
-test: deps $(VENV)/.installed test-swift test-fallback test-openapi test-contract test-deploy test-tsan test-fuzz
-	@bash scripts/test-summary.sh .build/test-swift.log
+test: deps $(VENV)/.installed test-swift test-fallback test-openapi test-contract test-deploy test-tsan test-fuzz rehearsal
+	@bash scripts/test-summary.sh .build/test-swift.log .build/rehearsal.log
 
 ## The Swift tests; their output is kept in .build/test-swift.log for the summary (SKIPPED lines).
 ## The multi-host tests make network namespaces (scripts/testhosts.sh) and need root, iproute2 and openssl.
@@ -63,6 +64,12 @@ test-contract: $(VENV)/.installed
 ## deploy/: systemd-analyze verify, kubernetes-validate --strict, hadolint and structural checks.
 test-deploy:
 	bash scripts/validate-deploy.sh
+
+## rehearsal: the multi-host scenario by hand in under a minute (root): 3 test hosts with HTTPS agents,
+## dnsmasq, Prometheus from deploy/prometheus, a fleet found with --dns; prints a table. 77 = skipped.
+rehearsal: deps
+	swift build
+	set -o pipefail; bash scripts/rehearsal.sh .build/debug/volley 2>&1 | tee .build/rehearsal.log || [ $${PIPESTATUS[0]} = 77 ]
 
 ## The engine and agent tests under ThreadSanitizer, in a build folder of their own.
 test-tsan:

@@ -2,11 +2,12 @@
 # The end of `make test`: repeats every SKIPPED line of the Swift tests (so a skipped suite is not
 # lost in the scroll-back), and fails when test hosts (network namespaces) were left behind.
 set -euo pipefail
-log=${1:-.build/test-swift.log}
+logs=("${@:-.build/test-swift.log}")  # the Swift tests' log, and the rehearsal's
 here=$(cd "$(dirname "$0")" && pwd)
 echo "== make test summary"
-if [ -f "$log" ] && grep -q "SKIPPED:" "$log"; then
-    grep -h "SKIPPED:" "$log" | sort -u | sed 's/^/   /'
+skipped=$(for log in "${logs[@]}"; do [ ! -f "$log" ] || grep -h "SKIPPED:" "$log" || true; done | sort -u)
+if [ -n "$skipped" ]; then
+    while IFS= read -r line; do echo "   $line"; done <<<"$skipped"
 else
     echo "   no suite skipped"
 fi

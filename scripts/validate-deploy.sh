@@ -46,6 +46,7 @@ apt_install() {
 
 # ---- tools -----------------------------------------------------------------------------------------
 command -v systemd-analyze >/dev/null || apt_install systemd
+command -v promtool >/dev/null || apt_install prometheus
 python3 -c 'import venv, ensurepip' 2>/dev/null || apt_install python3-venv
 if [ ! -x "$VENV/bin/python" ] || [ "$(cat "$VENV/.installed" 2>/dev/null)" != "${PY_PACKAGES[*]}" ]; then
     echo "validate-deploy: creating $VENV"
@@ -72,7 +73,7 @@ check "systemd: systemd-analyze security exposure at most 2.0" \
 check "container: hadolint Dockerfile" "$VENV/bin/hadolint" deploy/container/Dockerfile
 
 # ---- kubernetes ------------------------------------------------------------------------------------
-for manifest in deploy/kubernetes/*.yaml; do
+for manifest in deploy/kubernetes/*.yaml deploy/kubernetes/fleet/*.yaml; do
     [ "$(basename "$manifest")" = kustomization.yaml ] && continue # not a cluster resource: rendered below
     for version in "${K8S_VERSIONS[@]}"; do
         check "kubernetes: kubernetes-validate --strict -k $version $(basename "$manifest")" \
@@ -88,12 +89,45 @@ else
     echo "skip  kubernetes: kubectl kustomize (kubectl is not installed; the file list is checked below)"
 fi
 
+# ---- prometheus -------------------------------------------------------------------------------------
+# `check config` also opens the files the config names (CA, token): a copy points them at stubs.
+mkdir -p "$WORK/prometheus/etc"
+cp deploy/prometheus/*.yml "$WORK/prometheus/"
+touch "$WORK/prometheus/etc/volley.token"
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 -subj /CN=stub \
+    -keyout "$WORK/prometheus/etc/ca.key" -out "$WORK/prometheus/etc/volley-ca.pem" >/dev/null 2>&1
+sed -i "s#/etc/prometheus/#$WORK/prometheus/etc/#" "$WORK/prometheus/prometheus.yml"
+check "prometheus: the config's files are all under /etc/prometheus/" grep -q "$WORK/prometheus/etc/volley.token" "$WORK/prometheus/prometheus.yml"
+check "prometheus: promtool check config prometheus.yml (with its rules)" promtool check config "$WORK/prometheus/prometheus.yml"
+check "prometheus: promtool check rules volley-alerts.yml" promtool check rules deploy/prometheus/volley-alerts.yml
+check "prometheus: promtool test rules (each alert fires on its series, not before)" \
+    promtool test rules deploy/prometheus/volley-alerts.test.yml
+check "prometheus: dns_sd_configs of type A against the Service's DNS name" \
+    grep -q "names: \[volley-agents.volley.svc.cluster.local\]" deploy/prometheus/prometheus.yml
+
+# ---- grafana ---------------------------------------------------------------------------------------
+# Every panel query becomes a recording rule that promtool parses; a broken copy must be refused,
+# or the check would not be checking anything.
+dashboard_parses() {
+    python3 scripts/dashboard-rules.py "$1" >"$WORK/dashboard-rules.yml" && promtool check rules "$WORK/dashboard-rules.yml"
+}
+broken_dashboard_refused() {
+    sed 's/sum by (instance) (rate(volley_packets_sent_total/sum by (instance) (rate(volley_packets_sent_total)(/' \
+        deploy/grafana/dashboards/volley.json >"$WORK/broken.json"
+    ! cmp -s deploy/grafana/dashboards/volley.json "$WORK/broken.json" && ! dashboard_parses "$WORK/broken.json"
+}
+for dashboard in deploy/grafana/dashboards/*.json; do
+    check "grafana: every panel query of $(basename "$dashboard") is PromQL (promtool check rules)" dashboard_parses "$dashboard"
+done
+check "grafana: a dashboard with a broken query is refused by the same check" broken_dashboard_refused
+
 # ---- this script -----------------------------------------------------------------------------------
 check "shellcheck scripts/validate-deploy.sh" "$VENV/bin/shellcheck" scripts/validate-deploy.sh
+check "shellcheck scripts/rehearsal.sh" "$VENV/bin/shellcheck" scripts/rehearsal.sh
 
 # ---- contents and cross-references (Python: one "ok"/"FAIL" line per check) -------------------------
 "$VENV/bin/python" - "$SUDO" >"$WORK/py.out" 2>&1 <<'PY' || true
-import fnmatch, glob, ipaddress, os, re, shlex, subprocess, sys
+import fnmatch, glob, ipaddress, json, os, re, shlex, subprocess, sys
 import dockerfile, yaml
 
 SUDO = sys.argv[1]
@@ -130,6 +164,18 @@ def serve_flags():
 FLAGS = serve_flags()
 INTEGER = {"--max-jobs", "--max-queued", "--max-rate-pps", "--max-threads", "--max-payload-bytes", "--keep-results"}
 DECIMAL = {"--max-duration-s", "--keep-days"}
+SIZES = {"--max-memory", "--max-job-memory"}
+
+def volley_size(value):
+    """Bytes of a `volley serve` SIZE (ByteSize: a number with GiB, MiB, KiB, G, M, K or nothing)."""
+    m = re.fullmatch(r"(\d+)(GiB|MiB|KiB|G|M|K)?", value)
+    assert m, f"{value!r} is not a size like 768MiB"
+    return int(m.group(1)) << {"GiB": 30, "G": 30, "MiB": 20, "M": 20, "KiB": 10, "K": 10, None: 0}[m.group(2)]
+
+def kubernetes_bytes(value):
+    m = re.fullmatch(r"(\d+)(Gi|Mi|Ki)?", str(value))
+    assert m, f"memory {value!r}: use Gi, Mi or Ki here"
+    return int(m.group(1)) << {"Gi": 30, "Mi": 20, "Ki": 10, None: 0}[m.group(2)]
 LEVELS = {"trace", "debug", "info", "notice", "warning", "error", "critical"}
 
 def listen_address(value):
@@ -162,6 +208,8 @@ def serve_options(argv, token_in_environment=False):
                 assert value.isdigit(), f"{name} {value!r} is not a whole number"
             elif name in DECIMAL:
                 assert float(value) > 0, f"{name} {value!r} must be positive"
+            elif name in SIZES:
+                volley_size(value)
             elif name == "--log-level":
                 assert value in LEVELS, f"--log-level {value!r}"
             elif name == "--log-format":
@@ -470,6 +518,38 @@ def _():
     assert options["--token-file"][0] in {f"{mounts['token']}/{i['path']}" for i in token_items}, options["--token-file"]
     unused = set(CONFIG["data"]) - {e["valueFrom"]["configMapKeyRef"]["key"] for e in CONTAINER["env"]}
     assert not unused, f"ConfigMap keys no container uses: {sorted(unused)}"
+
+@check("kubernetes: the memory request is the agent's budget (--max-memory) plus room for the agent itself")
+def _():
+    budget = volley_size(CONFIG["data"]["max-memory"])
+    assert "--max-memory=$(VOLLEY_MAX_MEMORY)" in CONTAINER["args"], "the DaemonSet does not pass --max-memory"
+    assert volley_size(CONFIG["data"]["max-job-memory"]) <= budget, "max-job-memory above max-memory"
+    resources = CONTAINER["resources"]
+    request, limit = kubernetes_bytes(resources["requests"]["memory"]), kubernetes_bytes(resources["limits"]["memory"])
+    assert budget + (64 << 20) <= request <= budget + (512 << 20), \
+        f"memory request {resources['requests']['memory']} does not match max-memory {CONFIG['data']['max-memory']} (+64Mi to +512Mi)"
+    assert limit >= request, f"memory limit {resources['limits']['memory']} below the request"
+
+@check("kubernetes: the fleet Job runs `volley fleet run` with --dns on the headless Service, the spec and the token mounted")
+def _():
+    job, spec = (yaml.safe_load(read(f"{K8S}/fleet/{name}")) for name in ("job.yaml", "spec.yaml"))
+    assert job["kind"] == "Job" and spec["kind"] == "ConfigMap", (job["kind"], spec["kind"])
+    pod = job["spec"]["template"]["spec"]
+    container = pod["containers"][0]
+    assert container["command"] == ["volley"] and container["args"][:2] == ["fleet", "run"], (container["command"], container["args"][:2])
+    args = container["args"]
+    dns = f"{SVC['metadata']['name']}.{SVC['metadata']['namespace']}.svc.cluster.local:{SVC['spec']['ports'][0]['port']}"
+    assert args[args.index("--dns") + 1] == dns, f"--dns should be {dns}"
+    mounts = {m["name"]: m["mountPath"] for m in container["volumeMounts"]}
+    volumes = {v["name"]: v for v in pod["volumes"]}
+    assert volumes["spec"]["configMap"]["name"] == spec["metadata"]["name"]
+    assert args[2] == f"{mounts['spec']}/spec.json" and "spec.json" in spec["data"], args[2]
+    json.loads(spec["data"]["spec.json"])
+    assert volumes["token"]["secret"]["secretName"] == SECRET["metadata"]["name"]
+    assert args[args.index("--token-file") + 1] == f"{mounts['token']}/token"
+    assert pod["restartPolicy"] == "Never" and job["spec"]["backoffLimit"] == 0, "a failed run must not be retried silently"
+    assert job["metadata"]["namespace"] == NS["metadata"]["name"] == spec["metadata"]["namespace"]
+    assert pod["securityContext"]["runAsUser"] == POD["spec"]["securityContext"]["runAsUser"]
 
 # ---- across deployments, and the README ----
 @check("all: one UID, port and data folder in the image, the DaemonSet and the docs")

@@ -2,12 +2,15 @@ import Prometheus
 import VolleyModel
 
 /// The agent's Prometheus metrics (`GET /metrics`), through swift-prometheus.
+/// Traffic and outcome counters carry a `mode` label (four values) but no job id: a label per job
+/// would make a new series for every job the agent ever ran (unbounded cardinality), and Prometheus
+/// keeps every series it has seen. Per-job numbers are in the job's result, not here. Every series
+/// exists from start-up at 0, so `increase()` and alerts see the first job too.
 final class AgentMetrics: Sendable {
-    let registry = PrometheusCollectorRegistry()
-    private let packetsSent: Counter
-    private let packetsReceived: Counter
-    private let bytesSent: Counter
-    private let bytesReceived: Counter
+    let registry: PrometheusCollectorRegistry
+    private let traffic: [JobSpec.Mode: Traffic]
+    private let finished: [JobState: [JobSpec.Mode: Counter]]
+    private let verdicts: [Bool: [JobSpec.Mode: Counter]]
     private let jobsByState: [JobState: Gauge]
     private let running: Gauge
     private let errors = Locked<[String: Counter]>([:])
@@ -18,11 +21,45 @@ final class AgentMetrics: Sendable {
         var status: Int
     }
 
+    /// One mode's traffic counters.
+    private struct Traffic: Sendable {
+        var packetsSent, packetsReceived, bytesSent, bytesReceived, kernelDrops: Counter
+    }
+
     init(version: String) {
-        packetsSent = registry.makeCounter(descriptor: Self.name("packets_sent", "total", "Datagrams sent by all jobs"))
-        packetsReceived = registry.makeCounter(descriptor: Self.name("packets_received", "total", "Datagrams received by all jobs"))
-        bytesSent = registry.makeCounter(descriptor: Self.name("bytes_sent", "total", "UDP payload bytes sent by all jobs"))
-        bytesReceived = registry.makeCounter(descriptor: Self.name("bytes_received", "total", "UDP payload bytes received by all jobs"))
+        let registry = PrometheusCollectorRegistry()
+        self.registry = registry
+        var traffic: [JobSpec.Mode: Traffic] = [:]
+        for mode in JobSpec.Mode.allCases {
+            let labels = [("mode", mode.rawValue)]
+            func make(_ name: String, _ help: String) -> Counter {
+                registry.makeCounter(descriptor: Self.name(name, "total", help), labels: labels)
+            }
+            traffic[mode] = Traffic(
+                packetsSent: make("packets_sent", "Datagrams sent by jobs, by job mode"),
+                packetsReceived: make("packets_received", "Datagrams received by jobs, by job mode"),
+                bytesSent: make("bytes_sent", "UDP payload bytes sent by jobs, by job mode"),
+                bytesReceived: make("bytes_received", "UDP payload bytes received by jobs, by job mode"),
+                kernelDrops: make("kernel_drops", "Datagrams the kernel dropped at jobs' full receive queues, by job mode"))
+        }
+        self.traffic = traffic
+        var finished: [JobState: [JobSpec.Mode: Counter]] = [:]
+        for state in JobState.allCases where state.isFinished {
+            finished[state] = Dictionary(uniqueKeysWithValues: JobSpec.Mode.allCases.map { mode in
+                (mode, registry.makeCounter(descriptor: Self.name("jobs_finished", "total", "Jobs that ended, by final state and mode"),
+                                            labels: [("state", state.rawValue), ("mode", mode.rawValue)]))
+            })
+        }
+        self.finished = finished
+        var verdicts: [Bool: [JobSpec.Mode: Counter]] = [:]
+        for passed in [true, false] {
+            verdicts[passed] = Dictionary(uniqueKeysWithValues: JobSpec.Mode.allCases.map { mode in
+                (mode, registry.makeCounter(descriptor: Self.name("verdicts", "total",
+                                                                  "Verdicts of finished jobs with thresholds, passed or failed, by mode"),
+                                            labels: [("verdict", passed ? "passed" : "failed"), ("mode", mode.rawValue)]))
+            })
+        }
+        self.verdicts = verdicts
         var gauges: [JobState: Gauge] = [:]
         for state in JobState.allCases {
             gauges[state] = registry.makeGauge(descriptor: Self.name("jobs", "", "Jobs known to the agent, by state"),
@@ -34,11 +71,27 @@ final class AgentMetrics: Sendable {
     }
 
     /// Adds traffic since the last call for a job (deltas of its progress counters).
-    func addTraffic(from old: JobProgress, to new: JobProgress) {
-        packetsSent.increment(by: Int64(new.packetsSent &- old.packetsSent))
-        packetsReceived.increment(by: Int64(new.packetsReceived &- old.packetsReceived))
-        bytesSent.increment(by: Int64(new.bytesSent &- old.bytesSent))
-        bytesReceived.increment(by: Int64(new.bytesReceived &- old.bytesReceived))
+    func addTraffic(_ mode: JobSpec.Mode, from old: JobProgress, to new: JobProgress) {
+        guard let counters = traffic[mode] else { return }
+        // A counter never goes down: a smaller value (none expected) adds nothing.
+        func delta(_ a: UInt64?, _ b: UInt64?) -> Int64 {
+            let (a, b) = (a ?? 0, b ?? 0)
+            return b > a ? Int64(clamping: b - a) : 0
+        }
+        counters.packetsSent.increment(by: delta(old.packetsSent, new.packetsSent))
+        counters.packetsReceived.increment(by: delta(old.packetsReceived, new.packetsReceived))
+        counters.bytesSent.increment(by: delta(old.bytesSent, new.bytesSent))
+        counters.bytesReceived.increment(by: delta(old.bytesReceived, new.bytesReceived))
+        counters.kernelDrops.increment(by: delta(old.kernelDrops, new.kernelDrops))
+    }
+
+    /// Counts a job that ended (`state` is final), and its verdict when it has thresholds: a verdict
+    /// without any threshold check is not counted (it always passes, and would hide the ratio).
+    func countFinished(_ mode: JobSpec.Mode, state: JobState, verdict: Verdict?) {
+        finished[state]?[mode]?.increment()
+        if let verdict, verdict.checks.contains(where: { $0.severity == .threshold }) {
+            verdicts[verdict.passed]?[mode]?.increment()
+        }
     }
 
     func addErrors(_ totals: DirectionTotals, direction: String) {

@@ -57,8 +57,8 @@ extension JobManager {
             guard var entry = s.entries[id] else { return }
             let final = JobProgress(packetsSent: result.sent.packets, packetsReceived: result.received.packets,
                                     bytesSent: result.sent.bytes, bytesReceived: result.received.bytes,
-                                    elapsedSeconds: result.elapsedSeconds)
-            metrics.addTraffic(from: entry.reported, to: final)
+                                    elapsedSeconds: result.elapsedSeconds, kernelDrops: result.received.kernelDrops)
+            metrics.addTraffic(entry.job.spec.mode, from: entry.reported, to: final)
             metrics.addErrors(result.sent, direction: "send")
             metrics.addErrors(result.received, direction: "receive")
             entry.reported = final
@@ -67,6 +67,7 @@ extension JobManager {
             entry.job.error = storeError
             // The verdict only when the result was stored: a job whose result is lost has none to show.
             entry.job.verdict = storeError == nil ? result.verdict : nil
+            metrics.countFinished(entry.job.spec.mode, state: entry.job.state, verdict: entry.job.verdict)
             entry.run = nil
             s.entries[id] = entry
             persister.save(entry.job, durable: true)
@@ -103,6 +104,7 @@ extension JobManager {
         entry.job.move(to: final, at: now)
         entry.job.error = error
         s.entries[id] = entry
+        metrics.countFinished(entry.job.spec.mode, state: final, verdict: nil)
         var result = JobResult(id: id, state: final, spec: entry.job.spec, agent: agent,
                                startedAt: entry.job.startedAt ?? now, finishedAt: now, elapsedSeconds: entry.job.progress.elapsedSeconds,
                                sent: DirectionTotals(packets: entry.job.progress.packetsSent, bytes: entry.job.progress.bytesSent),

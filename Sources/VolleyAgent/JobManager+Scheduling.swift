@@ -103,7 +103,7 @@ extension JobManager {
                 guard let run = entry.run else { continue }
                 var updated = entry
                 updated.job.progress = run.progress()
-                metrics.addTraffic(from: entry.reported, to: updated.job.progress)
+                metrics.addTraffic(entry.job.spec.mode, from: entry.reported, to: updated.job.progress)
                 updated.reported = updated.job.progress
                 s.entries[id] = updated
                 persister.save(updated.job, durable: false)
