@@ -8,7 +8,7 @@ import Testing
 @Suite struct HostHeaderTests {
     @Test func asciiHeadersReadAsTheCharacterWiseReadingDid() {
         let headers = ["127.0.0.1:8080", " LocalHost ", "[::1]:80", "[::1]", "::1", "Example.COM:443", "\tlocalhost\t",
-                       "a:b:c", "", "  ", "[fe80::1", "host:", ":80", "[]", "10.0.0.1 :1", "LOCALHOST:8080"]
+                       "a:b:c", "", "  ", "[fe80::1", "host:", ":80", "[]", "192.0.2.1 :1", "LOCALHOST:8080"]
         for header in headers {
             #expect(BrowserGuard.hostName(header) == BrowserGuard.characterHostName(header), "\(header)")
             #expect(BrowserGuard.trimmingSpaces(header) == header.trimmingCharacters(in: .whitespaces), "\(header)")
