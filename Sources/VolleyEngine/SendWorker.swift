@@ -130,9 +130,10 @@ final class SendWorker: @unchecked Sendable, OutgoingMessages {
         }
         // Paced up to the deadline: what fell due before it but was not sent yet (a part batch still
         // waiting for its gap, or a thread that woke late on a busy machine) goes now, so a job sends
-        // exactly what its rate and duration say. At most 100 ms more: a thread starved for seconds
-        // does not turn into a job that runs on at full speed.
-        let catchUpEnd = deadline &+ 100_000_000
+        // exactly what its rate and duration say. At most 100 ms of sending from here (counted from
+        // when the thread got to it, so a late wake-up does not eat the window): a thread starved for
+        // seconds does not turn into a job that runs on at full speed for seconds.
+        let catchUpEnd = now &+ 100_000_000
         let due = min(pacer.dueBefore(deadline), cap)
         while !stop.isSet && now >= deadline && sent < due && now < catchUpEnd {
             let done = sendBatch(Int(min(due - sent, UInt64(batchSize))), flow: flow, now: now, deadline: catchUpEnd, stop: stop)

@@ -67,13 +67,18 @@ struct Status: AsyncParsableCommand {
     func run() async throws {
         let agent = try client.client()
         let bytes = try await calling { try await agent.call("GET", "/v1/jobs/\(id)") }
-        // A job this version cannot read (a newer agent's) is shown as the JSON it is.
-        guard !json, isatty(STDOUT_FILENO) == 1, let job = try? VolleyJSON.decode(Job.self, from: bytes) else {
+        guard !json, isatty(STDOUT_FILENO) == 1 else {
             printJSON(bytes)
             return
         }
-        // A finished job carries its result's verdict: no second request for the result.
-        print(Self.text(job), terminator: "")
+        do {
+            // A finished job carries its result's verdict: no second request for the result.
+            print(Self.text(try VolleyJSON.decode(Job.self, from: bytes)), terminator: "")
+        } catch {
+            // A job this version cannot read (a newer agent's) is shown as the JSON it is, saying why.
+            FileHandle.standardError.write(Data("volley: showing the agent's JSON: this version cannot read the job (\(error))\n".utf8))
+            printJSON(bytes)
+        }
     }
 
     /// The human view: id and state, what the job does, its progress (with the latest second's RTT

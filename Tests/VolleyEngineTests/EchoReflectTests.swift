@@ -10,15 +10,6 @@ private func echoSpec(_ target: Endpoint, rate: Int = 5_000, maxPackets: Int = 1
             maxPackets: maxPackets, echoTimeoutMilliseconds: timeoutMs)
 }
 
-/// Starts a job and returns a function that waits for its report.
-private func launch(_ spec: JobSpec, options: EngineOptions = EngineOptions()) throws -> (JobRun, () -> EngineReport) {
-    let run = try JobRun(spec: spec, options: options)
-    let done = DispatchSemaphore(value: 0)
-    let box = ReportBox()
-    run.start { box.report = $0; done.signal() }
-    return (run, { done.wait(); return box.report! })
-}
-
 @Suite(.serialized) struct EchoTests {
     @Test func lossDuplicatesAndReorderingAreExact() throws {
         let reflector = MisbehavingReflector(dropEvery: 10, doubleEvery: 25, swapAt: 33)

@@ -19,6 +19,15 @@ func runJob(_ spec: JobSpec, options: EngineOptions = EngineOptions(), stopAfter
     return box.report!
 }
 
+/// Starts a job and returns it with a function that waits for its report.
+func launch(_ spec: JobSpec, options: EngineOptions = EngineOptions()) throws -> (JobRun, () -> EngineReport) {
+    let run = try JobRun(spec: spec, options: options)
+    let done = DispatchSemaphore(value: 0)
+    let box = ReportBox()
+    run.start { box.report = $0; done.signal() }
+    return (run, { done.wait(); return box.report! })
+}
+
 final class ReportBox: @unchecked Sendable {  // written once before the semaphore is signalled
     var report: EngineReport?
 }

@@ -9,10 +9,8 @@ import VolleyTestSupport
 @Suite(.serialized) struct KernelTimestampTests {
     @Test func echoReportsTheAppOverheadOfEveryReplyBelowItsRTT() throws {
         let port = freeUDPPort()
-        let reflect = try JobRun(spec: JobSpec(mode: .reflect, listen: loopback(port), durationSeconds: 60, maxPackets: 2_000))
-        let reflected = DispatchSemaphore(value: 0)
-        reflect.start { _ in reflected.signal() }
-        defer { reflect.stop(); reflected.wait() }
+        let (reflect, reflected) = try launch(JobSpec(mode: .reflect, listen: loopback(port), durationSeconds: 60, maxPackets: 2_000))
+        defer { reflect.stop(); _ = reflected() }
         var spec = JobSpec(mode: .echo, target: loopback(port), durationSeconds: 30, ratePPS: 4_000, maxPackets: 2_000)
         spec.timestamps = .kernel
         let report = try runJob(spec)
@@ -29,13 +27,9 @@ import VolleyTestSupport
         let port = freeUDPPort()
         var spec = JobSpec(mode: .sink, listen: loopback(port), durationSeconds: 30, maxPackets: 3_000)
         spec.timestamps = .kernel
-        let run = try JobRun(spec: spec)
-        let done = DispatchSemaphore(value: 0)
-        let box = ReportBox()
-        run.start { box.report = $0; done.signal() }
+        let (_, sinkReport) = try launch(spec)
         _ = try runJob(sendSpec(to: port, duration: 30, rate: 30_000, maxPackets: 3_000))
-        done.wait()
-        let report = try #require(box.report)
+        let report = sinkReport()
         #expect(report.received.packets == 3_000)
         #expect(report.appOverhead?.count == 3_000)
     }

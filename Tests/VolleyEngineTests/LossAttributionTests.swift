@@ -7,15 +7,6 @@ import VolleyTestSupport
 
 /// Every datagram a sender counted is either received or counted as dropped, and by whom.
 @Suite(.serialized) struct LossAttributionTests {
-    /// Starts a job and returns it with a function that waits for its report.
-    private func launch(_ spec: JobSpec, options: EngineOptions = EngineOptions()) throws -> (JobRun, () -> EngineReport) {
-        let run = try JobRun(spec: spec, options: options)
-        let done = DispatchSemaphore(value: 0)
-        let box = ReportBox()
-        run.start { box.report = $0; done.signal() }
-        return (run, { done.wait(); return box.report! })
-    }
-
     @Test func anOverflowedSinkAttributesEveryMissingDatagramToItsKernelQueue() throws {
         let port = freeUDPPort()
         var tiny = EngineOptions()

@@ -27,6 +27,13 @@ import VolleyTestSupport
         return try #require(try object(r.stdout)["id"] as? String)
     }
 
+    /// Submits and waits (`--wait --json`): the exit status, the result's JSON on stdout, stderr.
+    private func run(_ hosts: TestHosts, _ agent: HostAgent, _ name: String, _ json: String) throws
+        -> (status: Int32, stdout: String, stderr: String) {
+        try hosts.volley(["submit", "--agent", agent.url, "--token-file", hosts.tokenFile.path, "--wait", "--json",
+                          try spec(hosts, name, json)])
+    }
+
     /// Polls `volley result` until the job has finished (generous deadline), and returns the result.
     private func result(_ hosts: TestHosts, _ agent: HostAgent, _ id: String) throws -> [String: Any] {
         let deadline = Date().addingTimeInterval(90)
@@ -45,9 +52,8 @@ import VolleyTestSupport
         let b = try hosts.startAgent(host: 2)
         let sink = try submit(hosts, b, try spec(hosts, "sink.json",
             #"{"mode":"sink","listen":"\#(hosts.address(2)):9000","duration_s":60,"max_packets":20000}"#))
-        let send = try hosts.volley(["submit", "--agent", a.url, "--token-file", hosts.tokenFile.path, "--wait", "--json",
-                                     try spec(hosts, "send.json",
-            #"{"mode":"send","target":"\#(hosts.address(2)):9000","rate_pps":20000,"duration_s":30,"max_packets":20000}"#)])
+        let send = try run(hosts, a, "send.json",
+            #"{"mode":"send","target":"\#(hosts.address(2)):9000","rate_pps":20000,"duration_s":30,"max_packets":20000}"#)
         #expect(send.status == 0, "\(send.stderr)")
         let sent = try object(send.stdout)
         #expect(packets(sent, "sent") == 20_000)
@@ -66,9 +72,8 @@ import VolleyTestSupport
         let b = try hosts.startAgent(host: 2)
         let reflect = try submit(hosts, b, try spec(hosts, "reflect.json",
             #"{"mode":"reflect","listen":"[\#(hosts.address6(2))]:9001","duration_s":60,"max_packets":5000}"#))
-        let echo = try hosts.volley(["submit", "--agent", a.url, "--token-file", hosts.tokenFile.path, "--wait", "--json",
-                                     try spec(hosts, "echo.json",
-            #"{"mode":"echo","target":"[\#(hosts.address6(2))]:9001","rate_pps":5000,"duration_s":30,"max_packets":5000}"#)])
+        let echo = try run(hosts, a, "echo.json",
+            #"{"mode":"echo","target":"[\#(hosts.address6(2))]:9001","rate_pps":5000,"duration_s":30,"max_packets":5000}"#)
         #expect(echo.status == 0, "\(echo.stderr)")
         let replies = try #require(try object(echo.stdout)["echo"] as? [String: Any])
         #expect(replies["sent"] as? Int == 5_000 && replies["received"] as? Int == 5_000 && replies["lost"] as? Int == 0)
@@ -100,9 +105,8 @@ import VolleyTestSupport
         defer { hosts.shutdown() }
         let a = try hosts.startAgent(host: 2)
         func gso(_ target: String, _ payload: Int) throws -> (status: Int32, stdout: String, stderr: String) {
-            try hosts.volley(["submit", "--agent", a.url, "--token-file", hosts.tokenFile.path, "--wait", "--json",
-                              try spec(hosts, "gso-\(payload).json",
-                #"{"mode":"send","target":"\#(target):9","gso":true,"payload_bytes":\#(payload),"rate_pps":2000,"duration_s":0.5}"#)])
+            try run(hosts, a, "gso-\(payload).json",
+            #"{"mode":"send","target":"\#(target):9","gso":true,"payload_bytes":\#(payload),"rate_pps":2000,"duration_s":0.5}"#)
         }
         // The bridge is 1500: 1472 payload bytes fit, 1473 are refused naming payload_bytes.
         #expect(try gso(hosts.address(1), 1_472).status == 0)
@@ -121,9 +125,8 @@ import VolleyTestSupport
         let b = try hosts.startAgent(host: 2)
         let sink = try submit(hosts, b, try spec(hosts, "gro-sink.json",
             #"{"mode":"sink","listen":"\#(hosts.address(2)):9002","duration_s":120,"gro":true}"#))
-        let send = try hosts.volley(["submit", "--agent", a.url, "--token-file", hosts.tokenFile.path, "--wait", "--json",
-                                     try spec(hosts, "gso-send.json",
-            #"{"mode":"send","target":"\#(hosts.address(2)):9002","gso":true,"payload_bytes":1200,"rate_pps":64000,"duration_s":30,"max_packets":64000}"#)])
+        let send = try run(hosts, a, "gso-send.json",
+            #"{"mode":"send","target":"\#(hosts.address(2)):9002","gso":true,"payload_bytes":1200,"rate_pps":64000,"duration_s":30,"max_packets":64000}"#)
         #expect(send.status == 0, "\(send.stderr)")
         #expect(packets(try object(send.stdout), "sent") == 64_000)
         // Every datagram is read or dropped at the sink's socket (a busy machine may starve the sink):
@@ -187,14 +190,25 @@ import VolleyTestSupport
 
         // Stopped mid-run: the fleet keeps what the others did and exits 5 (README: exit statuses).
         try dns.publish((1...3).map(hosts.address))
-        let killer = Thread { Thread.sleep(forTimeInterval: 2.5); agents[2].kill9() }
+        // The kill waits until the third agent's job is running (not for a fixed time), so it lands
+        // mid-run however slow the machine is; the job lasts 8 s after that.
+        let token = hosts.tokenFile.path
+        let killer = Thread {
+            let deadline = Date().addingTimeInterval(60)
+            while Date() < deadline {
+                let running = try? hosts.volley(["jobs", "--agent", agents[2].url, "--token-file", token, "--state", "running", "--json"])
+                if running?.stdout.contains("\"id\"") == true { break }
+                Thread.sleep(forTimeInterval: 0.05)
+            }
+            agents[2].kill9()
+        }
         killer.start()
-        let partial = try fleet(hosts, dns, #"{"mode":"send","target":"198.18.0.12:9","rate_pps":1000,"duration_s":4}"#)
+        let partial = try fleet(hosts, dns, #"{"mode":"send","target":"198.18.0.12:9","rate_pps":1000,"duration_s":8}"#)
         #expect(partial.status == 5, "\(partial.stderr)")
         let parts = try #require(partial.result["agents"] as? [[String: Any]])
         let failed = parts.filter { $0["url"] as? String == "https://\(hosts.address(3)):8443" }
         #expect(failed.count == 1 && failed[0]["error"] != nil, "\(parts)")
         let survivors = parts.filter { $0["state"] as? String == "completed" }
-        #expect(survivors.count == 2 && survivors.allSatisfy { $0["sent"] as? Int == 4_000 })
+        #expect(survivors.count == 2 && survivors.allSatisfy { $0["sent"] as? Int == 8_000 })
     }
 }
