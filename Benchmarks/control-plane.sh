@@ -55,9 +55,9 @@ for path in /v1/health "/v1/jobs/$JOB"; do
     done
     vm=$(echo "$v" | median); bm=$(echo "$b" | median)
     ratio=$(awk -v a="$vm" -v b="$bm" 'BEGIN { printf "%.2f", a / b }')
-    met=$(awk -v r="$ratio" 'BEGIN { print (r >= 0.8) ? "met" : "MISSED" }')
+    met=$(awk -v r="$ratio" 'BEGIN { print (r >= 0.9) ? "met" : "MISSED" }')
     label=${path/$JOB/\{id\}}
-    printf '| g | API throughput, GET %s (wrk -t2 -c16) | %.0f req/s | %.0f req/s (bare libmicrohttpd) | %s× | ≥ 0.8× | %s |\n' \
+    printf '| g | API throughput, GET %s (wrk -t2 -c16) | %.0f req/s | %.0f req/s (bare libmicrohttpd) | %s× | ≥ 0.9× | %s |\n' \
         "$label" "$vm" "$bm" "$ratio" "$met"
 done
 
@@ -66,8 +66,8 @@ curl -sf --json "{\"mode\":\"send\",\"target\":\"127.0.0.1:9\",\"duration_s\":$(
 sleep 1
 p99=$(wrk -t1 -c1 -d"${SECS}s" --latency "$AGENT/v1/jobs/$JOB" | awk '$1 == "99%" { print $2 }')
 ms=$(awk -v x="$p99" 'BEGIN { v = x + 0; if (x ~ /us$/) v /= 1000; else if (x ~ /s$/ && x !~ /ms$/) v *= 1000; printf "%.3f", v }')
-met=$(awk -v m="$ms" 'BEGIN { print (m < 5) ? "met" : "MISSED" }')
-printf '| h | API p99 latency, GET /v1/jobs/{id}, while a send job saturates a core (wrk -c1 --latency) | %s ms | | | < 5 ms | %s |\n' "$ms" "$met"
+met=$(awk -v m="$ms" 'BEGIN { print (m < 1) ? "met" : "MISSED" }')
+printf '| h | API p99 latency, GET /v1/jobs/{id}, while a send job saturates a core (wrk -c1 --latency) | %s ms | | | < 1 ms | %s |\n' "$ms" "$met"
 
 # POST latency of a large job: 16 threads × 16 flows (256 sockets opened at admission), batch 1024
 # of 8,192-byte payloads, near the default --max-job-memory; then /v1/health while it is admitted.
