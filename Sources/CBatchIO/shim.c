@@ -9,6 +9,7 @@
 #include <netinet/udp.h>
 #include <stddef.h>
 #include <unistd.h>
+#include <sys/timex.h>
 
 #if !defined(__linux__)
 #error "Volley builds on Linux only (README: Before you start); the fallback loop is for sendmmsg-less Linux builds."
@@ -222,3 +223,42 @@ int CBatchIO_path_mtu(int fd, int family) {
 }
 
 void CBatchIO_set_timer_slack(unsigned long ns) { prctl(PR_SET_TIMERSLACK, ns, 0, 0, 0); }
+
+int CBatchIO_enable_recv_ttl(int fd) {
+    int on = 1;
+    int v4 = setsockopt(fd, IPPROTO_IP, IP_RECVTTL, &on, sizeof(on)) == 0 ? 0 : -errno;
+    int v6 = setsockopt(fd, IPPROTO_IPV6, IPV6_RECVHOPLIMIT, &on, sizeof(on)) == 0 ? 0 : -errno;
+    return v4 == 0 || v6 == 0 ? 0 : v4;
+}
+
+size_t CBatchIO_ttl_control_size(void) { return CMSG_SPACE(sizeof(int)); }
+
+int CBatchIO_received_ttl(const struct msghdr *msg) {
+    for (struct cmsghdr *cm = CMSG_FIRSTHDR((struct msghdr *)msg); cm; cm = CMSG_NXTHDR((struct msghdr *)msg, cm)) {
+        if (((cm->cmsg_level == IPPROTO_IP && cm->cmsg_type == IP_TTL) ||
+             (cm->cmsg_level == IPPROTO_IPV6 && cm->cmsg_type == IPV6_HOPLIMIT)) &&
+            cm->cmsg_len >= CMSG_LEN(sizeof(int))) {
+            int ttl;
+            memcpy(&ttl, CMSG_DATA(cm), sizeof(ttl));
+            return ttl >= 0 && ttl <= 255 ? ttl : -1;
+        }
+    }
+    return -1;
+}
+
+int64_t CBatchIO_realtime_ns(void) {
+    struct timespec real;
+    clock_gettime(CLOCK_REALTIME, &real);
+    return (int64_t)real.tv_sec * 1000000000 + real.tv_nsec;
+}
+
+int CBatchIO_clock_status(int64_t *error_us, int32_t *tai_s) {
+    struct timex tx;
+    memset(&tx, 0, sizeof(tx));  // modes 0: read only
+    int state = adjtimex(&tx);
+    if (state < 0) return -errno;
+    int synchronized = state != TIME_ERROR && !(tx.status & STA_UNSYNC);
+    *error_us = synchronized ? tx.esterror : tx.maxerror;
+    *tai_s = tx.tai;
+    return synchronized;
+}

@@ -16,6 +16,7 @@ extension JobResult {
                   io: report.io, echo: report.echo, latency: report.latency, sequence: report.sequence,
                   timeline: report.timeline)
         reflect = report.reflect
+        stamp = report.stamp
         appOverhead = report.appOverhead
         jobTag = spec.mode.originates ? report.jobTag : nil
         verdict = Verdict.evaluate(self)

@@ -22,6 +22,8 @@ final class EchoReceiver {
     private(set) var totals = EchoTotals()
     private(set) var latency: LatencyRecorder
     private var overhead: AppOverhead?
+    /// STAMP jobs: replies are Session-Reflector packets, matched by SSID and the sender fields.
+    private(set) var stamp: StampEchoState?
     private var receiver: BatchReceiver
     /// One pollfd per flow socket, prepared once: ppoll takes any number of them.
     private let pollSet: UnsafeMutablePointer<pollfd>
@@ -30,14 +32,15 @@ final class EchoReceiver {
 
     init(fds: [Int32], tag: UInt32, firstFlow: UInt32, spec: JobSpec, slotBytes: Int, collector: LatencyCollector,
          overhead: LatencyCollector?, counters: DirectionCounters, timeline: WorkerTimeline, startNanos: UInt64,
-         options: EngineOptions) {
+         options: EngineOptions, stamp: StampEchoSetup? = nil) {
         self.fds = fds
         self.startNanos = startNanos
         self.tag = tag
         self.firstFlow = firstFlow
         timeoutNanos = UInt64(spec.echoTimeoutMilliseconds) * 1_000_000
         busyPollNanos = UInt64(max(0, spec.busyPollMicroseconds)) * 1000
-        batch = MessageBatch(capacity: spec.batch, slotBytes: max(slotBytes, Stamp.size), withAddresses: false,
+        self.stamp = stamp.map { StampEchoState(setup: $0, flows: fds.count) }
+        batch = MessageBatch(capacity: spec.batch, slotBytes: max(slotBytes, Stamp.size, StampPacket.baseBytes), withAddresses: false,
                              controlBytes: Self.controlBytes(spec))
         self.overhead = overhead.map(AppOverhead.init(collector:))
         windows = Array(repeating: SequenceWindow(), count: fds.count)
@@ -126,6 +129,7 @@ final class EchoReceiver {
         drain()
         for (flow, fd) in fds.enumerated() { receiver.settleDrops(flow, fd: fd, counters: counters) }
         latency.finish(lastSecond: timeline.second(MonotonicClock.now()))
+        stamp?.finish(lastSecond: timeline.second(MonotonicClock.now()), sentPerFlow: sentPerFlow)
         overhead?.finish(lastSecond: timeline.second(MonotonicClock.now()))
         totals.lost = totals.sent > totals.received ? totals.sent - totals.received : 0
     }
@@ -135,6 +139,10 @@ final class EchoReceiver {
         var bytes = 0
         let second = timeline.second(now)
         overhead?.beginBatch()
+        if stamp != nil {
+            processStamp(count, now: now, second: second, flow: flowHint)
+            return
+        }
         for i in 0..<count {
             let length = Int(batch.headers[i].msg_len)
             bytes &+= length
@@ -163,6 +171,45 @@ final class EchoReceiver {
                     latency.record(micros: rtt / 1000, second: second)
                     overhead?.record(&batch.headers[i].msg_hdr, handledAt: now, second: second)
                     timeline.addAnswered(sentAt: stamp.sentNanos)
+                    timeline.addReceived(1, at: now)
+                }
+            }
+        }
+        counters.add(packets: count, bytes: bytes)
+    }
+
+    /// STAMP replies on `flow`'s socket (connected to the target, so only its datagrams arrive):
+    /// the same exact accounting as Volley's own, keyed by the sender fields the reflector copied.
+    private func processStamp(_ count: Int, now: UInt64, second: Int, flow: Int) {
+        var bytes = 0
+        for i in 0..<count {
+            let length = Int(batch.headers[i].msg_len)
+            bytes &+= length
+            // Ours only: this job's SSID, a sequence number this flow sent, and a T1 between the
+            // job's start and now on this side's clock.
+            guard let reply = StampPacket.readReply(batch.slot(i), length: min(length, batch.slotBytes)),
+                  reply.ssid == stamp!.setup.ssid,
+                  let sequence = StampEchoState.extend(reply.senderSequence, sentSoFar: sentPerFlow[flow]),
+                  let sentNanos = stamp!.setup.clock.monotonic(reply.t1), sentNanos >= startNanos, sentNanos <= now else {
+                totals.foreign &+= 1
+                continue
+            }
+            switch windows[flow].mark(sequence) {
+            case .duplicate:
+                totals.duplicates &+= 1
+            case .tooOld:
+                totals.tooOld &+= 1
+            case let outcome:
+                stamp!.answered(reply, sequence: sequence, flow: flow)
+                if now - sentNanos > timeoutNanos {
+                    totals.late &+= 1
+                } else {
+                    totals.received &+= 1
+                    if outcome == .reordered { totals.reordered &+= 1 }
+                    let rtt = stamp!.measure(reply, sentNanos: sentNanos, now: now, second: second)
+                    latency.record(micros: rtt / 1000, second: second)
+                    overhead?.record(&batch.headers[i].msg_hdr, handledAt: now, second: second)
+                    timeline.addAnswered(sentAt: sentNanos)
                     timeline.addReceived(1, at: now)
                 }
             }

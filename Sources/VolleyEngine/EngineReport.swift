@@ -21,6 +21,8 @@ public struct EngineReport: Sendable {
     public var sequence: SequenceReport?
     /// Reflect jobs: what was not answered, and why.
     public var reflect: ReflectTotals?
+    /// STAMP echo jobs: turnaround, one-way delays and loss by direction.
+    public var stamp: StampEchoReport?
     public var timeline: [TimelineEntry]
     /// The tag stamped into this job's datagrams.
     public var jobTag: UInt32

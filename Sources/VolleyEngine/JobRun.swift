@@ -17,6 +17,8 @@ public final class JobRun: Sendable {
     private let latency: LatencyCollector?
     /// `"timestamps": "kernel"`: the app-overhead histograms of all receiving workers.
     private let overhead: LatencyCollector?
+    /// STAMP echo jobs: the clock, SSID and histograms every worker shares.
+    private let stamp: StampEchoSetup?
     /// Sinks: the flows the whole job may track.
     private let flows: FlowBudget?
     private let stopSignal = StopSignal()
@@ -30,6 +32,9 @@ public final class JobRun: Sendable {
         latency = spec.mode == .echo ? LatencyCollector(workers: spec.threads) : nil
         overhead = spec.timestamps == .kernel ? LatencyCollector(workers: spec.threads) : nil
         flows = spec.mode == .sink ? FlowBudget() : nil
+        stamp = spec.mode == .echo && spec.echoProtocol == .stamp
+            ? StampEchoSetup(spec: spec, workers: spec.threads, sharedClock: spec.target.map(Self.isThisHost) ?? false)
+            : nil
         switch spec.mode {
         case .send, .echo:
             guard let target = spec.target else { preconditionFailure("validated spec has a target") }
@@ -99,7 +104,7 @@ public final class JobRun: Sendable {
                     let limit = spec.maxPackets == 0 ? nil : UInt64(Self.share(spec.maxPackets, slot.index, spec.threads))
                     let worker = SendWorker(flows: slot.sockets, thread: slot.index, tag: tag, spec: spec, limit: limit,
                                             collector: latency, overhead: overhead, counters: slot.sent,
-                                            receivedCounters: slot.received, options: options)
+                                            receivedCounters: slot.received, options: options, stamp: stamp)
                     slot.hold(.send(worker))
                     worker.run(startNanos: startNanos, deadline: deadline, stop: stop)
                 case .sink:
@@ -107,6 +112,12 @@ public final class JobRun: Sendable {
                                             totalSeconds: spec.totalSeconds, flows: flows!, overhead: overhead,
                                             counters: slot.received, options: options)
                     slot.hold(.sink(worker))
+                    worker.run(startNanos: startNanos, deadline: deadline, stop: stop, budget: budget)
+                case .reflect where spec.echoProtocol == .stamp:
+                    let cap = replyCapPPS.map { max(1, Self.share($0, slot.index, spec.threads)) } ?? 0
+                    let worker = StampReflectWorker(socket: slot.sockets[0], spec: spec, filter: filter!, replyCapPPS: cap,
+                                                    received: slot.received, sent: slot.sent, options: options)
+                    slot.hold(.stampReflect(worker))
                     worker.run(startNanos: startNanos, deadline: deadline, stop: stop, budget: budget)
                 case .reflect:
                     // Each thread holds its share of the cap (at least 1/s); 0 means no cap.
@@ -120,6 +131,12 @@ public final class JobRun: Sendable {
                 }
             }
         }
+    }
+
+    /// Whether `target` is this host (loopback, or one of its interfaces' addresses): a STAMP
+    /// reflector there reads the same clock as the sender.
+    static func isThisHost(_ target: Endpoint) -> Bool {
+        CIDR.loopback.contains { $0.contains(target.address) } || PeerFilter.hostAddresses().contains(target.address)
     }
 
     private func peerFilter() -> PeerFilter {
@@ -197,6 +214,9 @@ public final class JobRun: Sendable {
             for slot in slots { if let e = slot.send?.echo?.totals { totals.merge(e) } }
             echo = totals
         }
+        let stampReport = stamp.map { setup in
+            setup.report(slots.compactMap { $0.send?.echo?.stamp }, late: echo?.late ?? 0)
+        }
         var sequence: SequenceReport?
         if spec.mode == .sink {
             let tables = slots.compactMap(\.sink).map(\.senders)
@@ -206,7 +226,12 @@ public final class JobRun: Sendable {
         var reflect: ReflectTotals?
         if spec.mode == .reflect {
             var totals = ReflectTotals()
-            for slot in slots { if let r = slot.reflect?.refused { totals.merge(r) } }
+            for slot in slots {
+                if let r = slot.refused { totals.merge(r) }
+                if let w = slot.stampReflect {
+                    if totals.stamp == nil { totals.stamp = w.stamp } else { totals.stamp!.merge(w.stamp) }
+                }
+            }
             totals.replyCapPPS = replyCapPPS
             reflect = totals
         }
@@ -218,7 +243,7 @@ public final class JobRun: Sendable {
                                                  receiveBufferBytes: grantedBuffer(receive: true)),
                             stoppedEarly: timing.withLock { $0.stopRequested },
                             echo: echo, latency: latency?.summary, appOverhead: overhead?.summary,
-                            sequence: sequence, reflect: reflect,
+                            sequence: sequence, reflect: reflect, stamp: stampReport,
                             timeline: timelines.merged(elapsed: elapsed, mode: spec.mode, latency: latency?.perSecond ?? [:]),
                             jobTag: tag)
     }

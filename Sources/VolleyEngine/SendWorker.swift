@@ -31,11 +31,14 @@ final class SendWorker: @unchecked Sendable, OutgoingMessages {
     private let options: EngineOptions
     private let collector: LatencyCollector?
     private let overhead: LatencyCollector?
+    /// STAMP jobs: Session-Sender packets instead of Volley's stamp.
+    private let stampSetup: StampEchoSetup?
 
     /// Builds the worker and its buffers; called on the worker's own thread when the job starts.
     init(flows: [UDPSocket], thread: Int, tag: UInt32, spec: JobSpec, limit: UInt64?, collector: LatencyCollector?,
          overhead: LatencyCollector? = nil, counters: DirectionCounters, receivedCounters: DirectionCounters,
-         options: EngineOptions) {
+         options: EngineOptions, stamp: StampEchoSetup? = nil) {
+        stampSetup = stamp
         self.flows = flows
         self.counters = counters
         self.receivedCounters = receivedCounters
@@ -59,6 +62,9 @@ final class SendWorker: @unchecked Sendable, OutgoingMessages {
             for i in 0..<(messages * segments) {
                 (batch.buffer + i * plan.slotBytes).copyMemory(from: fixed, byteCount: fixed.count)
             }
+        }
+        if stamp != nil {
+            for i in 0..<(messages * segments) { StampPacket.prepareSender(batch.buffer + i * plan.slotBytes, bytes: plan.slotBytes) }
         }
         if spec.gso, let control = batch.control {
             for i in 0..<messages {
@@ -102,7 +108,7 @@ final class SendWorker: @unchecked Sendable, OutgoingMessages {
         if spec.mode == .echo, let collector {
             echo = EchoReceiver(fds: flows.map(\.fd), tag: tag, firstFlow: firstFlow, spec: spec, slotBytes: plan.slotBytes,
                                 collector: collector, overhead: overhead, counters: receivedCounters, timeline: timeline,
-                                startNanos: startNanos, options: options)
+                                startNanos: startNanos, options: options, stamp: stampSetup)
         }
         let pacer = Pacer(schedule: schedule, batch: batchSize, startNanos: startNanos)
         var sent: UInt64 = 0
@@ -198,13 +204,21 @@ final class SendWorker: @unchecked Sendable, OutgoingMessages {
         let size = plan.slotBytes
         var sequence = nextSequence
         let flowID = firstFlow + UInt32(currentFlow)
+        let t1 = stampSetup?.clock.encode(monotonic: now) ?? 0
         for message in m..<count {
             var stamped = 0
             let inMessage = messageDatagrams[message]
             for s in 0..<inMessage {
                 let length = segments == 1 ? batch.iovecs[message].iov_len : size
                 guard plan.stamps(length) else { continue }
-                Stamp.write(batch.slot(message) + s * size, tag: tag, flow: flowID, sequence: sequence, sentNanos: now)
+                let slot = batch.slot(message) + s * size
+                if let stampSetup {
+                    StampPacket.writeSender(slot, sequence: UInt32(truncatingIfNeeded: sequence), timestamp: t1,
+                                            errorEstimate: stampSetup.clock.errorEstimate, ssid: stampSetup.ssid)
+                    if !plan.isUniform { StampPacket.writePadding(slot, bytes: length) }
+                } else {
+                    Stamp.write(slot, tag: tag, flow: flowID, sequence: sequence, sentNanos: now)
+                }
                 sequence &+= 1
                 stamped += 1
             }

@@ -101,6 +101,11 @@ enum SocketSetup {
             // Every datagram read then says how many the kernel dropped at this socket's queue.
             try socket.setOption(SOL_SOCKET, CBatchIO_SO_RXQ_OVFL, 1)
             if spec.timestamps == .kernel { try socket.enableReceiveTimestamps() }
+            // A STAMP reflector stamps T2 with the kernel's receive time and copies the sender's TTL.
+            if spec.mode == .reflect && spec.echoProtocol == .stamp {
+                try socket.enableReceiveTimestamps()
+                try socket.enableReceiveTTL()
+            }
         } catch {
             throw EngineError(binding: listen, error)
         }

@@ -53,6 +53,12 @@ public final class UDPSocket: Sendable {
         if rc < 0 { throw SocketError("setsockopt(SO_TIMESTAMPING)", errno: -rc) }
     }
 
+    /// Asks for every received datagram's TTL / hop limit (STAMP reflectors copy it into the reply).
+    public func enableReceiveTTL() throws(SocketError) {
+        let rc = CBatchIO_enable_recv_ttl(fd)
+        if rc < 0 { throw SocketError("setsockopt(IP_RECVTTL)", errno: -rc) }
+    }
+
     /// The buffer size the kernel granted (getsockopt reports the doubled, capped value it uses);
     /// nil only if getsockopt fails on this open socket, which leaves the result field out.
     public func grantedBufferBytes(receive: Bool) -> Int? {

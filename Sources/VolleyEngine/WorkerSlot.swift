@@ -8,6 +8,7 @@ final class WorkerSlot: Sendable {
         case send(SendWorker)
         case sink(SinkWorker)
         case reflect(ReflectWorker)
+        case stampReflect(StampReflectWorker)
     }
 
     let index: Int
@@ -29,12 +30,23 @@ final class WorkerSlot: Sendable {
     var send: SendWorker? { if case .send(let w)? = worker { w } else { nil } }
     var sink: SinkWorker? { if case .sink(let w)? = worker { w } else { nil } }
     var reflect: ReflectWorker? { if case .reflect(let w)? = worker { w } else { nil } }
+    var stampReflect: StampReflectWorker? { if case .stampReflect(let w)? = worker { w } else { nil } }
+
+    /// A reflect job's refusals, whichever protocol it speaks.
+    var refused: ReflectTotals? {
+        switch worker {
+        case .reflect(let w)?: w.refused
+        case .stampReflect(let w)?: w.refused
+        default: nil
+        }
+    }
 
     var io: IOMethod? {
         switch worker {
         case .send(let w)?: w.io.method
         case .sink(let w)?: w.io.method
         case .reflect(let w)?: w.io.method
+        case .stampReflect(let w)?: w.io.method
         case nil: nil
         }
     }
@@ -44,6 +56,7 @@ final class WorkerSlot: Sendable {
         case .send(let w)?: w.timeline
         case .sink(let w)?: w.timeline
         case .reflect(let w)?: w.timeline
+        case .stampReflect(let w)?: w.timeline
         case nil: nil
         }
     }
@@ -53,6 +66,7 @@ final class WorkerSlot: Sendable {
         case .send(let w)?: w.allocatedBytes
         case .sink(let w)?: w.allocatedBytes
         case .reflect(let w)?: w.allocatedBytes
+        case .stampReflect(let w)?: w.allocatedBytes
         case nil: 0
         }
     }

@@ -24,7 +24,16 @@ public struct Endpoint: Hashable, Sendable, CustomStringConvertible {
         }
     }
 
-    public init(parsing text: String) throws(ParseError) {
+    /// Parses `host:port`; with a `defaultPort`, a bare host (`192.0.2.1`, `[::1]`, `::1`) takes it.
+    public init(parsing text: String, defaultPort: UInt16? = nil) throws(ParseError) {
+        if let defaultPort {
+            let bare = text.hasPrefix("[") && text.hasSuffix("]") ? String(text.dropFirst().dropLast()) : text
+            let literal = bare == "localhost" ? "127.0.0.1" : bare
+            if let address = IPAddress(literal), !bare.isEmpty {
+                self.init(address: address, port: defaultPort)
+                return
+            }
+        }
         let host: Substring
         let portText: Substring
         if text.hasPrefix("[") {

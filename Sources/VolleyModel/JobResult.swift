@@ -78,6 +78,8 @@ public struct JobResult: Codable, Equatable, Sendable {
     public var sequence: SequenceReport?
     /// Reflect jobs: what was not answered, and why.
     public var reflect: ReflectTotals?
+    /// STAMP echo jobs: turnaround, one-way delays and loss by direction.
+    public var stamp: StampEchoReport?
     /// One entry per second of the job.
     public var timeline: [TimelineEntry]
     /// The tag in this job's stamps (what a sink's `sequence.senders[].job_tag` shows).
@@ -111,7 +113,7 @@ public struct JobResult: Codable, Equatable, Sendable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case id, state, spec, agent, sent, received, rate, io, error, echo, sequence, reflect, timeline, verdict
+        case id, state, spec, agent, sent, received, rate, io, error, echo, sequence, reflect, timeline, verdict, stamp
         case latency = "latency_us"
         case appOverhead = "app_overhead_us"
         case jobTag = "job_tag"
@@ -140,6 +142,7 @@ public struct JobResult: Codable, Equatable, Sendable {
         appOverhead = try c.decodeIfPresent(LatencySummary.self, forKey: .appOverhead)
         sequence = try c.decodeIfPresent(SequenceReport.self, forKey: .sequence)
         reflect = try c.decodeIfPresent(ReflectTotals.self, forKey: .reflect)
+        stamp = try c.decodeIfPresent(StampEchoReport.self, forKey: .stamp)
         timeline = try c.decodeIfPresent([TimelineEntry].self, forKey: .timeline) ?? []
         jobTag = try c.decodeIfPresent(UInt32.self, forKey: .jobTag)
         startDelayMs = try c.decodeIfPresent(Double.self, forKey: .startDelayMs)

@@ -103,6 +103,15 @@ public struct JobSpec: Sendable, Equatable {
     /// Echo and sink jobs: `kernel` also reads the kernel's software receive timestamp of every
     /// datagram (SO_TIMESTAMPING), to report `app_overhead_us` next to the application's figures.
     public var timestamps: TimestampSource = .app
+    /// Echo and reflect: Volley's own stamp, or STAMP (RFC 8762) to measure to routers and probes.
+    public var echoProtocol: EchoProtocol = .volley
+    /// STAMP echo: the reflector keeps per-session sequence numbers (RFC 8762 §4.3.2), so loss is
+    /// split by direction. STAMP reflect: be that reflector (bounded per-session state).
+    public var stateful = false
+    /// STAMP echo: the Session-Sender Identifier (RFC 8972 §3), 1–65535; nil draws one per job.
+    public var ssid: Int?
+    /// STAMP: the format of the timestamps this side writes.
+    public var timestampFormat: StampTimestampFormat = .ntp
 
     /// Where a job's receive times come from.
     public enum TimestampSource: String, Codable, Sendable {
@@ -166,6 +175,9 @@ public struct JobSpec: Sendable, Equatable {
         case echoTimeoutMilliseconds = "echo_timeout_ms"
         case busyPollMicroseconds = "busy_poll_us"
         case gso, gro, tags, thresholds, timestamps
+        case echoProtocol = "protocol"
+        case stateful, ssid
+        case timestampFormat = "timestamp_format"
     }
 
     /// Fields that mean something for a mode; any other known field is refused rather than ignored.
@@ -174,9 +186,12 @@ public struct JobSpec: Sendable, Equatable {
         let originating: Set<CodingKeys> = [.target, .ratePPS, .rateBPS, .profile, .payloadBytes, .sizes, .seed, .flows]
         switch mode {
         case .send: return common.union(originating).union([.payloadHex, .gso])
-        case .echo: return common.union(originating).union([.echoTimeoutMilliseconds, .timestamps, .busyPollMicroseconds])
+        case .echo:
+            return common.union(originating).union([.echoTimeoutMilliseconds, .timestamps, .busyPollMicroseconds,
+                                                    .echoProtocol, .stateful, .ssid, .timestampFormat])
         case .sink: return common.union([.listen, .gro, .timestamps])
-        case .reflect: return common.union([.listen, .gro, .ratePPS, .busyPollMicroseconds])
+        case .reflect:
+            return common.union([.listen, .gro, .ratePPS, .busyPollMicroseconds, .echoProtocol, .stateful, .timestampFormat])
         }
     }
 
@@ -259,5 +274,12 @@ extension JobSpec: Encodable {
         try c.encode(tags, forKey: .tags)
         if let thresholds, !thresholds.isEmpty { try c.encode(thresholds, forKey: .thresholds) }
         if timestamps == .kernel { try c.encode(timestamps, forKey: .timestamps) }
+        // Only STAMP jobs spell their protocol out: specs of Volley's own encode as they always did.
+        if echoProtocol == .stamp && used.contains(.echoProtocol) {
+            try c.encode(echoProtocol, forKey: .echoProtocol)
+            try c.encode(stateful, forKey: .stateful)
+            if used.contains(.ssid) { try c.encodeIfPresent(ssid, forKey: .ssid) }
+            try c.encode(timestampFormat, forKey: .timestampFormat)
+        }
     }
 }

@@ -57,8 +57,14 @@ extension JobSpec: Decodable {
             }
             startAt = time
         }
-        target = try c.endpoint(.target)
-        listen = try c.endpoint(.listen)
+        echoProtocol = try c.field(.echoProtocol, "\"volley\" or \"stamp\"") ?? .volley
+        stateful = try c.field(.stateful, "true or false") ?? false
+        ssid = try c.integer(.ssid)
+        timestampFormat = try c.field(.timestampFormat, "\"ntp\" or \"ptp\"") ?? .ntp
+        // STAMP has a port of its own: a STAMP endpoint may leave it out.
+        let defaultPort = echoProtocol == .stamp ? Self.stampPort : nil
+        target = try c.endpoint(.target, defaultPort: defaultPort)
+        listen = try c.endpoint(.listen, defaultPort: defaultPort)
         durationSeconds = try c.field(.durationSeconds, "a number of seconds") ?? Self.defaultDurationSeconds
         let isRecord = decoder.userInfo[VolleyJSON.recordKey] as? Bool == true
         ratePPS = try c.rate(acceptingZero: isRecord) ?? (mode.originates ? Self.defaultRatePPS : Self.unlimitedRate)
@@ -167,10 +173,10 @@ extension KeyedDecodingContainer where Key == JobSpec.CodingKeys {
         return value
     }
 
-    func endpoint(_ key: Key) throws -> Endpoint? {
+    func endpoint(_ key: Key, defaultPort: UInt16? = nil) throws -> Endpoint? {
         guard let text: String = try field(key, "a string of the form host:port") else { return nil }
         do {
-            return try Endpoint(parsing: text)
+            return try Endpoint(parsing: text, defaultPort: defaultPort)
         } catch {
             throw SpecError(field: key.stringValue, "field '\(key.stringValue)': \(error)")
         }

@@ -45,6 +45,7 @@ extension JobSpec {
         try check(echoTimeoutMilliseconds, in: 1...60_000, "echo_timeout_ms")
         try check(busyPollMicroseconds, in: 0...10_000, "busy_poll_us")
         try validatePayload()
+        try validateStamp()
         if gso && sizes != nil {
             throw SpecError(field: "gso", "'gso' needs one payload size for every datagram; it cannot be used with 'sizes'")
         }
@@ -99,12 +100,12 @@ extension JobSpec {
                 throw SpecError(field: "sizes", "'sizes' needs 1 to 16 entries, not \(sizes.count)")
             }
             for (i, entry) in sizes.enumerated() {
-                try check(entry.bytes, in: (needsStamp ? Self.stampBytes : 0)...Self.maxPayloadBytes, "sizes[\(i)].bytes",
-                          needsStamp ? "(echo payloads carry a \(Self.stampBytes)-byte stamp)" : "")
+                try check(entry.bytes, in: (needsStamp ? minimumEchoPayload : 0)...Self.maxPayloadBytes, "sizes[\(i)].bytes",
+                          needsStamp ? "(echo payloads carry a \(minimumEchoPayload)-byte stamp)" : "")
                 try check(entry.weight, in: 1...1_000_000, "sizes[\(i)].weight")
             }
-        } else if needsStamp && payloadBytes < Self.stampBytes {
-            throw SpecError(field: "payload_bytes", "field 'payload_bytes' is \(payloadBytes); echo payloads carry a \(Self.stampBytes)-byte stamp, so at least \(Self.stampBytes)")
+        } else if needsStamp && payloadBytes < minimumEchoPayload {
+            throw SpecError(field: "payload_bytes", "field 'payload_bytes' is \(payloadBytes); echo payloads carry a \(minimumEchoPayload)-byte stamp, so at least \(minimumEchoPayload)")
         }
     }
 }

@@ -81,6 +81,21 @@ int64_t CBatchIO_rx_timestamp_ns(const struct msghdr *msg);
 /// CLOCK_REALTIME minus CLOCK_MONOTONIC now, in ns: maps kernel timestamps onto the monotonic clock.
 int64_t CBatchIO_realtime_offset_ns(void);
 
+/// STAMP: ask for the TTL (IPv4) and hop limit (IPv6) of every received datagram as a cmsg. Both
+/// are tried (a dual-stack socket gets IPv4 datagrams too); 0, or -errno when neither could be set.
+int CBatchIO_enable_recv_ttl(int fd);
+/// Control bytes one datagram's TTL cmsg takes.
+size_t CBatchIO_ttl_control_size(void);
+/// The received TTL or hop limit from a message's control data, or -1 when there is none.
+int CBatchIO_received_ttl(const struct msghdr *msg);
+/// CLOCK_REALTIME in ns since 1970.
+int64_t CBatchIO_realtime_ns(void);
+/// The system clock's state from adjtimex: 1 when synchronized to an external source (no
+/// STA_UNSYNC, not TIME_ERROR), 0 when not, -errno on failure. `error_us` gets the kernel's
+/// estimated error (synchronized) or maximum error (not), in µs; `tai_s` the TAI − UTC offset (0
+/// when nobody set it).
+int CBatchIO_clock_status(int64_t *error_us, int32_t *tai_s);
+
 /// The path MTU the kernel knows for a connected socket (IP_MTU / IPV6_MTU), or -errno.
 int CBatchIO_path_mtu(int fd, int family);
 

@@ -1,0 +1,70 @@
+import Glibc
+
+/// A stateful STAMP reflector's sessions (RFC 8762 §4.3.2): one reply counter per sender address,
+/// port and SSID, in a table of fixed size reserved up front. A new session takes a free place, or
+/// the place of the longest-idle session that has been quiet for `idleNanos`; when every place holds
+/// a live session it is refused (counted), so forged senders cannot grow the state or evict live
+/// sessions for less than `idleNanos`.
+struct StampSessions {
+    struct Key: Hashable {
+        var high: UInt64
+        var low: UInt64
+        var port: UInt16
+        var family: UInt16
+        var ssid: UInt16
+    }
+
+    private struct Session {
+        var next: UInt32 = 0
+        var lastSeen: UInt64
+    }
+
+    static let defaultLimit = 4096
+    static let idleNanos: UInt64 = 10_000_000_000
+
+    let limit: Int
+    private var table: [Key: Session] = [:]
+    private(set) var evicted: UInt64 = 0
+
+    init(limit: Int = StampSessions.defaultLimit) {
+        self.limit = limit
+        table.reserveCapacity(limit)
+    }
+
+    var count: Int { table.count }
+
+    /// Bytes reserved for the table (for the job's footprint).
+    static func bytes(limit: Int) -> Int { limit * (MemoryLayout<Key>.stride + MemoryLayout<Session>.stride + 8) }
+
+    /// The reflector's sequence number for the next reply of this sender's session, or nil when the
+    /// table is full of live sessions.
+    @inline(__always)
+    mutating func next(from address: UnsafePointer<sockaddr_storage>, ssid: UInt16, now: UInt64) -> UInt32? {
+        let key = Self.key(address, ssid: ssid)
+        if let session = table[key] {
+            table[key] = Session(next: session.next &+ 1, lastSeen: now)
+            return session.next
+        }
+        if table.count >= limit {
+            guard let (oldest, session) = table.min(by: { $0.value.lastSeen < $1.value.lastSeen }),
+                  now &- session.lastSeen >= Self.idleNanos else { return nil }
+            table[oldest] = nil
+            evicted &+= 1
+        }
+        table[key] = Session(next: 1, lastSeen: now)
+        return 0
+    }
+
+    @inline(__always)
+    private static func key(_ address: UnsafePointer<sockaddr_storage>, ssid: UInt16) -> Key {
+        let raw = UnsafeRawPointer(address)
+        let family = raw.load(as: sa_family_t.self)
+        let port = UInt16(bigEndian: raw.loadUnaligned(fromByteOffset: 2, as: UInt16.self))
+        if Int32(family) == AF_INET6 {
+            return Key(high: raw.loadUnaligned(fromByteOffset: 8, as: UInt64.self),
+                       low: raw.loadUnaligned(fromByteOffset: 16, as: UInt64.self), port: port, family: UInt16(family), ssid: ssid)
+        }
+        return Key(high: 0, low: UInt64(raw.loadUnaligned(fromByteOffset: 4, as: UInt32.self)), port: port,
+                   family: UInt16(family), ssid: ssid)
+    }
+}
