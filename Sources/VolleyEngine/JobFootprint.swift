@@ -39,11 +39,16 @@ public struct JobFootprint: Sendable, Equatable {
                                             controlBytes: spec.gso ? CBatchIO_segment_control_size() : 0)
             perThread += shape.messages * 3 * MemoryLayout<Int>.stride
             if spec.mode == .echo {
-                perThread += MessageBatch.bytes(capacity: spec.batch, slotBytes: max(slotBytes, JobSpec.stampBytes),
+                perThread += MessageBatch.bytes(capacity: spec.batch, slotBytes: max(slotBytes, JobSpec.stampBytes, StampPacket.baseBytes),
                                                 withAddresses: false, controlBytes: EchoReceiver.controlBytes(spec))
                 perThread += spec.flows * (SequenceWindow.defaultBytes + MemoryLayout<pollfd>.stride) + 2 * Self.histogramBytes
             }
             memoryBytes = threads * perThread + (spec.mode == .echo ? Self.histogramBytes : 0)
+            if spec.mode == .echo && spec.echoProtocol == .stamp {
+                // Turnaround, forward and backward: two histograms per thread each, and a merged one.
+                memoryBytes += 3 * (threads * 2 + 1) * Self.histogramBytes
+                memoryBytes += threads * spec.flows * MemoryLayout<StampEchoState.Flow>.stride
+            }
             sockets = threads * spec.flows
         case .sink:
             perThread += MessageBatch.bytes(capacity: spec.batch, slotBytes: SinkWorker.slotBytes(gro: spec.gro),
@@ -51,6 +56,12 @@ public struct JobFootprint: Sendable, Equatable {
                                             controlBytes: SinkWorker.controlBytes(gro: spec.gro, kernelTimestamps: spec.timestamps == .kernel))
             // Each tracked flow: its window plus its table entry and index slot (about 128 bytes).
             memoryBytes = threads * perThread + FlowBudget.defaultLimit * (SequenceWindow.defaultBytes + 128)
+            sockets = threads
+        case .reflect where spec.echoProtocol == .stamp:
+            perThread += MessageBatch.bytes(capacity: spec.batch, slotBytes: ReflectWorker.slotBytes(batch: spec.batch, gro: false),
+                                            withAddresses: true, controlBytes: StampReflectWorker.controlBytes)
+            if spec.stateful { perThread += StampSessions.bytes(limit: StampSessions.defaultLimit) }
+            memoryBytes = threads * perThread
             sockets = threads
         case .reflect:
             perThread += MessageBatch.bytes(capacity: spec.batch, slotBytes: ReflectWorker.slotBytes(batch: spec.batch, gro: spec.gro),

@@ -122,6 +122,9 @@ import VolleyTestSupport
                 echoTimeoutMilliseconds: 10),
         JobSpec(mode: .sink, listen: loopback(0), durationSeconds: 0.2, batch: 1_024, threads: 2),
         JobSpec(mode: .reflect, listen: loopback(0), durationSeconds: 0.2, batch: 1_024, threads: 2),
+        stamp(JobSpec(mode: .echo, target: loopback(9), durationSeconds: 0.2, ratePPS: 100, payloadBytes: 1_000, batch: 128,
+                      flows: 3, echoTimeoutMilliseconds: 10)),
+        stamp(JobSpec(mode: .reflect, listen: loopback(0), durationSeconds: 0.2, batch: 512, threads: 2), stateful: true),
     ])
     func footprintCoversWhatWorkersAllocate(spec: JobSpec) throws {
         var spec = spec
@@ -136,10 +139,19 @@ import VolleyTestSupport
         #expect(allocated > 0)
         #expect(allocated <= footprint.memoryBytes)
         // What the footprint adds beyond the buffers: histograms, timelines, and a sink's flow windows.
+        let stampHistograms = spec.mode == .echo && spec.echoProtocol == .stamp ? 3 * (spec.threads * 2 + 1) * JobFootprint.histogramBytes : 0
         let fixed = spec.threads * 3 * JobFootprint.histogramBytes + (spec.mode == .sink ? 1_024 * (8_192 + 128) : 0) + 64 << 10
+            + stampHistograms
         #expect(footprint.memoryBytes - allocated <= fixed, "footprint \(footprint.memoryBytes), allocated \(allocated)")
         #expect(footprint.sockets == (spec.mode.originates ? spec.threads * spec.flows : spec.threads))
     }
+}
+
+private func stamp(_ spec: JobSpec, stateful: Bool = false) -> JobSpec {
+    var spec = spec
+    spec.echoProtocol = .stamp
+    spec.stateful = stateful
+    return spec
 }
 
 private func address(_ text: String, _ port: UInt16) -> UnsafePointer<sockaddr_storage> {
