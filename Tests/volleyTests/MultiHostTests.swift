@@ -81,6 +81,37 @@ import VolleyTestSupport
         #expect(packets(reflected, "received") == 5_000 && packets(reflected, "sent") == 5_000)
     }
 
+    /// STAMP across hosts on its own port (862, left out of both specs): every datagram answered, the
+    /// stateful reflector's numbers split (no) loss, and one-way delays only when both clocks say synced.
+    @Test func stampSenderAndStatefulReflectorAcrossHostsOnPort862() throws {
+        guard let hosts = try TestHosts.make(suite: "MultiHostTests") else { return }
+        defer { hosts.shutdown() }
+        let a = try hosts.startAgent(host: 1)
+        let b = try hosts.startAgent(host: 2)
+        let reflect = try submit(hosts, b, try spec(hosts, "stamp-reflect.json",
+            #"{"mode":"reflect","protocol":"stamp","stateful":true,"listen":"\#(hosts.address(2))","duration_s":60,"max_packets":5000}"#))
+        let echo = try run(hosts, a, "stamp-echo.json",
+            #"{"mode":"echo","protocol":"stamp","stateful":true,"target":"\#(hosts.address(2))","rate_pps":5000,"duration_s":30,"max_packets":5000}"#)
+        #expect(echo.status == 0, "\(echo.stderr)")
+        let measured = try object(echo.stdout)
+        let replies = try #require(measured["echo"] as? [String: Any])
+        #expect(replies["sent"] as? Int == 5_000 && replies["received"] as? Int == 5_000 && replies["lost"] as? Int == 0)
+        let stamp = try #require(measured["stamp"] as? [String: Any])
+        #expect((stamp["turnaround_us"] as? [String: Any])?["count"] as? Int == 5_000)
+        #expect(stamp["shared_clock"] as? Bool == false)
+        let synced = stamp["sender_clock_synchronized"] as? Bool == true && stamp["reflector_clock_synchronized"] as? Bool == true
+        #expect(stamp["one_way_valid"] as? Bool == synced)
+        #expect((stamp["forward_us"] != nil) == synced)
+        let loss = try #require(stamp["loss"] as? [String: Any])
+        #expect(loss["attributed"] as? Bool == true && loss["forward"] as? Int == 0 && loss["backward"] as? Int == 0)
+        let reflected = try result(hosts, b, reflect)
+        #expect(packets(reflected, "received") == 5_000 && packets(reflected, "sent") == 5_000)
+        let totals = try #require((reflected["reflect"] as? [String: Any])?["stamp"] as? [String: Any])
+        #expect(totals["sessions"] as? Int == 1 && totals["kernel_receive_timestamps"] as? Int == 5_000)
+        let listen = ((reflected["spec"] as? [String: Any])?["listen"] as? String)
+        #expect(listen == "\(hosts.address(2)):862")
+    }
+
     @Test func theAllowlistAndTheTokenHoldOnARealInterface() throws {
         guard let hosts = try TestHosts.make(suite: "MultiHostTests") else { return }
         defer { hosts.shutdown() }
