@@ -26,7 +26,7 @@ public enum EngineError: Error, Equatable, Sendable, CustomStringConvertible {
         switch self {
         case .addressInUse(let e): "port \(e.port) of \(e.address) is already held by another socket of this host"
         case .addressNotAvailable(let e): "\(e) is not an address of this host"
-        case .permissionDenied(let e): "binding \(e) is not permitted (ports below 1024 need privileges)"
+        case .permissionDenied(let e): "binding \(e) is not permitted (ports below 1024, such as STAMP's 862, need root or CAP_NET_BIND_SERVICE; or listen on a port from 1024 up)"
         case .sendNotPermitted(let e): "sending to \(e) is not permitted: it is a broadcast address (Volley does not send broadcasts) or a firewall rule refuses it"
         case .segmentExceedsPath(let payload, let largest, let mtu):
             "field 'payload_bytes' is \(payload); with 'gso' each segment is one datagram, and the path to the target (MTU \(mtu)) carries at most \(largest) payload bytes"
