@@ -25,6 +25,9 @@ struct StampSessions {
     let limit: Int
     private var table: [Key: Session] = [:]
     private(set) var evicted: UInt64 = 0
+    /// After a scan found no idle session: no session can be idle long enough before this time, so
+    /// new sessions are refused without scanning again (a flood of them costs O(1) each, not O(n)).
+    private var noEvictionBefore: UInt64 = 0
 
     init(limit: Int = StampSessions.defaultLimit) {
         self.limit = limit
@@ -46,8 +49,13 @@ struct StampSessions {
             return session.next
         }
         if table.count >= limit {
-            guard let (oldest, session) = table.min(by: { $0.value.lastSeen < $1.value.lastSeen }),
-                  now &- session.lastSeen >= Self.idleNanos else { return nil }
+            guard now >= noEvictionBefore, let (oldest, session) = table.min(by: { $0.value.lastSeen < $1.value.lastSeen }) else {
+                return nil
+            }
+            guard now &- session.lastSeen >= Self.idleNanos else {
+                noEvictionBefore = session.lastSeen &+ Self.idleNanos
+                return nil
+            }
             table[oldest] = nil
             evicted &+= 1
         }
