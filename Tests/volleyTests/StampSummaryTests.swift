@@ -88,6 +88,15 @@ import VolleyTestSupport
         }
     }
 
+    @Test func validateSaysAStampSpecSpeaksStamp() throws {
+        let example = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("examples/stamp-echo.json")
+        let run = try runCommand(AgentProcess.binary, ["validate", example.path])
+        #expect(run.status == 0, "\(run.output)")
+        #expect(run.output.contains("  protocol  STAMP (RFC 8762) Session-Sender, ntp timestamps, stateful reflector: loss split by direction"),
+                "\(run.output)")
+    }
+
     @Test func pairEchoOverStampGetsEveryReplyAndSplitsNoLoss() throws {
         let run = try runCommand(AgentProcess.binary, ["pair", "--mode", "echo", "--protocol", "stamp", "--stateful", "--rate", "2k", "--time", "1s"])
         #expect(run.status == 0, "\(run.output)")
