@@ -3,7 +3,7 @@ import VolleyModel
 
 /// Adds up job results from several agents exactly: counters and error categories summed, latency
 /// percentiles from the sum of the agents' HDR histograms (never averaged), timelines aligned by
-/// absolute second.
+/// absolute second. STAMP sections merge the same way (StampMerger.swift).
 public enum ResultMerger {
     public struct Failure: Error, CustomStringConvertible {
         public var description: String
@@ -34,7 +34,9 @@ public enum ResultMerger {
             for r in results { if let e = r.echo { echo.merge(e) } }
             merged.echo = echo
             merged.latency = try latency(results)
+            merged.stamp = try stamp(results)
         }
+        if spec.mode == .reflect { merged.reflect = reflect(results) }
         if spec.timestamps == .kernel { merged.appOverhead = try latency(results, \.appOverhead) }
         if spec.mode == .sink {
             merged.sequence = SequenceReport(

@@ -14,6 +14,7 @@ public enum Report {
         page.add("<h2>What went wrong</h2>" + ReportPage.warnings(warnings(result)))
         page.add(ReportPage.table("Run", runRows(result)))
         page.add(totals(result))
+        page.add(StampView.html(result))
         page.add(ReportPage.table("Spec", specRows(result.spec)))
         page.add("<h2>Charts</h2><div class=\"charts\">" + charts(result, perAgent: []) + "</div>")
         return page.html
@@ -37,6 +38,7 @@ public enum Report {
         if let merged = fleet.merged {
             page.add(ReportPage.table("Merged run", runRows(merged)))
             page.add(totals(merged))
+            page.add(StampView.html(merged))
         }
         page.add(ReportPage.table("Spec", specRows(fleet.spec)))
         let perAgent = fleet.agents.compactMap { a in a.timeline.map { (a.url, $0) } }
@@ -60,6 +62,7 @@ public enum Report {
             if echo.lost > 0 { out.append("\(Units.grouped(echo.lost)) of \(Units.grouped(echo.sent)) datagrams got no reply in time") }
             if echo.late > 0 { out.append("\(Units.grouped(echo.late)) replies came after echo_timeout_ms") }
         }
+        out += StampView.warnings(r)
         for sender in r.sequence?.senders ?? [] where sender.gaps > 0 {
             out.append("\(Units.grouped(sender.gaps)) datagrams missing from \(sender.source) flow \(sender.flow)")
         }

@@ -13,11 +13,14 @@ struct Pair: ParsableCommand {
         discussion: """
             --mode send (the default) runs a sink and a sender: the result has the loss (datagrams
             sent that the sink did not count) and the sink's RFC 3550 jitter. --mode echo runs a
-            reflector and an echo job: loss and round-trip times. The receiver listens on
+            reflector and an echo job: loss and round-trip times (with --protocol stamp, a STAMP
+            reflector and sender: also turnaround, one-way delays and loss by direction with
+            --stateful). The receiver listens on
             127.0.0.1 on a free port unless --listen says where.
             Examples:
               volley pair --rate 50k --size 64 --time 5s
               volley pair --mode echo --rate 10k --time 10s --max-rtt-p99 500
+              volley pair --mode echo --protocol stamp --stateful --rate 100k --time 5s
               volley pair --bitrate 100M --size 1200 --time 5s --max-loss 0.001 --json > pair.json
             \(ExitStatus.table)
             """
@@ -51,6 +54,9 @@ struct Pair: ParsableCommand {
                                              // Longer than the sender by far: the pair stops it, not its clock.
                                              "duration_s": (sender.totalSeconds + graceSeconds + 5).rounded(.up)]
         if let threads = flags.threads { receiverObject["threads"] = threads }
+        // The reflector speaks what the echo job speaks; a sink has no protocol to choose.
+        if mode == .echo, let p = flags.echoProtocol { receiverObject["protocol"] = p.rawValue }
+        if mode == .echo, flags.stateful { receiverObject["stateful"] = true }
         let receiver = try QuickFlags.decode(receiverObject)
         let (results, interrupted) = try Run.runLocally(
             [receiver, sender], allowlist: try Run.allowlist(allow), progress: output.progressMode

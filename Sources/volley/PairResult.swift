@@ -64,6 +64,7 @@ enum PairSummary {
             if let j = p.jitterUs { lines.append(Summary.label("jitter") + HumanUnits.micros(j) + " (RFC 3550)") }
         } else {
             lines.append(Summary.label("reflected") + "\(r.sent.packets.grouped) of \(r.received.packets.grouped) datagrams")
+            lines += StampSummary.lines(r)
         }
         lines.append(errors)
         if interval { lines += Summary.table(s) }

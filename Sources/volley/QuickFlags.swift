@@ -8,6 +8,7 @@ import VolleyModel
 /// (`rate_bps` in a spec), each a number with an optional SI suffix k, M or G (powers of 1000):
 /// `--rate 100k` is 100,000 pps, `--bitrate 50M` is 50,000,000 bit/s. The flags become a spec that
 /// goes through the agent's own decoding and checks, so errors name the flag.
+/// `--protocol stamp` makes echo a STAMP Session-Sender and reflect a Session-Reflector.
 struct QuickFlags: ParsableArguments {
     @Option(help: ArgumentHelp("Where send and echo jobs send to.", valueName: "HOST:PORT")) var target: String?
     @Option(help: ArgumentHelp("Where sink and reflect jobs listen.", valueName: "HOST:PORT")) var listen: String?
@@ -21,11 +22,18 @@ struct QuickFlags: ParsableArguments {
     @Option(help: ArgumentHelp("Fail (exit 4) when more than this share is lost: 0.001 is 0.1 %.", valueName: "RATIO"))
     var maxLoss: Double?
     @Option(help: ArgumentHelp("Fail (exit 4) when the RTT p99 is above this (echo).", valueName: "µs")) var maxRttP99: Int?
+    @Option(name: .customLong("protocol"),
+            help: ArgumentHelp("Echo and reflect: volley (default) or stamp (RFC 8762, port 862 when none is given).",
+                               valueName: "PROTOCOL"))
+    var echoProtocol: EchoProtocol?
+    @Flag(help: "STAMP: the reflector keeps per-session sequence numbers (echo: split loss by direction; reflect: be one).")
+    var stateful = false
 
     /// Spec fields and the flag each comes from, to name the flag in errors.
     static let flagOf = ["target": "--target", "listen": "--listen", "rate_pps": "--rate", "rate_bps": "--bitrate",
                          "payload_bytes": "--size", "duration_s": "--time", "threads": "--threads",
-                         "thresholds.loss_ratio": "--max-loss", "thresholds.rtt_us.p99": "--max-rtt-p99"]
+                         "thresholds.loss_ratio": "--max-loss", "thresholds.rtt_us.p99": "--max-rtt-p99",
+                         "protocol": "--protocol", "stateful": "--stateful"]
 
     /// The spec's JSON object for `mode` (checked only by `spec(mode:)`).
     func object(mode: JobSpec.Mode, thresholds withThresholds: Bool = true) throws -> [String: Any] {
@@ -64,6 +72,12 @@ struct QuickFlags: ParsableArguments {
             o["duration_s"] = seconds
         }
         if let threads { o["threads"] = threads }
+        if let echoProtocol {
+            guard mode == .echo || mode == .reflect else { throw ValidationError("--protocol is for echo and reflect, not \(mode.rawValue)") }
+            o["protocol"] = echoProtocol.rawValue
+        }
+        // The spec's own check names --stateful when STAMP is missing (see flagOf).
+        if stateful { o["stateful"] = true }
         var thresholds: [String: Any] = [:]
         if let maxLoss { thresholds["loss_ratio"] = ["max": maxLoss] }
         if let maxRttP99 { thresholds["rtt_us.p99"] = ["max": maxRttP99] }
@@ -90,6 +104,8 @@ struct QuickFlags: ParsableArguments {
     /// True when any quick flag was given (they make no sense next to a spec file).
     var anyGiven: Bool {
         target != nil || listen != nil || rate != nil || bitrate != nil || size != nil || time != nil || threads != nil
-            || maxLoss != nil || maxRttP99 != nil
+            || maxLoss != nil || maxRttP99 != nil || echoProtocol != nil || stateful
     }
 }
+
+extension EchoProtocol: ExpressibleByArgument {}

@@ -44,6 +44,7 @@ enum Summary {
         if let l = r.latency, l.count > 0 {
             lines.append(label("RTT") + "min \(l.min)  p50 \(l.p50)  p90 \(l.p90)  p99 \(l.p99)  p99.9 \(l.p999)  max \(l.max) µs")
         }
+        lines += StampSummary.lines(r)
         if let seq = r.sequence {
             let gaps = seq.senders.reduce(UInt64(0)) { $0.saturatingPlus($1.gaps) }
             let reached = seq.senders.reduce(UInt64(0)) { $0.saturatingPlus($1.gaps.saturatingPlus($1.unique)) }

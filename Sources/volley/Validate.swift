@@ -78,6 +78,10 @@ struct Validate: AsyncParsableCommand {
                 lines.append("  rate      as fast as possible (\"max\")")
             }
             lines.append("  duration  \(seconds) s\(spec.mode == .echo ? " of sending, then up to \(spec.echoTimeoutMilliseconds) ms for replies" : "")")
+            if spec.echoProtocol == .stamp {
+                lines.append("  protocol  STAMP (RFC 8762) Session-Sender, \(spec.timestampFormat.rawValue) timestamps, "
+                             + (spec.stateful ? "stateful reflector: loss split by direction" : "reflector not said stateful: round-trip loss only"))
+            }
             let size = spec.sizes != nil ? "\(String(format: "%.1f", spec.meanPayloadBytes)) bytes on average" : "\(grouped(spec.largestPayload)) bytes"
             let total = p.bytes.map { " (\(byteCount($0)) of payload)" } ?? ""
             lines.append("  datagrams \(p.datagrams.map { grouped($0) } ?? "as many as the host can send") of \(size)\(total)"
@@ -86,7 +90,10 @@ struct Validate: AsyncParsableCommand {
             lines.append("  duration  \(seconds) s\(spec.maxPackets > 0 ? ", or until \(grouped(spec.maxPackets)) datagrams arrive" : "")")
         case .reflect:
             lines.append("  duration  \(seconds) s\(spec.maxPackets > 0 ? ", or until \(grouped(spec.maxPackets)) datagrams arrive" : "")")
-            lines.append("  replies   Volley requests from allowlisted sources only, "
+            let requests = spec.echoProtocol == .stamp
+                ? "STAMP test packets (RFC 8762, \(spec.stateful ? "stateful" : "stateless"), \(spec.timestampFormat.rawValue) timestamps)"
+                : "Volley requests"
+            lines.append("  replies   \(requests) from allowlisted sources only, "
                          + (spec.ratePPS == JobSpec.unlimitedRate ? "no cap of its own (the agent's --max-rate-pps holds)" : "at most \(grouped(spec.ratePPS)) pps"))
         }
         lines.append("  memory    \(mebibytes(p.memoryBytes)) of buffers and windows, \(p.sockets) socket\(p.sockets == 1 ? "" : "s")")
