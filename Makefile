@@ -38,6 +38,8 @@ test: deps $(VENV)/.installed test-swift test-fallback test-openapi test-contrac
 ## The Swift tests; their output is kept in .build/test-swift.log for the summary (SKIPPED lines).
 ## The multi-host tests make network namespaces (scripts/testhosts.sh) and need root, iproute2 and openssl.
 test-swift: $(VENV)/.installed
+	@# A venv made before scapy joined the list above has the marker but not scapy.
+	@$(VENV)/bin/python3 -c 'import scapy.contrib.stamp' 2>/dev/null || $(VENV)/bin/pip install -q scapy
 	swift build --build-tests
 	set -o pipefail; VOLLEY_PYTHON=$(VENV)/bin/python3 swift test --skip-build --no-parallel 2>&1 | tee .build/test-swift.log
 
