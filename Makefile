@@ -38,6 +38,8 @@ test: deps $(VENV)/.installed test-swift test-fallback test-openapi test-contrac
 ## The Swift tests; their output is kept in .build/test-swift.log for the summary (SKIPPED lines).
 ## The multi-host tests make network namespaces (scripts/testhosts.sh) and need root, iproute2 and openssl.
 test-swift: $(VENV)/.installed
+	@# A venv made before scapy joined the list above has the marker but not scapy.
+	@$(VENV)/bin/python3 -c 'import scapy.contrib.stamp' 2>/dev/null || $(VENV)/bin/pip install -q scapy
 	swift build --build-tests
 	set -o pipefail; VOLLEY_PYTHON=$(VENV)/bin/python3 swift test --skip-build --no-parallel 2>&1 | tee .build/test-swift.log
 
@@ -46,10 +48,11 @@ test-fallback:
 	swift build --build-tests --scratch-path .build-fallback -Xcc -DCBATCHIO_FORCE_FALLBACK
 	swift test --skip-build --no-parallel --scratch-path .build-fallback --filter 'CBatchIOTests|VolleyEngineTests'
 
-## Python tools the tests use: the OpenAPI validator, and hdrhistogram to read our HDR encoding.
+## Python tools the tests use: the OpenAPI validator, hdrhistogram to read our HDR encoding, and scapy,
+## whose STAMP codec the interop tests (Tests/Interop) hold Volley to.
 $(VENV)/.installed:
 	python3 -m venv $(VENV)
-	$(VENV)/bin/pip install -q openapi-spec-validator hdrhistogram schemathesis
+	$(VENV)/bin/pip install -q openapi-spec-validator hdrhistogram schemathesis scapy
 	touch $@
 
 test-openapi: $(VENV)/.installed
@@ -80,7 +83,7 @@ test-tsan:
 ## libFuzzer with AddressSanitizer over the parsers of outside data (Sources/volley-fuzz). SwiftPM renames
 ## every executable's main, so instead of -sanitize=fuzzer (whose libFuzzer brings its own main) the
 ## build asks for the same coverage and links libFuzzer without its main; volley-fuzz calls its driver.
-FUZZ_TARGETS := spec hdr stamp stored text
+FUZZ_TARGETS := spec hdr stamp stamp-rfc stored text
 FUZZ_SECONDS ?= 180
 FUZZ_TEST_SECONDS ?= 20
 FUZZ_BUILD := .build-fuzz

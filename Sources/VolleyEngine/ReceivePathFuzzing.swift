@@ -73,7 +73,7 @@ package enum ReceivePathFuzzing {
     }
 
     /// A loopback source address chosen by one byte of the input.
-    private static func address(_ selector: UInt8) -> sockaddr_storage {
+    static func address(_ selector: UInt8) -> sockaddr_storage {
         var storage = sockaddr_storage()
         let port = UInt16(40_000 + Int(selector & 0x7f)).bigEndian
         withUnsafeMutableBytes(of: &storage) { raw in

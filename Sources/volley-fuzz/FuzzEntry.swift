@@ -9,6 +9,9 @@ enum FuzzTarget: String, CaseIterable {
     case hdr
     /// Received datagrams: the engine's stamp parser (and, later, its per-sender accounting).
     case stamp
+    /// STAMP (RFC 8762/8972) test packets: both sides' parsers, the reflector's reply builder and
+    /// TLV walk, the timestamp decoders and the sender's reply bookkeeping (`StampFuzzing`).
+    case stampRFC = "stamp-rfc"
     /// Stored jobs and results (`Job`, `JobResult`), as the agent and a fleet read them back.
     case stored
     /// Short texts from specs and stored jobs: times, endpoints, CIDRs and job ids, which must print
@@ -31,6 +34,7 @@ enum FuzzTarget: String, CaseIterable {
         case .spec: SpecFuzzing.run(Data(bytes))
         case .hdr: HDRFuzzing.run(Data(bytes))
         case .stamp: ReceivePathFuzzing.run(bytes)
+        case .stampRFC: StampFuzzing.run(bytes)
         case .stored: StoredFuzzing.run(Data(bytes))
         case .text: TextFuzzing.run(Data(bytes))
         }
