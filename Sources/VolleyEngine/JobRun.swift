@@ -215,7 +215,7 @@ public final class JobRun: Sendable {
             echo = totals
         }
         let stampReport = stamp.map { setup in
-            setup.report(slots.compactMap { $0.send?.echo?.stamp }, late: echo?.late ?? 0)
+            setup.report(slots.compactMap { $0.send?.echo?.stamp })
         }
         var sequence: SequenceReport?
         if spec.mode == .sink {

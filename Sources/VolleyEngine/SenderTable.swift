@@ -31,10 +31,7 @@ final class FlowBudget: Sendable {
 /// the same flow).
 struct SenderTable {
     struct Key: Hashable {
-        var high: UInt64
-        var low: UInt64
-        var port: UInt16
-        var family: UInt16
+        var source: SourceAddress
         var tag: UInt32
         var flow: UInt32
     }
@@ -100,16 +97,7 @@ struct SenderTable {
 
     @inline(__always)
     private static func key(_ address: UnsafePointer<sockaddr_storage>, _ stamp: Stamp.Fields) -> Key {
-        let raw = UnsafeRawPointer(address)
-        let family = raw.load(as: sa_family_t.self)
-        let port = UInt16(bigEndian: raw.loadUnaligned(fromByteOffset: 2, as: UInt16.self))
-        if Int32(family) == AF_INET6 {
-            return Key(high: raw.loadUnaligned(fromByteOffset: 8, as: UInt64.self),
-                       low: raw.loadUnaligned(fromByteOffset: 16, as: UInt64.self),
-                       port: port, family: UInt16(family), tag: stamp.tag, flow: stamp.flow)
-        }
-        return Key(high: 0, low: UInt64(raw.loadUnaligned(fromByteOffset: 4, as: UInt32.self)),
-                   port: port, family: UInt16(family), tag: stamp.tag, flow: stamp.flow)
+        Key(source: SourceAddress(address), tag: stamp.tag, flow: stamp.flow)
     }
 
     /// Flows tracked (each holds one window).
@@ -118,22 +106,10 @@ struct SenderTable {
     /// The statistics in the result's shape.
     var senders: [SenderSequence] {
         entries.map { e in
-            SenderSequence(source: Self.describe(e.key), jobTag: e.key.tag, flow: e.key.flow, unique: e.window.unique,
+            SenderSequence(source: e.key.source.description, jobTag: e.key.tag, flow: e.key.flow, unique: e.window.unique,
                            duplicates: e.duplicates, reordered: e.reordered,
                            highestSeq: UInt64(max(0, e.window.highest)), tooOld: e.tooOld,
                            jitterUs: e.jitter.microseconds)
         }
-    }
-
-    private static func describe(_ key: Key) -> String {
-        var bytes: [UInt8] = []
-        if Int32(key.family) == AF_INET6 {
-            withUnsafeBytes(of: key.high) { bytes += $0 }
-            withUnsafeBytes(of: key.low) { bytes += $0 }
-        } else {
-            withUnsafeBytes(of: UInt32(truncatingIfNeeded: key.low)) { bytes += $0 }
-        }
-        guard let address = IPAddress(bytes: bytes) else { return "?" }
-        return Endpoint(address: address, port: key.port).description
     }
 }

@@ -30,7 +30,7 @@ final class StampEchoSetup: Sendable {
     }
 
     /// The result's `stamp` section from every worker's state.
-    func report(_ states: [StampEchoState], late: UInt64) -> StampEchoReport {
+    func report(_ states: [StampEchoState]) -> StampEchoReport {
         var merged = StampEchoState.Totals()
         for s in states { merged.merge(s.totals) }
         let oneWay = merged.replies > 0 && merged.oneWayInvalid == 0
@@ -60,13 +60,13 @@ final class StampEchoSetup: Sendable {
             turnaroundUs: merged.replies > 0 ? turnaround.summary : nil,
             forwardUs: oneWay ? forward.summary : nil, backwardUs: oneWay ? backward.summary : nil,
             negativeOneWay: merged.negativeOneWay, turnaroundOverRTT: merged.turnaroundOverRTT,
-            loss: loss(states, late: late))
+            loss: loss(states))
     }
 
     /// Per flow: what never reached the reflector (`forward`: the sender's highest answered number
     /// less the reflector's), what it sent that never came back (`backward`), and what was sent
     /// after the last answered datagram (`unknown`).
-    private func loss(_ states: [StampEchoState], late: UInt64) -> StampLoss {
+    private func loss(_ states: [StampEchoState]) -> StampLoss {
         guard stateful else {
             return StampLoss(attributed: false, note: "only round-trip loss is known: the spec does not say the reflector is stateful (\"stateful\": true)")
         }

@@ -96,7 +96,7 @@ package enum StampFuzzing {
         mutating func check() {
             guard var state else { return }
             state.finish(lastSecond: 0, sentPerFlow: [sent])
-            let report = state.setup.report([state], late: 0)
+            let report = state.setup.report([state])
             precondition(report.turnaroundUs?.count ?? 0 == answered, "turnaround count")
             if report.loss.attributed {
                 let parts = (report.loss.forward ?? 0) &+ (report.loss.backward ?? 0) &+ (report.loss.unknown ?? 0)

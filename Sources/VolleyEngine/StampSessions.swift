@@ -7,10 +7,7 @@ import Glibc
 /// sessions for less than `idleNanos`.
 struct StampSessions {
     struct Key: Hashable {
-        var high: UInt64
-        var low: UInt64
-        var port: UInt16
-        var family: UInt16
+        var source: SourceAddress
         var ssid: UInt16
     }
 
@@ -43,10 +40,11 @@ struct StampSessions {
     /// table is full of live sessions.
     @inline(__always)
     mutating func next(from address: UnsafePointer<sockaddr_storage>, ssid: UInt16, now: UInt64) -> UInt32? {
-        let key = Self.key(address, ssid: ssid)
-        if let session = table[key] {
-            table[key] = Session(next: session.next &+ 1, lastSeen: now)
-            return session.next
+        let key = Key(source: SourceAddress(address), ssid: ssid)
+        if let index = table.index(forKey: key) {  // one hash lookup for a known session
+            let next = table.values[index].next
+            table.values[index] = Session(next: next &+ 1, lastSeen: now)
+            return next
         }
         if table.count >= limit {
             guard now >= noEvictionBefore, let (oldest, session) = table.min(by: { $0.value.lastSeen < $1.value.lastSeen }) else {
@@ -61,18 +59,5 @@ struct StampSessions {
         }
         table[key] = Session(next: 1, lastSeen: now)
         return 0
-    }
-
-    @inline(__always)
-    private static func key(_ address: UnsafePointer<sockaddr_storage>, ssid: UInt16) -> Key {
-        let raw = UnsafeRawPointer(address)
-        let family = raw.load(as: sa_family_t.self)
-        let port = UInt16(bigEndian: raw.loadUnaligned(fromByteOffset: 2, as: UInt16.self))
-        if Int32(family) == AF_INET6 {
-            return Key(high: raw.loadUnaligned(fromByteOffset: 8, as: UInt64.self),
-                       low: raw.loadUnaligned(fromByteOffset: 16, as: UInt64.self), port: port, family: UInt16(family), ssid: ssid)
-        }
-        return Key(high: 0, low: UInt64(raw.loadUnaligned(fromByteOffset: 4, as: UInt32.self)), port: port,
-                   family: UInt16(family), ssid: ssid)
     }
 }

@@ -23,20 +23,12 @@ import time
 from pathlib import Path
 
 from hdrh.histogram import HdrHistogram
+from stamp_time import ntp, ntp_to_ns  # beside this script
 from scapy.contrib.stamp import (ErrorEstimate, STAMPSessionReflectorTestUnauthenticated,
                                  STAMPSessionSenderTestUnauthenticated)
 
-NTP_UNIX_OFFSET = 2_208_988_800
 FORWARD_EVERY, BACKWARD_EVERY = 7, 5
 
-
-def ntp(unix_ns):
-    seconds, nanos = divmod(unix_ns, 1_000_000_000)
-    return (seconds + NTP_UNIX_OFFSET) << 32 | (nanos << 32) // 1_000_000_000
-
-
-def ntp_to_ns(raw):
-    return ((raw >> 32) - NTP_UNIX_OFFSET) * 1_000_000_000 + (((raw & 0xFFFFFFFF) * 1_000_000_000 + (1 << 31)) >> 32)
 
 
 def summary(values):

@@ -13,11 +13,11 @@ import socket
 import sys
 import time
 
+from stamp_time import ntp, ntp_to_ns  # beside this script
 from scapy.contrib.stamp import (ErrorEstimate, STAMPSessionReflectorTestUnauthenticated,
                                  STAMPSessionSenderTestUnauthenticated, STAMPTestTLV)
 
 TTL = 17
-NTP_UNIX_OFFSET = 2_208_988_800
 TAI_MINUS_UTC = 37  # only for the PTP T1 the sender writes; the reflector copies it unread
 EXTRA_PADDING = 1
 UNKNOWN_TYPE = 0xEE
@@ -27,14 +27,6 @@ UNKNOWN_TYPE = 0xEE
 FLAG_U, FLAG_M = 0x80, 0x40
 REPLY_WAIT_S = 20
 
-
-def ntp(unix_ns):
-    seconds, nanos = divmod(unix_ns, 1_000_000_000)
-    return (seconds + NTP_UNIX_OFFSET) << 32 | (nanos << 32) // 1_000_000_000
-
-
-def ntp_to_ns(raw):
-    return ((raw >> 32) - NTP_UNIX_OFFSET) * 1_000_000_000 + (((raw & 0xFFFFFFFF) * 1_000_000_000 + (1 << 31)) >> 32)
 
 
 def ptp(unix_ns):

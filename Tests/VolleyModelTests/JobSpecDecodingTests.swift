@@ -2,20 +2,6 @@ import Foundation
 import Testing
 @testable import VolleyModel
 
-private func decode(_ json: String) throws(SpecError) -> JobSpec {
-    try JobSpec.decode(json: Data(json.utf8))
-}
-
-/// The error a spec produces, or nil when it decodes.
-private func failure(_ json: String) -> SpecError? {
-    do {
-        _ = try decode(json)
-        return nil
-    } catch {
-        return error
-    }
-}
-
 @Suite struct JobSpecDecodingTests {
     @Test func sendSpecFromTheIssueDecodes() throws {
         let spec = try decode(#"{"mode":"send","target":"127.0.0.1:9000","duration_s":5,"rate_pps":"max","payload_bytes":64,"batch":64,"threads":1,"max_packets":0,"tags":{}}"#)

@@ -2,19 +2,6 @@ import Foundation
 import Testing
 @testable import VolleyModel
 
-private func decode(_ json: String) throws(SpecError) -> JobSpec {
-    try JobSpec.decode(json: Data(json.utf8))
-}
-
-private func failure(_ json: String) -> SpecError? {
-    do {
-        _ = try decode(json)
-        return nil
-    } catch {
-        return error
-    }
-}
-
 @Suite struct StampSpecTests {
     @Test func aStampTargetWithoutAPortGetsPort862() throws {
         for (text, address) in [("127.0.0.1", "127.0.0.1"), ("localhost", "127.0.0.1"), ("[::1]", "::1"), ("::1", "::1")] {
