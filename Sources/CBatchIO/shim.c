@@ -10,6 +10,8 @@
 #include <stddef.h>
 #include <unistd.h>
 #include <sys/timex.h>
+#include <pthread.h>
+#include <signal.h>
 
 #if !defined(__linux__)
 #error "Volley builds on Linux only (README: Before you start); the fallback loop is for sendmmsg-less Linux builds."
@@ -66,10 +68,7 @@ int CBatchIO_recvmsg_loop(int fd, CBatchIO_mmsghdr *vec, unsigned int vlen, int 
     int first = flags & ~CBatchIO_MSG_WAITFORONE;
     while (i < vlen) {
         ssize_t n = recvmsg(fd, &vec[i].msg_hdr, i == 0 ? first : (first | MSG_DONTWAIT));
-        if (n < 0) {
-            if (errno == EINTR && i == 0) continue;
-            return i > 0 ? (int)i : -errno;
-        }
+        if (n < 0) return i > 0 ? (int)i : -errno;  // EINTR too: recvmmsg returns it, and a wake timer relies on it
         vec[i++].msg_len = (unsigned int)n;
     }
     return (int)i;
@@ -164,6 +163,58 @@ int CBatchIO_wait_readable(struct pollfd *pfds, unsigned int count, int64_t time
     struct timespec ts = { .tv_sec = timeout_ns / 1000000000, .tv_nsec = timeout_ns % 1000000000 };
     int n = ppoll(pfds, (nfds_t)count, &ts, NULL);
     return n < 0 ? -errno : n;
+}
+
+// SIGRTMIN + 6: clear of the ones glibc keeps for itself (below SIGRTMIN) and of the low real-time
+// signals other libraries tend to pick.
+int CBatchIO_wake_signal(void) { return SIGRTMIN + 6; }
+
+static void wake_handler(int sig) { (void)sig; }
+static pthread_once_t wake_once = PTHREAD_ONCE_INIT;
+static int wake_install_errno = 0;
+
+static void wake_install(void) {
+    struct sigaction action;
+    memset(&action, 0, sizeof(action));
+    action.sa_handler = wake_handler;  // no SA_RESTART: the interrupted call returns EINTR
+    sigemptyset(&action.sa_mask);
+    if (sigaction(CBatchIO_wake_signal(), &action, NULL) != 0) wake_install_errno = errno;
+}
+
+int CBatchIO_wake_timer_create(CBatchIO_wake_timer *timer) {
+    timer->live = false;
+    pthread_once(&wake_once, wake_install);
+    if (wake_install_errno != 0) return -wake_install_errno;
+    // A thread spawned from one that blocks signals (a libdispatch worker) inherits the mask.
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, CBatchIO_wake_signal());
+    int rc = pthread_sigmask(SIG_UNBLOCK, &set, NULL);
+    if (rc != 0) return -rc;
+    struct sigevent event;
+    memset(&event, 0, sizeof(event));
+    event.sigev_notify = SIGEV_THREAD_ID;
+    event.sigev_signo = CBatchIO_wake_signal();
+    event._sigev_un._tid = gettid();
+    if (timer_create(CLOCK_MONOTONIC, &event, &timer->id) != 0) return -errno;
+    timer->live = true;
+    return 0;
+}
+
+int CBatchIO_wake_timer_arm(CBatchIO_wake_timer *timer, uint64_t at_ns, uint64_t repeat_ns) {
+    if (!timer->live) return -EINVAL;
+    struct itimerspec spec = {
+        .it_value = { .tv_sec = (time_t)(at_ns / 1000000000u), .tv_nsec = (long)(at_ns % 1000000000u) },
+        .it_interval = { .tv_sec = (time_t)(repeat_ns / 1000000000u), .tv_nsec = (long)(repeat_ns % 1000000000u) },
+    };
+    if (at_ns == 0) spec.it_interval = spec.it_value;  // both zero: disarmed
+    return timer_settime(timer->id, TIMER_ABSTIME, &spec, NULL) == 0 ? 0 : -errno;
+}
+
+void CBatchIO_wake_timer_delete(CBatchIO_wake_timer *timer) {
+    if (!timer->live) return;
+    timer_delete(timer->id);
+    timer->live = false;
 }
 
 size_t CBatchIO_rxq_control_size(void) { return CMSG_SPACE(sizeof(uint32_t)); }

@@ -43,7 +43,6 @@ struct BatchIO {
             let code = n < 0 ? -n : 0
             if method == .batched {
                 if code == ENOSYS { method = .loop; continue }
-                if code == EINTR { continue }
                 return BatchOutcome(count: max(0, Int(n)), errno: code, syscalls: 1)
             }
             let sent = max(0, Int(n))
@@ -62,7 +61,6 @@ struct BatchIO {
                 : CBatchIO_recvmsg_loop(fd, vec, UInt32(count), flags)
             let code = n < 0 ? -n : 0
             if method == .batched && code == ENOSYS { method = .loop; continue }
-            if code == EINTR { continue }
             let got = max(0, Int(n))
             return BatchOutcome(count: got, errno: code, syscalls: method == .batched ? 1 : got + (got < count ? 1 : 0))
         }

@@ -3,8 +3,8 @@ import Glibc
 
 /// What a failed receive call means for the receiving workers (sink, reflect, echo).
 enum ReceivePolicy: Equatable {
-    /// EAGAIN: the socket's receive timeout passed (or a non-blocking drain found the queue empty).
-    /// Nothing to count.
+    /// EAGAIN: the socket's receive timeout passed (or a non-blocking drain found the queue empty);
+    /// EINTR: the echo worker's wake timer ended a blocking receive at its deadline. Nothing to count.
     case idle
     /// ECONNREFUSED on echo's connected socket reports an earlier datagram's ICMP error: counted,
     /// and the next call goes at once.
@@ -15,7 +15,7 @@ enum ReceivePolicy: Equatable {
 
     init(errno code: Int32) {
         switch code {
-        case EAGAIN: self = .idle
+        case EAGAIN, EINTR: self = .idle
         case ECONNREFUSED: self = .retryNow
         default: self = .backOff
         }

@@ -5,6 +5,9 @@ import Glibc
 /// policy of every sending worker (send, echo, reflect); Benchmarks/README.md and the result's
 /// `errors`, `backoffs` and `skipped` counters follow it.
 enum SendPolicy: Equatable {
+    /// EINTR: a signal (the echo worker's own wake timer) interrupted a send that was waiting for
+    /// buffer space. Not an error of the datagram or the path: sent again at once, not counted.
+    case interrupted
     /// ECONNREFUSED on a connected socket reports an *earlier* datagram's ICMP error, once; this
     /// message did not go out and is sent again at once.
     case retryNow
@@ -18,6 +21,7 @@ enum SendPolicy: Equatable {
 
     init(errno code: Int32) {
         switch code {
+        case EINTR: self = .interrupted
         case ECONNREFUSED: self = .retryNow
         case ENOBUFS, EAGAIN, ENOMEM: self = .backOff
         default: self = .skip
@@ -101,9 +105,10 @@ struct BatchSender {
                 backoff.reset()
                 continue
             }
-            counters.countError(ErrorCategory(errno: outcome.errno))
-            switch SendPolicy(errno: outcome.errno) {
-            case .retryNow:
+            let policy = SendPolicy(errno: outcome.errno)
+            if policy != .interrupted { counters.countError(ErrorCategory(errno: outcome.errno)) }
+            switch policy {
+            case .interrupted, .retryNow:
                 break
             case .backOff:
                 if stop.isSet || MonotonicClock.now() >= deadline { return tally }

@@ -27,6 +27,9 @@ final class EchoReceiver {
     private var receiver: BatchReceiver
     /// One pollfd per flow socket, prepared once: ppoll takes any number of them.
     private let pollSet: UnsafeMutablePointer<pollfd>
+    /// With one flow socket: the timer that ends a blocking receive at the wait's deadline, so a
+    /// reply costs one system call and one wake-up (nil with several flows: they need ppoll).
+    private let wake: WakeTimer?
     let counters: DirectionCounters
     let timeline: WorkerTimeline
 
@@ -49,6 +52,7 @@ final class EchoReceiver {
         receiver = BatchReceiver(method: options.ioMethod, sockets: fds.count, capacity: spec.batch)
         pollSet = .allocate(capacity: fds.count)
         for (i, fd) in fds.enumerated() { pollSet[i] = pollfd(fd: fd, events: Int16(POLLIN), revents: 0) }
+        wake = fds.count == 1 && options.echoWakeTimer ? WakeTimer() : nil
         self.counters = counters
         self.timeline = timeline
     }
@@ -112,6 +116,15 @@ final class EchoReceiver {
             sched_yield()  // lets a reflector on this CPU answer; a no-op when nothing else waits for it
             now = MonotonicClock.now()
         }
+        if now < deadline, let wake, wake.arm(at: deadline) {
+            // One flow: block in the receive itself; the timer's signal ends it at the deadline.
+            while now < deadline {
+                let count = receiver.receive(0, fd: fds[0], into: batch, counters: counters)
+                now = MonotonicClock.now()
+                if count > 0 { process(count, now: now, flowHint: 0) }
+            }
+            return
+        }
         while now < deadline {
             let ready = CBatchIO_wait_readable(pollSet, UInt32(fds.count), Int64(deadline - now))
             if ready > 0 { drainReady() }
@@ -126,6 +139,7 @@ final class EchoReceiver {
         while outstanding > 0 && !stop.isSet && MonotonicClock.now() < end {
             waitAndDrain(until: min(end, MonotonicClock.now() + 20_000_000))
         }
+        wake?.close()
         drain()
         for (flow, fd) in fds.enumerated() { receiver.settleDrops(flow, fd: fd, counters: counters) }
         latency.finish(lastSecond: timeline.second(MonotonicClock.now()))

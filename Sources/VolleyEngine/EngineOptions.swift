@@ -20,6 +20,10 @@ public struct EngineOptions: Sendable {
     /// Test seam: make some send calls fail with a chosen errno before they reach the kernel, to
     /// exercise `SendPolicy` with errors loopback never produces (ENOBUFS, EPERM, EMSGSIZE).
     public var sendFault: SendFault?
+    /// A one-flow echo worker waits for replies in a blocking receive that a per-thread timer ends
+    /// at the deadline (`WakeTimer`). Test seam: false waits with ppoll, as when the system refuses
+    /// the timer.
+    public var echoWakeTimer = true
 
     public init() {}
 }

@@ -75,6 +75,33 @@ import VolleyTestSupport
         #expect(rc == -EAGAIN)
     }
 
+    /// The wake timer ends a blocking receive on an empty socket at its deadline with EINTR, long
+    /// before the socket's own receive timeout (which is what a receive would wait without it).
+    @Test(arguments: [false, true])
+    func wakeTimerInterruptsABlockingReceive(useLoop: Bool) {
+        let (tx, rx) = socketPair()  // SO_RCVTIMEO 1 s on rx
+        defer { close(tx); close(rx) }
+        var timer = CBatchIO_wake_timer()
+        #expect(CBatchIO_wake_timer_create(&timer) == 0)
+        defer { CBatchIO_wake_timer_delete(&timer) }
+        var ts = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &ts)
+        let start = UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
+        #expect(CBatchIO_wake_timer_arm(&timer, start + 30_000_000, 200_000) == 0)
+        let rc = withMessages(count: 4, size: 8) { headers in
+            useLoop ? CBatchIO_recvmsg_loop(rx, headers, 4, CBatchIO_MSG_WAITFORONE)
+                    : CBatchIO_recvmmsg(rx, headers, 4, CBatchIO_MSG_WAITFORONE)
+        }
+        clock_gettime(CLOCK_MONOTONIC, &ts)
+        let elapsed = UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec) - start
+        #expect(CBatchIO_wake_timer_arm(&timer, 0, 0) == 0)  // disarmed before anything else runs here
+        #expect(rc == -EINTR)
+        #expect(elapsed >= 30_000_000)
+        #expect(elapsed < 900_000_000, "ended by the socket's 1 s timeout, not the timer: \(elapsed) ns")
+        CBatchIO_wake_timer_delete(&timer)
+        #expect(CBatchIO_wake_timer_arm(&timer, start, 0) == -EINVAL)  // a deleted timer cannot be armed
+    }
+
     @Test func probesAnswerOnThisKernel() {
         // On Linux ≥ 3.0 both calls exist unless the build forced the fallback.
         #expect(CBatchIO_probe_sendmmsg() == CBatchIO_built_with_mmsg())

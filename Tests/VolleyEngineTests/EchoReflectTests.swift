@@ -108,6 +108,36 @@ private func echoSpec(_ target: Endpoint, rate: Int = 5_000, maxPackets: Int = 1
         #expect(progress.packetsReceived > 0)
     }
 
+    /// A one-flow echo whose requests go unanswered still sends on its schedule: every wait for a
+    /// reply ends at the next send time (the wake timer's signal, or ppoll's timeout), not at the
+    /// socket's 20 ms receive timeout, which would send in bursts of four. The send times are read
+    /// from the stamps of what arrived at a silent socket.
+    @Test(arguments: [true, false])
+    func unansweredEchoKeepsItsSchedule(wakeTimer: Bool) throws {
+        let silent = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
+        defer { close(silent) }
+        var size: Int32 = 4 << 20
+        if setsockopt(silent, SOL_SOCKET, SO_RCVBUFFORCE, &size, 4) != 0 { setsockopt(silent, SOL_SOCKET, SO_RCVBUF, &size, 4) }
+        let port = bindLoopback(silent)
+        var options = EngineOptions()
+        options.echoWakeTimer = wakeTimer
+        let report = try runJob(echoSpec(loopback(port), rate: 200, maxPackets: 200, timeoutMs: 100), options: options)
+        let echo = try #require(report.echo)
+        #expect(echo.sent == 200 && echo.lost == 200 && echo.received == 0)
+        var sentAt: [UInt64] = []
+        var buffer = [UInt8](repeating: 0, count: 2048)
+        while true {
+            let n = buffer.withUnsafeMutableBytes { recv(silent, $0.baseAddress, $0.count, Int32(MSG_DONTWAIT)) }
+            guard n > 0 else { break }
+            if let stamp = buffer.withUnsafeBytes({ Stamp.read($0.baseAddress!, length: n) }) { sentAt.append(stamp.sentNanos) }
+        }
+        #expect(sentAt.count == 200)
+        let gaps = zip(sentAt.dropFirst(), sentAt).map { $0 &- $1 }.sorted()
+        let median = gaps.isEmpty ? 0 : gaps[gaps.count / 2]
+        // 5 ms apart at 200/s; a wait that overran to the socket timeout makes most gaps ~0.
+        #expect(median > 2_500_000 && median < 10_000_000, "median gap \(median) ns")
+    }
+
     @Test func echoRefusesToWaitPastAStop() throws {
         let reflector = MisbehavingReflector(dropEvery: 1, doubleEvery: 1_000_000, swapAt: nil)  // drops all
         defer { reflector.stop() }

@@ -84,6 +84,8 @@ import VolleyTestSupport
         for code in [EMSGSIZE, EINVAL, EPERM, EACCES, ENETUNREACH, EHOSTUNREACH] { #expect(SendPolicy(errno: code) == .skip) }
         #expect(ReceivePolicy(errno: EAGAIN) == .idle && ReceivePolicy(errno: ECONNREFUSED) == .retryNow)
         #expect(ReceivePolicy(errno: ENOMEM) == .backOff)
+        // EINTR is the echo worker's own wake timer: neither an error nor a reason to pause.
+        #expect(SendPolicy(errno: EINTR) == .interrupted && ReceivePolicy(errno: EINTR) == .idle)
         var backoff = Backoff()
         let pauses = (0..<10).map { _ in backoff.take() }
         #expect(pauses.prefix(4) == [50_000, 100_000, 200_000, 400_000] && pauses.max() == Backoff.cap)

@@ -60,6 +60,29 @@ int CBatchIO_gro_segment_size(const struct msghdr *msg);
 /// timeout, or -errno.
 int CBatchIO_wait_readable(struct pollfd *pfds, unsigned int count, int64_t timeout_ns);
 
+/// A per-thread wake-up for a blocking receive: a POSIX timer (CLOCK_MONOTONIC) that sends the
+/// calling thread a real-time signal whose handler does nothing and is installed without
+/// SA_RESTART, so a blocking recvmmsg (or sendmmsg, or sleep) on that thread returns EINTR when it
+/// fires. One blocking receive then waits for "a reply or the deadline, whichever comes first",
+/// which ppoll + recvmmsg did with two system calls and a second wake-up path.
+typedef struct {
+    timer_t id;
+    bool live;
+} CBatchIO_wake_timer;
+
+/// Creates the calling thread's timer (and, once per process, the signal handler), and unblocks
+/// the signal on this thread. 0 or -errno.
+int CBatchIO_wake_timer_create(CBatchIO_wake_timer *timer);
+/// Fires at `at_ns` on CLOCK_MONOTONIC (at once if that has passed), then every `repeat_ns` until
+/// armed again or disarmed: a repeat covers the narrow race of a signal that lands just before the
+/// receive starts. `at_ns` 0 disarms. 0 or -errno.
+int CBatchIO_wake_timer_arm(CBatchIO_wake_timer *timer, uint64_t at_ns, uint64_t repeat_ns);
+/// Deletes the timer (safe to call twice). Call it on the owning thread before that thread ends,
+/// so no signal can outlive it.
+void CBatchIO_wake_timer_delete(CBatchIO_wake_timer *timer);
+/// The signal the timer sends (for tests).
+int CBatchIO_wake_signal(void);
+
 /// SO_RXQ_OVFL: the count of datagrams the kernel dropped at this socket's receive queue (full
 /// buffer) as of when this message was queued, or -1 when the message carries no such cmsg.
 int64_t CBatchIO_rxq_drops(const struct msghdr *msg);
