@@ -54,10 +54,7 @@ int CBatchIO_sendmsg_loop(int fd, CBatchIO_mmsghdr *vec, unsigned int vlen, int 
     unsigned int i = 0;
     while (i < vlen) {
         ssize_t n = sendmsg(fd, &vec[i].msg_hdr, flags);
-        if (n < 0) {
-            if (errno == EINTR) continue;
-            return i > 0 ? (int)i : -errno;
-        }
+        if (n < 0) return i > 0 ? (int)i : -errno;  // EINTR too, as sendmmsg: SendPolicy decides
         vec[i++].msg_len = (unsigned int)n;
     }
     return (int)i;
@@ -167,7 +164,7 @@ int CBatchIO_wait_readable(struct pollfd *pfds, unsigned int count, int64_t time
 
 // SIGRTMIN + 6: clear of the ones glibc keeps for itself (below SIGRTMIN) and of the low real-time
 // signals other libraries tend to pick.
-int CBatchIO_wake_signal(void) { return SIGRTMIN + 6; }
+static int wake_signal(void) { return SIGRTMIN + 6; }
 
 static void wake_handler(int sig) { (void)sig; }
 static pthread_once_t wake_once = PTHREAD_ONCE_INIT;
@@ -178,7 +175,7 @@ static void wake_install(void) {
     memset(&action, 0, sizeof(action));
     action.sa_handler = wake_handler;  // no SA_RESTART: the interrupted call returns EINTR
     sigemptyset(&action.sa_mask);
-    if (sigaction(CBatchIO_wake_signal(), &action, NULL) != 0) wake_install_errno = errno;
+    if (sigaction(wake_signal(), &action, NULL) != 0) wake_install_errno = errno;
 }
 
 int CBatchIO_wake_timer_create(CBatchIO_wake_timer *timer) {
@@ -188,13 +185,13 @@ int CBatchIO_wake_timer_create(CBatchIO_wake_timer *timer) {
     // A thread spawned from one that blocks signals (a libdispatch worker) inherits the mask.
     sigset_t set;
     sigemptyset(&set);
-    sigaddset(&set, CBatchIO_wake_signal());
+    sigaddset(&set, wake_signal());
     int rc = pthread_sigmask(SIG_UNBLOCK, &set, NULL);
     if (rc != 0) return -rc;
     struct sigevent event;
     memset(&event, 0, sizeof(event));
     event.sigev_notify = SIGEV_THREAD_ID;
-    event.sigev_signo = CBatchIO_wake_signal();
+    event.sigev_signo = wake_signal();
     event._sigev_un._tid = gettid();
     if (timer_create(CLOCK_MONOTONIC, &event, &timer->id) != 0) return -errno;
     timer->live = true;

@@ -18,12 +18,12 @@ final class WakeTimer {
 
     deinit { CBatchIO_wake_timer_delete(&timer) }
 
-    /// Fires at `deadline` (monotonic ns); arming for the deadline already armed costs nothing.
-    /// False when the kernel refused (then the caller must not block on it).
+    /// Fires at `deadline` (monotonic ns, > 0: a wait's end lies after now); arming for the deadline
+    /// already armed costs nothing. False when the kernel refused (then the caller must not block).
     @inline(__always)
     func arm(at deadline: UInt64) -> Bool {
         if deadline == armedFor { return true }
-        guard CBatchIO_wake_timer_arm(&timer, max(deadline, 1), Self.repeatNanos) == 0 else {
+        guard CBatchIO_wake_timer_arm(&timer, deadline, Self.repeatNanos) == 0 else {
             armedFor = 0
             return false
         }

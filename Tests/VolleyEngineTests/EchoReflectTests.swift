@@ -114,10 +114,8 @@ private func echoSpec(_ target: Endpoint, rate: Int = 5_000, maxPackets: Int = 1
     /// from the stamps of what arrived at a silent socket.
     @Test(arguments: [true, false])
     func unansweredEchoKeepsItsSchedule(wakeTimer: Bool) throws {
-        let silent = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
+        let silent = openUDPSocket()
         defer { close(silent) }
-        var size: Int32 = 4 << 20
-        if setsockopt(silent, SOL_SOCKET, SO_RCVBUFFORCE, &size, 4) != 0 { setsockopt(silent, SOL_SOCKET, SO_RCVBUF, &size, 4) }
         let port = bindLoopback(silent)
         var options = EngineOptions()
         options.echoWakeTimer = wakeTimer

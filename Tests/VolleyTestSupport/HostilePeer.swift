@@ -145,7 +145,7 @@ extension IPAddress {
 }
 
 /// A UDP socket of the right family with large buffers (SO_*BUFFORCE as root, else what the limits allow).
-func openUDPSocket(ipv6: Bool) -> Int32 {
+public func openUDPSocket(ipv6: Bool = false) -> Int32 {
     let fd = socket(ipv6 ? AF_INET6 : AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
     precondition(fd >= 0, "socket failed: \(errno)")
     var size: Int32 = 32 << 20

@@ -80,8 +80,6 @@ int CBatchIO_wake_timer_arm(CBatchIO_wake_timer *timer, uint64_t at_ns, uint64_t
 /// Deletes the timer (safe to call twice). Call it on the owning thread before that thread ends,
 /// so no signal can outlive it.
 void CBatchIO_wake_timer_delete(CBatchIO_wake_timer *timer);
-/// The signal the timer sends (for tests).
-int CBatchIO_wake_signal(void);
 
 /// SO_RXQ_OVFL: the count of datagrams the kernel dropped at this socket's receive queue (full
 /// buffer) as of when this message was queued, or -1 when the message carries no such cmsg.
