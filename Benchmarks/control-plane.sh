@@ -37,7 +37,9 @@ sleep 0.6
 curl -sf "$AGENT/v1/jobs/$JOB" >"$TMP/job.json"
 
 BARE_PORT=$(( (PORT % 20000) + 30000 ))
-"$BUILD/mhd_bare" "$BARE_PORT" "$TMP/job.json" >"$TMP/bare.out" &
+# The agent serves from a pool of 4 libmicrohttpd threads (HTTPServer.Limits.threads); the reference
+# gets the same pool, so the ratio compares the work per request, not the thread count.
+"$BUILD/mhd_bare" "$BARE_PORT" "$TMP/job.json" 4 >"$TMP/bare.out" &
 PIDS+=($!)
 sleep 0.3
 BARE=http://127.0.0.1:$BARE_PORT

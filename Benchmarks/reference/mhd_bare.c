@@ -1,10 +1,11 @@
 /*
  * mhd_bare - the smallest libmicrohttpd responder, as a reference for Volley's control plane.
  *
- *   mhd_bare PORT [BODY_FILE]
+ *   mhd_bare PORT [BODY_FILE [THREADS]]
  *
- * Same daemon set-up as Volley's MicroHTTP (one internal epoll thread, listen on 127.0.0.1), and,
- * like it, answers on the second call of the access handler so keep-alive connections stay open.
+ * Same daemon set-up as Volley's MicroHTTP (internal epoll threads, a pool of THREADS when more than
+ * one: the agent serves from a pool of 4, so the harness passes 4; listen on 127.0.0.1), and, like it,
+ * answers on the second call of the access handler so keep-alive connections stay open.
  * GET /v1/health -> {"status":"ok"}; any other GET -> the contents of BODY_FILE (a real job's JSON,
  * so both servers send the same bytes). Runs until killed.
  */
@@ -36,7 +37,8 @@ static enum MHD_Result answer(void *cls, struct MHD_Connection *c, const char *u
 }
 
 int main(int argc, char **argv) {
-    if (argc < 2) { fprintf(stderr, "usage: mhd_bare PORT [BODY_FILE]\n"); return 2; }
+    if (argc < 2) { fprintf(stderr, "usage: mhd_bare PORT [BODY_FILE [THREADS]]\n"); return 2; }
+    unsigned threads = argc > 3 ? (unsigned)atoi(argv[3]) : 1;
     if (argc > 2) {
         FILE *f = fopen(argv[2], "rb");
         if (!f) { perror(argv[2]); return 1; }
@@ -49,7 +51,9 @@ int main(int argc, char **argv) {
     addr.sin_addr.s_addr = htonl(0x7f000001);
     struct MHD_Daemon *d = MHD_start_daemon(MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ERROR_LOG, 0, NULL, NULL, answer, NULL,
                                             MHD_OPTION_SOCK_ADDR, &addr, MHD_OPTION_CONNECTION_TIMEOUT, 30u,
-                                            MHD_OPTION_CONNECTION_LIMIT, 512u, MHD_OPTION_END);
+                                            MHD_OPTION_CONNECTION_LIMIT, 1152u,
+                                            threads > 1 ? MHD_OPTION_THREAD_POOL_SIZE : MHD_OPTION_END, threads,
+                                            MHD_OPTION_END);
     if (!d) { fprintf(stderr, "mhd_bare: cannot start on port %s\n", argv[1]); return 1; }
     printf("ready\n");
     fflush(stdout);

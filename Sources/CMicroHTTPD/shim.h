@@ -11,4 +11,12 @@ static inline int cmhd_connection_fd(struct MHD_Connection *connection) {
     const union MHD_ConnectionInfo *info = MHD_get_connection_info(connection, MHD_CONNECTION_INFO_CONNECTION_FD);
     return info ? info->connect_fd : -1;
 }
+
+/* Header fields and query arguments in one pass of the iterator (Swift imports MHD_ValueKind as a
+ * closed enum, so it cannot name the two kinds together); each call of `iterator` gets one kind. */
+static inline int cmhd_headers_and_arguments(struct MHD_Connection *connection, MHD_KeyValueIterator iterator,
+                                             void *cls) {
+    return MHD_get_connection_values(connection, (enum MHD_ValueKind)(MHD_HEADER_KIND | MHD_GET_ARGUMENT_KIND),
+                                     iterator, cls);
+}
 #endif

@@ -55,25 +55,20 @@ let accessHandler: MHD_AccessHandlerCallback = { cls, connection, url, method, _
 
     // libmicrohttpd has already cut the query string off; the path is still percent-encoded.
     let path = url.map { String(cString: $0) } ?? "/"
+    let values = RequestValues.collect(connection)
     let request = HTTPRequest(
         method: method.map { String(cString: $0) } ?? "GET",
         path: path.isEmpty ? "/" : path,
-        query: HTTPRequest.decodeQuery(ValueCollector.collect(connection, kind: .GET_ARGUMENT_KIND, lowercaseKeys: false)),
-        headers: ValueCollector.collect(connection, kind: .HEADER_KIND, lowercaseKeys: true),
+        query: values.query.isEmpty ? [:] : HTTPRequest.decodeQuery(values.query),
+        headers: values.headers,
         body: state.body)
     return queue(server.handler(request), on: connection)
 }
 
-/// Copies a response into libmicrohttpd and queues it on the connection.
+/// Queues a response on the connection: a prepared one as it is, any other copied into libmicrohttpd.
 func queue(_ response: HTTPResponse, on connection: OpaquePointer) -> MHD_Result {
-    let mhdResponse = response.body.withUnsafeBytes { bytes in
-        MHD_create_response_from_buffer(bytes.count, UnsafeMutableRawPointer(mutating: bytes.baseAddress),
-                                        .RESPMEM_MUST_COPY)
-    }
-    guard let mhdResponse else { return .NO }
-    defer { MHD_destroy_response(mhdResponse) }
-    for header in response.headers {
-        _ = MHD_add_response_header(mhdResponse, header.name, header.value)
-    }
-    return MHD_queue_response(connection, UInt32(response.status), mhdResponse)
+    if let ready = response.ready?.pointer { return MHD_queue_response(connection, UInt32(response.status), ready) }
+    guard let made = PreparedResponse.build(response) else { return .NO }
+    defer { MHD_destroy_response(made) }
+    return MHD_queue_response(connection, UInt32(response.status), made)
 }

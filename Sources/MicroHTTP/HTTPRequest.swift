@@ -21,7 +21,10 @@ public struct HTTPRequest: Sendable {
         self.body = body
     }
 
-    public func header(_ name: String) -> String? { headers[name.lowercased()] }
+    /// The header `name`, in any case; a lower-case name is looked up as it is.
+    public func header(_ name: String) -> String? {
+        name.utf8.contains { $0 >= 0x41 && $0 <= 0x5a } ? headers[name.lowercased()] : headers[name]
+    }
 
     /// The path split at "/" and then percent-decoded, so an encoded "/" or "?" stays inside its
     /// segment; nil when an escape is malformed. The piece before the first "/" is not a segment.

@@ -78,8 +78,8 @@ public final class HTTPServer: @unchecked Sendable {  // daemon pointer is writt
         self.port = listener.port
         self.maxBodyBytes = maxBodyBytes
         discardBodyBytes = max(maxBodyBytes, limits.discardBodyBytes)
-        self.tooLarge = tooLarge
-        self.busy = busy
+        self.tooLarge = tooLarge.prepared()  // answered by the server itself, maybe many times
+        self.busy = busy.prepared()
         self.handler = handler
         // MHD_USE_EPOLL_INTERNAL_THREAD is MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL, which is what
         // MHD_OPTION_THREAD_POOL_SIZE asks for.

@@ -10,33 +10,45 @@ final class RequestContext {
     var discarded = 0
 }
 
-/// Collects a connection's key/value pairs (headers or query arguments) through libmicrohttpd's iterator.
-/// A header sent twice keeps both values, joined by ", " as RFC 9110 §5.3 combines field lines, so a
-/// second `Authorization` or `Content-Type` cannot silently replace the first.
-final class ValueCollector {
-    var values: [String: String] = [:]
-    let lowercaseKeys: Bool
+/// A request's header fields (names lower-cased) and query arguments (still percent-encoded), read in
+/// one pass of libmicrohttpd's iterator. A header sent twice keeps both values, joined by ", " as
+/// RFC 9110 §5.3 combines field lines, so a second `Authorization` or `Content-Type` cannot silently
+/// replace the first; a query argument sent twice keeps the last.
+struct RequestValues {
+    var headers: [String: String] = [:]
+    var query: [String: String] = [:]
 
-    init(lowercaseKeys: Bool) { self.lowercaseKeys = lowercaseKeys }
+    static func collect(_ connection: OpaquePointer) -> RequestValues {
+        var values = RequestValues()
+        withUnsafeMutablePointer(to: &values) { pointer in
+            _ = cmhd_headers_and_arguments(connection, { cls, kind, key, value in
+                guard let cls, let key else { return .YES }
+                let values = cls.assumingMemoryBound(to: RequestValues.self)
+                let text = value.map { String(cString: $0) } ?? ""
+                guard kind == .HEADER_KIND else {
+                    values.pointee.query[String(cString: key)] = text
+                    return .YES
+                }
+                let field = RequestValues.lowercased(key)
+                if let earlier = values.pointee.headers[field] {
+                    values.pointee.headers[field] = earlier + ", " + text
+                } else {
+                    values.pointee.headers[field] = text
+                }
+                return .YES
+            }, pointer)
+        }
+        return values
+    }
 
-    static func collect(_ connection: OpaquePointer, kind: MHD_ValueKind, lowercaseKeys: Bool) -> [String: String] {
-        // Without an iterator libmicrohttpd only counts: most requests have no query arguments.
-        guard MHD_get_connection_values(connection, kind, nil, nil) > 0 else { return [:] }
-        let collector = ValueCollector(lowercaseKeys: lowercaseKeys)
-        let cls = Unmanaged.passUnretained(collector).toOpaque()
-        _ = MHD_get_connection_values(connection, kind, { cls, _, key, value in
-            guard let cls, let key else { return .YES }
-            let collector = Unmanaged<ValueCollector>.fromOpaque(cls).takeUnretainedValue()
-            let name = String(cString: key)
-            let field = collector.lowercaseKeys ? name.lowercased() : name
-            let text = value.map { String(cString: $0) } ?? ""
-            if collector.lowercaseKeys, let earlier = collector.values[field] {
-                collector.values[field] = earlier + ", " + text
-            } else {
-                collector.values[field] = text
-            }
-            return .YES
-        }, cls)
-        return collector.values
+    /// A header name lower-cased; read as it is when it has no capital (HTTP/2 clients and most
+    /// scripts send them so), without building a second string.
+    fileprivate static func lowercased(_ name: UnsafePointer<CChar>) -> String {
+        var index = 0
+        while name[index] != 0 {
+            if name[index] >= 0x41 && name[index] <= 0x5a { return String(cString: name).lowercased() }
+            index += 1
+        }
+        return String(cString: name)
     }
 }

@@ -11,7 +11,7 @@ struct AccessGate: Sendable {
 
     func allows(_ request: HTTPRequest) -> Bool {
         guard let token, request.path != "/v1/health" else { return true }
-        guard let header = request.header("Authorization"), let presented = Self.bearerToken(header) else { return false }
+        guard let header = request.header("authorization"), let presented = Self.bearerToken(header) else { return false }
         return Self.constantTimeEqual(presented, token)
     }
 

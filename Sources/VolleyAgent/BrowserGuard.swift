@@ -28,11 +28,11 @@ struct BrowserGuard: Sendable {
 
     /// The refusal for `request`, or nil when it may go on.
     func refusal(_ request: HTTPRequest) -> APIError? {
-        if let host = request.header("Host"), !allows(hostHeader: host) {
+        if let host = request.header("host"), !allows(hostHeader: host) {
             return APIError(.hostNotAllowed, "this agent does not answer for host '\(Self.printable(host))'; use its address, localhost, or a name given with --server-name")
         }
-        if let origin = request.header("Origin"), !hasToken, request.path != "/v1/health",
-           !Self.sameOrigin(origin, host: request.header("Host")) {
+        if let origin = request.header("origin"), !hasToken, request.path != "/v1/health",
+           !Self.sameOrigin(origin, host: request.header("host")) {
             return APIError(.crossOrigin, "requests from web pages of another origin ('\(Self.printable(origin))') are refused; this agent has no token to tell them apart")
         }
         return nil
@@ -42,7 +42,7 @@ struct BrowserGuard: Sendable {
     /// a POST to a GET-only path is still 405). An empty body needs no type: a page that sends one
     /// cross-origin carries an `Origin`, which `refusal` has already judged.
     static func bodyRefusal(_ request: HTTPRequest) -> APIError? {
-        guard !request.body.isEmpty, !isJSON(request.header("Content-Type")) else { return nil }
+        guard !request.body.isEmpty, !isJSON(request.header("content-type")) else { return nil }
         return APIError(.unsupportedMediaType, "POST bodies must be sent as 'Content-Type: application/json' (curl --json '{…}')",
                         headers: ["Accept-Post": "application/json"])
     }

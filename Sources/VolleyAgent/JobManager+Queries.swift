@@ -1,4 +1,5 @@
 import Foundation
+import MicroHTTP
 import VolleyModel
 
 /// The read side of the job manager: single jobs (with live progress while they run), pages of the
@@ -16,35 +17,36 @@ extension JobManager {
     /// Whether any job's traffic runs now (read without the lock).
     var trafficRuns: Bool { runningTraffic.load(ordering: .relaxed) > 0 }
 
-    /// The job's JSON body for the API: live progress for a running job, a cached encoding otherwise.
-    public func jobJSON(_ id: JobID) throws(APIError) -> [UInt8]? {
-        let (job, cached) = state.withLockQuietly { s -> (Job?, [UInt8]?) in
-            // The common case first, reading the two fields in place: copying the entry (a job and
-            // its spec, a dozen references to retain and release) cost more than the lookup.
+    /// The API's answer for a job: its JSON with live progress while it runs; for any other, one
+    /// encoding built into libmicrohttpd once and kept until the job changes.
+    public func jobResponse(_ id: JobID) throws(APIError) -> HTTPResponse? {
+        let (job, kept) = state.withLockQuietly { s -> (Job?, HTTPResponse?) in
+            // The common case first, with one hash and the entry read in place.
             guard let index = s.entries.index(forKey: id) else { return (nil, nil) }
-            if let cached = s.entries.values[index].encoded, s.entries.values[index].visible { return (nil, cached) }
+            if let kept = s.entries.values[index].keptAnswer() { return (nil, kept) }
             guard let entry = s.visible(id) else { return (nil, nil) }
             if entry.job.state == .running, let run = entry.run {
                 var live = entry.job
                 live.progress = run.progress()
                 return (live, nil)
             }
-            return (entry.job, entry.encoded)
+            return (entry.job, nil)
         }
-        if let cached { return cached }
+        if let kept { return kept }
         guard let job else { return nil }
-        let bytes: [UInt8]
+        let body: [UInt8]
         do {
-            bytes = Array(try VolleyJSON.encode(job)) + [0x0a]
+            body = Array(try VolleyJSON.encode(job)) + [0x0a]
         } catch {
             throw APIError(.internalError, "job '\(id)' could not be encoded as JSON: \(error)")
         }
-        if job.state != .running {
-            state.withLockQuietly { s in
-                if s.entries[id]?.job == job { s.entries[id]?.encoded = bytes }
-            }
+        let response = HTTPResponse(status: 200, contentType: "application/json", body: body)
+        guard job.state != .running else { return response }
+        let prepared = response.prepared()
+        state.withLockQuietly { s in
+            if s.entries[id]?.job == job { s.entries[id]?.answer = prepared }
         }
-        return bytes
+        return prepared
     }
 
     /// Jobs newest first, optionally of one state, after the job `after` (the previous page's last).

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import MicroHTTP
 import Synchronization
 import VolleyEngine
 import VolleyModel
@@ -9,11 +10,11 @@ import VolleyModel
 public final class JobManager: Sendable {
     struct Entry {
         var job: Job {
-            didSet { encoded = nil }
+            didSet { answer = nil }
         }
-        /// The job's JSON, kept while the job does not change (a finished job never does), so
-        /// repeated GETs of it cost no encoding.
-        var encoded: [UInt8]?
+        /// The API's answer for the job (its JSON, built into libmicrohttpd), kept while the job does
+        /// not change (a finished job never does), so repeated GETs of it cost no encoding and no copy.
+        var answer: HTTPResponse?
         /// Its sockets, from admission (a job that starts now) or from its start (a scheduled job).
         var run: JobRun?
         /// A scheduled job's sockets have been opened (or tried) ahead of its start.
@@ -34,6 +35,11 @@ public final class JobManager: Sendable {
 
         /// Whether readers (GET, list, cancel, delete) see this job.
         var visible: Bool { !admitting && !deleting }
+
+        /// The kept answer of a visible job. `mutating` only so that `entries.values[index].keptAnswer()`
+        /// reaches the entry in place: reading it through the getter copied the whole entry (a job and
+        /// its spec, a dozen references retained and released), which cost more than the lookup.
+        mutating func keptAnswer() -> HTTPResponse? { visible ? answer : nil }
     }
 
     struct State {

@@ -21,7 +21,7 @@ enum Routes {
 
     static func make(jobs: JobManager, hostname: String, capabilities: Capabilities, metrics: AgentMetrics) -> Router {
         var router = Router()
-        let healthy = HTTPResponse.json(["status": "ok"])
+        let healthy = HTTPResponse.json(["status": "ok"]).prepared()
         router.add("GET", "/v1/health") { _, _ in healthy }
         router.add("GET", "/") { (_, _) throws(APIError) in
             let page = try jobs.list(state: nil, limit: homePageJobs, after: nil)
@@ -61,8 +61,8 @@ enum Routes {
         }
         router.add("GET", "/v1/jobs/{id}") { (_, captures) throws(APIError) in
             let id = try jobID(captures[0])
-            guard let body = try jobs.jobJSON(id) else { throw .notFound("no job with id '\(id)'") }
-            return HTTPResponse(status: 200, contentType: "application/json", body: body)
+            guard let response = try jobs.jobResponse(id) else { throw .notFound("no job with id '\(id)'") }
+            return response
         }
         router.add("DELETE", "/v1/jobs/{id}") { (_, captures) throws(APIError) in
             try jobs.delete(try jobID(captures[0]))

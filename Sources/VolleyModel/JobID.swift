@@ -19,10 +19,15 @@ public struct JobID: Hashable, Sendable, Codable, CustomStringConvertible, Compa
     }
 
     public static func isValid(_ text: String) -> Bool {
-        guard (1...64).contains(text.utf8.count), text.utf8.first != UInt8(ascii: ".") else { return false }
-        return text.utf8.allSatisfy { c in
-            (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a)
-                || c == UInt8(ascii: ".") || c == UInt8(ascii: "_") || c == UInt8(ascii: "-")
+        var text = text  // `withUTF8` is mutating; a native string is not copied
+        // On the contiguous bytes: `allSatisfy` over the UTF8View cost a twentieth of a GET of a job.
+        return text.withUTF8 { bytes in
+            guard (1...64).contains(bytes.count), bytes[0] != UInt8(ascii: ".") else { return false }
+            for c in bytes {
+                guard (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a)
+                    || c == UInt8(ascii: ".") || c == UInt8(ascii: "_") || c == UInt8(ascii: "-") else { return false }
+            }
+            return true
         }
     }
 
