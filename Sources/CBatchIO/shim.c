@@ -12,6 +12,8 @@
 #include <sys/timex.h>
 #include <pthread.h>
 #include <signal.h>
+#include <sched.h>
+#include <sys/syscall.h>
 
 #if !defined(__linux__)
 #error "Volley builds on Linux only (README: Before you start); the fallback loop is for sendmmsg-less Linux builds."
@@ -309,4 +311,35 @@ int CBatchIO_clock_status(int64_t *error_us, int32_t *tai_s) {
     *error_us = synchronized ? tx.esterror : tx.maxerror;
     *tai_s = tx.tai;
     return synchronized;
+}
+
+/* struct sched_attr as the kernel reads it (glibc 2.36 has neither the type nor a wrapper). */
+struct cbatchio_sched_attr {
+    uint32_t size;
+    uint32_t sched_policy;
+    uint64_t sched_flags;
+    int32_t sched_nice;
+    uint32_t sched_priority;
+    uint64_t sched_runtime;
+    uint64_t sched_deadline;
+    uint64_t sched_period;
+};
+
+int64_t CBatchIO_request_slice(uint64_t slice_ns) {
+#if defined(__linux__) && defined(SYS_sched_setattr) && defined(SYS_sched_getattr)
+    struct cbatchio_sched_attr attr;
+    memset(&attr, 0, sizeof(attr));
+    if (syscall(SYS_sched_getattr, 0, &attr, sizeof(attr), 0) != 0) return -errno;
+    if (attr.sched_policy != SCHED_OTHER) return -EPERM;
+    attr.size = sizeof(attr);
+    attr.sched_flags = 0;
+    attr.sched_runtime = slice_ns;  // the nice value read above goes back unchanged
+    if (syscall(SYS_sched_setattr, 0, &attr, 0) != 0) return -errno;
+    memset(&attr, 0, sizeof(attr));
+    if (syscall(SYS_sched_getattr, 0, &attr, sizeof(attr), 0) != 0) return -errno;
+    return (int64_t)attr.sched_runtime;
+#else
+    (void)slice_ns;
+    return -ENOSYS;
+#endif
 }

@@ -99,6 +99,10 @@ public final class JobRun: Sendable {
         let filter = spec.mode == .reflect ? peerFilter() : nil
         for slot in slots {
             spawn("volley-\(spec.mode.rawValue)-\(slot.index)", finish) { [self] in
+                if SchedulerSlice.wanted(spec) {
+                    let granted = SchedulerSlice.request()
+                    slot.grantedSlice.withLock { $0 = granted }
+                }
                 switch spec.mode {
                 case .send, .echo:
                     let limit = spec.maxPackets == 0 ? nil : UInt64(Self.share(spec.maxPackets, slot.index, spec.threads))
@@ -191,6 +195,14 @@ public final class JobRun: Sendable {
         }
     }
 
+    /// The scheduler slice every worker of the job was granted, in µs; nil when none asked for one or
+    /// any of them was refused (the result then claims nothing for the job).
+    private var grantedSlice: Int? {
+        let granted = slots.map { $0.grantedSlice.withLock { $0 } }
+        guard let first = granted.first ?? nil, granted.allSatisfy({ $0 == first }) else { return nil }
+        return first
+    }
+
     /// The buffer size the kernel granted the job's first socket (all are set up alike), for the
     /// directions the mode uses.
     private func grantedBuffer(receive: Bool) -> Int? {
@@ -240,7 +252,8 @@ public final class JobRun: Sendable {
                             elapsedSeconds: elapsed, sent: sent, received: received,
                             io: JobResult.IOPath(send: method.sendName, receive: method.receiveName,
                                                  sendBufferBytes: grantedBuffer(receive: false),
-                                                 receiveBufferBytes: grantedBuffer(receive: true)),
+                                                 receiveBufferBytes: grantedBuffer(receive: true),
+                                                 schedulerSliceMicroseconds: grantedSlice),
                             stoppedEarly: timing.withLock { $0.stopRequested },
                             echo: echo, latency: latency?.summary, appOverhead: overhead?.summary,
                             sequence: sequence, reflect: reflect, stamp: stampReport,

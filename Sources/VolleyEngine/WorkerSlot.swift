@@ -16,6 +16,9 @@ final class WorkerSlot: Sendable {
     let sent = DirectionCounters()
     let received = DirectionCounters()
     private let built = Locked<Worker?>(nil)
+    /// The scheduler slice the kernel granted this worker's thread, in µs (`SchedulerSlice`); nil
+    /// when none was asked for or the kernel did not take it.
+    let grantedSlice = Locked<Int?>(nil)
 
     init(index: Int, sockets: [UDPSocket]) {
         self.index = index

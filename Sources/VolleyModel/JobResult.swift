@@ -41,18 +41,24 @@ public struct JobResult: Codable, Equatable, Sendable {
         /// CAP_NET_ADMIN); absent for a direction the job does not use.
         public var sendBufferBytes: Int?
         public var receiveBufferBytes: Int?
+        /// The scheduler slice the job's workers asked for and the kernel granted, in µs (paced
+        /// senders, echo and reflect ask for a short one; Linux ≥ 6.12); absent otherwise.
+        public var schedulerSliceMicroseconds: Int?
 
-        public init(send: String, receive: String, sendBufferBytes: Int? = nil, receiveBufferBytes: Int? = nil) {
+        public init(send: String, receive: String, sendBufferBytes: Int? = nil, receiveBufferBytes: Int? = nil,
+                    schedulerSliceMicroseconds: Int? = nil) {
             self.send = send
             self.receive = receive
             self.sendBufferBytes = sendBufferBytes
             self.receiveBufferBytes = receiveBufferBytes
+            self.schedulerSliceMicroseconds = schedulerSliceMicroseconds
         }
 
         enum CodingKeys: String, CodingKey {
             case send, receive
             case sendBufferBytes = "send_buffer_bytes"
             case receiveBufferBytes = "receive_buffer_bytes"
+            case schedulerSliceMicroseconds = "scheduler_slice_us"
         }
     }
 

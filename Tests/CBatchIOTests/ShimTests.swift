@@ -1,4 +1,5 @@
 import CBatchIO
+import Foundation
 import Glibc
 import Testing
 import VolleyTestSupport
@@ -106,5 +107,37 @@ import VolleyTestSupport
         // On Linux ≥ 3.0 both calls exist unless the build forced the fallback.
         #expect(CBatchIO_probe_sendmmsg() == CBatchIO_built_with_mmsg())
         #expect(CBatchIO_probe_recvmmsg() == CBatchIO_built_with_mmsg())
+    }
+}
+
+/// The scheduler slice request: granted as asked where the kernel has per-task slices, and the
+/// thread's nice value kept either way. On a thread of its own, so the test runner's is untouched.
+@Suite struct SchedulerSliceShimTests {
+    final class Outcome: @unchecked Sendable {  // written before `done` is signalled, read after
+        var granted: Int64 = 0
+        var niceBefore: Int32 = 0
+        var niceAfter: Int32 = 0
+    }
+
+    @Test func aShortSliceIsGrantedAndTheNiceValueKept() throws {
+        let outcome = Outcome()
+        let done = DispatchSemaphore(value: 0)
+        let thread = Thread {
+            let tid: id_t = 0  // on Linux, PRIO_PROCESS with 0 is the calling thread alone
+            let which = __priority_which_t(PRIO_PROCESS.rawValue)
+            setpriority(which, tid, 3)
+            outcome.niceBefore = getpriority(which, tid)
+            outcome.granted = CBatchIO_request_slice(100_000)
+            outcome.niceAfter = getpriority(which, tid)
+            done.signal()
+        }
+        thread.start()
+        #expect(done.wait(timeout: .now() + 30) == .success)
+        #expect(outcome.niceBefore == 3 && outcome.niceAfter == 3)
+        if kernelHasPerTaskSlices {
+            #expect(outcome.granted == 100_000)
+        } else {
+            #expect(outcome.granted != 100_000)
+        }
     }
 }

@@ -1,0 +1,30 @@
+import CBatchIO
+import VolleyModel
+
+/// The scheduler slice a latency-minded worker asks for: paced senders (a timer wakes them every
+/// few hundred µs), echo and reflect. With the default slice (~3 ms on 2 CPUs) a woken worker waits
+/// for whatever holds its CPU to finish its slice (a `jq` start-up, a compiler): that was the pacing
+/// stall traced in Benchmarks/README.md ("The pacing stall"). A 100 µs slice gives it an earlier
+/// deadline, so EEVDF lets it preempt. Unprivileged; Linux ≥ 6.12 honours it, older kernels ignore it.
+enum SchedulerSlice {
+    static let nanos: UInt64 = 100_000
+
+    /// Asks for the short slice on the calling thread; the slice granted in µs, or nil when the kernel
+    /// did not take it (older kernel, another policy such as SCHED_FIFO set by the operator, refusal).
+    static func request() -> Int? {
+        let granted = CBatchIO_request_slice(nanos)
+        guard granted > 0, UInt64(granted) == nanos else { return nil }
+        return Int(granted / 1000)
+    }
+
+    /// Whether a worker of this job asks for it: every one that waits for a time or a datagram, not a
+    /// full-speed sender (it never sleeps, and shorter slices would only switch it out more often) nor
+    /// a sink (throughput, never answers anyone).
+    static func wanted(_ spec: JobSpec) -> Bool {
+        switch spec.mode {
+        case .send: !RateSchedule(spec: spec).isUnlimited
+        case .echo, .reflect: true
+        case .sink: false
+        }
+    }
+}
