@@ -60,7 +60,7 @@ let accessHandler: MHD_AccessHandlerCallback = { cls, connection, url, method, _
         method: method.map { String(cString: $0) } ?? "GET",
         path: path.isEmpty ? "/" : path,
         query: values.query.isEmpty ? [:] : HTTPRequest.decodeQuery(values.query),
-        headers: values.headers,
+        fields: values.fields,
         body: state.body)
     return queue(server.handler(request), on: connection)
 }

@@ -10,13 +10,37 @@ final class RequestContext {
     var discarded = 0
 }
 
-/// A request's header fields (names lower-cased) and query arguments (still percent-encoded), read in
+/// A request's header fields (names lower-cased, in order) and query arguments (still percent-encoded), read in
 /// one pass of libmicrohttpd's iterator. A header sent twice keeps both values, joined by ", " as
 /// RFC 9110 §5.3 combines field lines, so a second `Authorization` or `Content-Type` cannot silently
 /// replace the first; a query argument sent twice keeps the last.
 struct RequestValues {
-    var headers: [String: String] = [:]
+    var fields: [(name: String, value: String)] = []
     var query: [String: String] = [:]
+    /// Positions in `fields` by name, built once a request has more than `scanLimit` fields: a
+    /// client may send thousands of tiny ones (up to libmicrohttpd's 32 KiB of header), and a scan
+    /// per field would then cost their square.
+    private var positions: [String: Int]?
+    static let scanLimit = 16
+
+    /// Adds a field, joining it to an earlier one of the same name.
+    mutating func add(_ name: String, _ value: String) {
+        if let earlier = position(of: name) {
+            fields[earlier].value += ", " + value
+            return
+        }
+        fields.append((name, value))
+        if positions != nil {
+            positions![name] = fields.count - 1
+        } else if fields.count > Self.scanLimit {
+            positions = Dictionary(fields.enumerated().map { ($0.element.name, $0.offset) }, uniquingKeysWith: { first, _ in first })
+        }
+    }
+
+    private func position(of name: String) -> Int? {
+        if let positions { return positions[name] }
+        return fields.firstIndex { $0.name == name }
+    }
 
     static func collect(_ connection: OpaquePointer) -> RequestValues {
         var values = RequestValues()
@@ -29,12 +53,7 @@ struct RequestValues {
                     values.pointee.query[String(cString: key)] = text
                     return .YES
                 }
-                let field = RequestValues.lowercased(key)
-                if let earlier = values.pointee.headers[field] {
-                    values.pointee.headers[field] = earlier + ", " + text
-                } else {
-                    values.pointee.headers[field] = text
-                }
+                values.pointee.add(RequestValues.lowercased(key), text)
                 return .YES
             }, pointer)
         }

@@ -117,4 +117,22 @@ import VolleyTestSupport
         #expect(lines.dropFirst().first == "a=last|b=2|c=x y")
         #expect(lines.dropFirst(2).first == "Case,Case,nil")
     }
+
+    /// Past a few fields the joining goes by name lookup rather than a scan, and gives the same answer.
+    @Test func manyFieldsAreJoinedAlike() throws {
+        let server = try server { request in
+            let answer = [request.header("x-f5"), request.header("X-F16"), request.header("x-f17"), request.header("x-f299")]
+                .map { $0 ?? "nil" }.joined(separator: "|")
+            return HTTPResponse(status: 200, body: Array("\(request.fields.count) \(answer)".utf8))
+        }
+        defer { server.stop() }
+        let connection = try RawConnection(port: server.port)
+        var head = "GET /many HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        for i in 0..<300 { head += "X-F\(i): \(i)\r\n" }
+        head += "x-f5: again\r\nX-F299: last\r\nx-f16: a\r\nX-F17: b\r\n\r\n"
+        #expect(connection.send(head))
+        let reply = connection.readResponse()
+        #expect(reply.hasPrefix("HTTP/1.1 200"))
+        #expect(reply.hasSuffix("301 5, again|16, a|17, b|299, last"))
+    }
 }
