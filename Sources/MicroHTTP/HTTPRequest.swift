@@ -10,8 +10,9 @@ public struct HTTPRequest: Sendable {
     public var query: [String: String]
     /// The header fields in the order they first came, names lower-cased, a field sent more than once
     /// already joined (`RequestValues`). A list, not a dictionary: a request has a handful of fields,
-    /// and comparing a few short names cost less than hashing every name on the way in and every
-    /// name looked up (a twentieth of the agent's work on a `GET /v1/jobs/{id}`).
+    /// and comparing a few short names costs less than hashing every name on the way in and every
+    /// name looked up (reading the fields and the browser guard's lookups went from 3,660 to 2,390
+    /// instructions per `GET /v1/jobs/{id}`, callgrind).
     public var fields: [(name: String, value: String)]
     public var body: [UInt8]
 

@@ -2,10 +2,11 @@ import CBatchIO
 import VolleyModel
 
 /// The scheduler slice a latency-minded worker asks for: paced senders (a timer wakes them every
-/// few hundred µs), echo and reflect. With the default slice (~3 ms on 2 CPUs) a woken worker waits
-/// for whatever holds its CPU to finish its slice (a `jq` start-up, a compiler): that was the pacing
-/// stall traced in Benchmarks/README.md ("The pacing stall"). A 100 µs slice gives it an earlier
-/// deadline, so EEVDF lets it preempt. Unprivileged; Linux ≥ 6.12 honours it, older kernels ignore it.
+/// few hundred µs), echo and reflect. With the default slice (1.4 ms on the 2-CPU test VMs, as
+/// sched_getattr reports it) a woken worker can wait for whatever holds its CPU to finish its slice
+/// (a `jq` start-up, a compiler): the pacing stall traced in Benchmarks/README.md ("The pacing
+/// stall"). A 100 µs slice gives it an earlier deadline, so EEVDF lets it preempt. Unprivileged;
+/// Linux ≥ 6.12 honours it; an older kernel reads back no such slice and the result reports none.
 enum SchedulerSlice {
     static let nanos: UInt64 = 100_000
 
