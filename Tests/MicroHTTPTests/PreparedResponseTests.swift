@@ -15,6 +15,16 @@ import VolleyTestSupport
         try HTTPServer(host: "127.0.0.1", port: 0, maxBodyBytes: 1024, tooLarge: HTTPResponse(status: 413), handler: handler)
     }
 
+    /// Runs `body` `times` times in each of `tasks` concurrent tasks.
+    private static func concurrently(_ tasks: Int, times: Int, _ body: @escaping @Sendable () async throws -> Void) async throws {
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for _ in 0..<tasks {
+                group.addTask { for _ in 0..<times { try await body() } }
+            }
+            try await group.waitForAll()
+        }
+    }
+
     @Test func oneBuildIsServedWholeToConcurrentRequests() async throws {
         let shared = HTTPResponse(status: 201, contentType: "application/octet-stream", body: Self.big,
                                   headers: [("X-One", "1"), ("X-Two", "2")]).prepared()
@@ -23,19 +33,12 @@ import VolleyTestSupport
         defer { server.stop() }
         let client = HTTPClient(port: server.port)
         // 32 at once over the pool's four threads, each connection asking five times.
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            for _ in 0..<32 {
-                group.addTask {
-                    for _ in 0..<5 {
-                        let reply = try await client.get("/any")
-                        #expect(reply.status == 201)
-                        #expect(reply.header("X-One") == "1" && reply.header("X-Two") == "2")
-                        #expect(reply.header("Content-Type") == "application/octet-stream")
-                        #expect(reply.body == Data(Self.big))
-                    }
-                }
-            }
-            try await group.waitForAll()
+        try await Self.concurrently(32, times: 5) {
+            let reply = try await client.get("/any")
+            #expect(reply.status == 201)
+            #expect(reply.header("X-One") == "1" && reply.header("X-Two") == "2")
+            #expect(reply.header("Content-Type") == "application/octet-stream")
+            #expect(reply.body == Data(Self.big))
         }
         // HEAD: the same headers, no body (libmicrohttpd leaves it out of a shared response too).
         let head = try await client.request("HEAD", "/any")
@@ -52,16 +55,9 @@ import VolleyTestSupport
         }
         defer { server.stop() }
         let client = HTTPClient(port: server.port)
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            for _ in 0..<16 {
-                group.addTask {
-                    for _ in 0..<3 {
-                        let reply = try await client.get("/fresh")
-                        #expect(reply.status == 200 && reply.body == Data(Self.big))
-                    }
-                }
-            }
-            try await group.waitForAll()
+        try await Self.concurrently(16, times: 3) {
+            let reply = try await client.get("/fresh")
+            #expect(reply.status == 200 && reply.body == Data(Self.big))
         }
         #expect(served.load(ordering: .relaxed) == 48)
     }
