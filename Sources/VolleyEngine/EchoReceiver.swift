@@ -30,6 +30,8 @@ final class EchoReceiver {
     /// With one flow socket: the timer that ends a blocking receive at the wait's deadline, so a
     /// reply costs one system call and one wake-up (nil with several flows: they need ppoll).
     private let wake: WakeTimer?
+    /// How far past a wait's requested end an already-armed deadline may lie and still be used.
+    static let preparedSlackNanos: UInt64 = 2_000
     let counters: DirectionCounters
     let timeline: WorkerTimeline
 
@@ -106,9 +108,26 @@ final class EchoReceiver {
         }
     }
 
+    /// Arms the wake-up for the wait that follows the next send, before that send is stamped. Arming
+    /// is a system call that reprograms a timer through the hypervisor (7–14 µs on these VMs, traced
+    /// in Benchmarks/README.md), and armed after the send it lay between a request and its reply.
+    /// Returns whether it called the kernel (the caller then reads the clock again for the stamps).
+    @inline(__always)
+    func prepareWait(until deadline: UInt64) -> Bool {
+        guard let wake, deadline != wake.armedFor else { return false }
+        _ = wake.arm(at: deadline)
+        return true
+    }
+
     /// Waits for replies (waking as soon as one arrives) until `deadline`, reading them as they come.
-    func waitAndDrain(until deadline: UInt64) {
+    /// A deadline already armed by `prepareWait` that falls before it, or at most
+    /// `preparedSlackNanos` after it (the pacer's estimate, made twice, may differ by rounding), ends
+    /// the wait instead, so no timer is armed between a send and its reply; waking early is harmless,
+    /// every caller asks again.
+    func waitAndDrain(until requested: UInt64) {
         var now = MonotonicClock.now()
+        var deadline = requested
+        if let armed = wake?.armedFor, armed > now, armed <= requested &+ Self.preparedSlackNanos { deadline = armed }
         // Spin first: a reply due within microseconds is read without a sleep and a wake-up.
         let spinEnd = min(deadline, now &+ busyPollNanos)
         while now < spinEnd {

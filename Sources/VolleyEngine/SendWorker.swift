@@ -124,6 +124,11 @@ final class SendWorker: @unchecked Sendable, OutgoingMessages {
                 continue
             }
             want = Int(min(UInt64(want), cap - sent))
+            // A paced echo arms the wait that follows this send now, before the stamps are taken.
+            if let echo, !schedule.isUnlimited {
+                let wait = pacer.waitNanos(sent: sent &+ UInt64(want), now: now)
+                if wait > 0, echo.prepareWait(until: now &+ min(wait, 5_000_000)) { now = MonotonicClock.now() }
+            }
             let done = sendBatch(want, flow: flow, now: now, deadline: deadline, stop: stop)
             sent &+= UInt64(done.sent + done.skipped)
             timeline.addSent(done.sent, at: now)

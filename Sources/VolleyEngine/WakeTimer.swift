@@ -10,7 +10,9 @@ final class WakeTimer {
     /// first one land between the deadline check and the receive, the wait overruns by at most this.
     static let repeatNanos: UInt64 = 200_000
     private var timer = CBatchIO_wake_timer()
-    private var armedFor: UInt64 = 0
+    /// The deadline last armed (monotonic ns; 0: none). It stays after the timer fired, so it is a
+    /// pending deadline only while it lies after now.
+    private(set) var armedFor: UInt64 = 0
 
     init?() {
         guard CBatchIO_wake_timer_create(&timer) == 0 else { return nil }

@@ -1,5 +1,4 @@
 import ArgumentParser
-import Dispatch
 import Foundation
 import Glibc
 import Synchronization
@@ -96,16 +95,13 @@ struct Run: ParsableCommand {
                 throw fail("\(error.message)\(error.field.map { " (field '\($0)')" } ?? "")", error.code == "invalid_spec" ? .invalidInput : .failed)
             }
         }
-        signal(SIGINT, SIG_IGN)
-        let interrupt = DispatchSource.makeSignalSource(signal: SIGINT, queue: .global())
         let interrupted = Atomic<Bool>(false)
         let all = jobs
-        interrupt.setEventHandler {
+        let endWatch = StopSignals.onInterrupt {
             interrupted.store(true, ordering: .relaxed)
             for job in all { job.stop() }
         }
-        interrupt.resume()
-        defer { interrupt.cancel() }
+        defer { endWatch() }
 
         // LocalRun.wait consumes its one "done" signal: remember which jobs have ended.
         var ended = [Bool](repeating: false, count: jobs.count)

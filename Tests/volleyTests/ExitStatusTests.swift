@@ -84,6 +84,11 @@ import VolleyTestSupport
         // The first progress line says the job runs (and its SIGINT handler is in place).
         let firstLine = stderr.fileHandleForReading.availableData
         #expect(!firstLine.isEmpty)
+        // Caught without a signalfd: the kernel wakes every signalfd of a process on any signal to
+        // any of its threads, so an echo worker's timer signals would wake its reader mid round trip.
+        let fds = try FileManager.default.contentsOfDirectory(atPath: "/proc/\(process.processIdentifier)/fd")
+        let signalfds = fds.filter { (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(process.processIdentifier)/fd/\($0)")) == "anon_inode:[signalfd]" }
+        #expect(signalfds.isEmpty, "volley run holds a signalfd: \(signalfds)")
         process.interrupt()
         process.waitUntilExit()
         #expect(process.terminationStatus == 130)
