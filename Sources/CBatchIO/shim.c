@@ -75,6 +75,12 @@ int CBatchIO_recvmsg_loop(int fd, CBatchIO_mmsghdr *vec, unsigned int vlen, int 
 
 int CBatchIO_sendmmsg(int fd, CBatchIO_mmsghdr *vec, unsigned int vlen, int flags) {
 #if CBATCHIO_HAVE_MMSG
+    if (vlen == 1) {
+        ssize_t one = sendmsg(fd, &vec[0].msg_hdr, flags);
+        if (one < 0) return -errno;
+        vec[0].msg_len = (unsigned int)one;
+        return 1;
+    }
     int n = sendmmsg(fd, (struct mmsghdr *)vec, vlen, flags);
     return n < 0 ? -errno : n;
 #else

@@ -31,6 +31,14 @@ struct BatchReceiver {
     private var dirty: Int
     /// Per socket: the drop count last added to the counters (the kernel's counter is 32 bits and wraps).
     private var drops: [UInt32]
+    /// Sparse traffic: the last blocking batch read found one datagram, so blocking reads ask for one
+    /// (recvmsg, without recvmmsg's second, empty try under MSG_WAITFORONE). Left as soon as two reads
+    /// return within `denseNanos` of each other: the queue is filling, batches again.
+    private(set) var readsOne = false
+    /// When the last blocking read in `readsOne` returned (monotonic ns).
+    private var lastReturn: UInt64 = 0
+    /// Datagrams closer than this (20 kpps and up) are dense traffic.
+    static let denseNanos: UInt64 = 50_000
 
     init(method: IOMethod, sockets: Int, capacity: Int) {
         io = BatchIO(method: method)
@@ -61,8 +69,11 @@ struct BatchReceiver {
     private mutating func receiveOnce(_ index: Int, fd: Int32, into batch: MessageBatch, counters: DirectionCounters,
                                       flags: Int32) -> Int {
         batch.resetForReceive(count: dirty)
-        let outcome = io.receive(fd: fd, batch.headers, count: batch.capacity, flags: flags)
+        let blocking = flags & CBatchIO_MSG_DONTWAIT == 0
+        let single = blocking && readsOne
+        let outcome = io.receive(fd: fd, batch.headers, count: single ? 1 : batch.capacity, flags: flags)
         dirty = outcome.count
+        if blocking && outcome.count > 0 { noteDensity(read: outcome.count, single: single) }
         guard outcome.count > 0 else {
             switch ReceivePolicy(errno: outcome.errno) {
             case .idle:
@@ -83,6 +94,20 @@ struct BatchReceiver {
         let seen = CBatchIO_rxq_drops(&batch.headers[outcome.count - 1].msg_hdr)
         if seen >= 0 { note(UInt32(truncatingIfNeeded: seen), socket: index, counters: counters) }
         return outcome.count
+    }
+
+    /// Switches between one-datagram and batch reads (`readsOne`).
+    @inline(__always)
+    private mutating func noteDensity(read count: Int, single: Bool) {
+        if !single {
+            guard count == 1 else { return }
+            readsOne = true
+            lastReturn = MonotonicClock.now()
+            return
+        }
+        let now = MonotonicClock.now()
+        if now &- lastReturn < Self.denseNanos { readsOne = false }
+        lastReturn = now
     }
 
     /// At the end: the socket's own counter, which also holds drops after the last datagram read.

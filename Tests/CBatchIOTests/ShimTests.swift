@@ -41,6 +41,20 @@ import VolleyTestSupport
         return body(headers)
     }
 
+    /// One message goes through sendmsg/recvmsg inside the batch calls, with the batch calls'
+    /// return convention: 1 and `msg_len` set, or -errno.
+    @Test func oneMessageKeepsTheBatchConvention() {
+        let (tx, rx) = socketPair()
+        defer { close(tx); close(rx) }
+        #expect(withMessages(count: 1, size: 40) { CBatchIO_sendmmsg(tx, $0, 1, 0) } == 1)
+        let (received, length) = withMessages(count: 1, size: 64) { headers in
+            (CBatchIO_recvmmsg(rx, headers, 1, CBatchIO_MSG_WAITFORONE), headers[0].msg_len)
+        }
+        #expect(received == 1)
+        #expect(length == 40)
+        #expect(withMessages(count: 1, size: 64) { CBatchIO_recvmmsg(rx, $0, 1, CBatchIO_MSG_DONTWAIT) } == -EAGAIN)
+    }
+
     @Test(arguments: [false, true])
     func batchOfTenGoesOutAndComesBack(useLoop: Bool) {
         let (tx, rx) = socketPair()

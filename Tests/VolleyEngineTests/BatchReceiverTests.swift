@@ -1,0 +1,64 @@
+import CBatchIO
+import Glibc
+import Testing
+import VolleyTestSupport
+@testable import VolleyEngine
+
+/// The receive step's choice between one-datagram reads (sparse traffic: a reply, a probe) and
+/// batches (a queue that fills), with exact counts either way.
+@Suite struct BatchReceiverTests {
+    /// A bound receiver (blocking reads end after 2 s at most) and a sender connected to it.
+    private func socketPair() -> (send: Int32, receive: Int32) {
+        let receive = openUDPSocket()
+        let port = bindLoopback(receive)
+        var tv = timeval(tv_sec: 2, tv_usec: 0)
+        setsockopt(receive, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
+        let send = openUDPSocket()
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_port = port.bigEndian
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        _ = withUnsafePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(send, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        return (send, receive)
+    }
+
+    private func send(_ fd: Int32, count: Int) {
+        var payload = [UInt8](repeating: 7, count: 64)
+        for _ in 0..<count { #expect(Glibc.send(fd, &payload, payload.count, 0) == 64) }
+    }
+
+    @Test(arguments: IOMethod.allCases)
+    func sparseTrafficIsReadOneByOneAndABurstInBatchesAgain(method: IOMethod) {
+        let (tx, rx) = socketPair()
+        defer { close(tx); close(rx) }
+        let batch = MessageBatch(capacity: 64, slotBytes: 128, withAddresses: false, controlBytes: CBatchIO_rxq_control_size())
+        let counters = DirectionCounters()
+        var receiver = BatchReceiver(method: method, sockets: 1, capacity: 64)
+
+        // A lone datagram: the batch read finds one, so the next blocking read asks for one.
+        send(tx, count: 1)
+        #expect(receiver.receive(0, fd: rx, into: batch, counters: counters) == 1)
+        #expect(receiver.readsOne)
+        send(tx, count: 1)
+        #expect(receiver.receive(0, fd: rx, into: batch, counters: counters) == 1)
+
+        // A queue of 50: the one-datagram read and the next return within microseconds of each
+        // other, so batches resume and the rest comes in far fewer than 50 reads.
+        send(tx, count: 50)
+        var read = 0
+        var reads = 0
+        while read < 50 {
+            let count = receiver.receive(0, fd: rx, into: batch, counters: counters)
+            #expect(count > 0, "a queued datagram was not read")
+            guard count > 0 else { break }
+            read += count
+            reads += 1
+        }
+        #expect(read == 50)
+        #expect(reads < 50, "the burst was read one datagram at a time")
+        #expect(!receiver.readsOne)
+        #expect(counters.kernelDrops.load(ordering: .relaxed) == 0)
+    }
+}
