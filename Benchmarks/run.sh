@@ -140,9 +140,13 @@ submit() {
     return 1
 }
 
-# wait_job ID OUTFILE: polls until the job has finished, then stores its result in OUTFILE.
+# wait_job ID OUTFILE [QUIET_SECONDS]: polls until the job has finished, then stores its result in
+# OUTFILE. With QUIET_SECONDS (a traffic job's duration) the first poll waits that long: the C
+# references run unpolled, and a curl and a jq started every 0.2 s during a Volley round made its
+# send row 7 % slower than the same job left alone (Benchmarks/README.md, row a).
 wait_job() {
     local id=$1 out=$2 state t0=$SECONDS
+    [[ -z ${3:-} ]] || sleep "$3"
     while :; do
         state=$(curl -sS --max-time 5 "$AGENT_URL/v1/jobs/$id" | jq -r .state) || state=unknown
         case $state in completed | failed | cancelled) break ;; esac
@@ -181,7 +185,7 @@ volley_send() {   # volley_send KEY EXTRA_JSON: Volley send job into the C sink
     local sink=$BG_PID
     sleep 0.3
     if submit "{\"mode\":\"send\",\"target\":\"127.0.0.1:$port\",\"duration_s\":$SECS,\"payload_bytes\":$SIZE,\"batch\":64,\"rate_pps\":\"max\"$extra}"; then
-        if ! wait_job "$JOB_ID" "$TMP/job.json"; then
+        if ! wait_job "$JOB_ID" "$TMP/job.json" "$SECS"; then
             na "$key" "job did not finish"
             bg_wait "$sink"
             return
@@ -290,7 +294,7 @@ pace_volley() {
     sleep 0.3
     if submit "{\"mode\":\"send\",\"target\":\"127.0.0.1:$port\",\"duration_s\":$SECS,\"payload_bytes\":$SIZE,\"batch\":64,\"rate_pps\":$RATE}"; then
         local finished=1
-        wait_job "$JOB_ID" "$TMP/job.json" || finished=0
+        wait_job "$JOB_ID" "$TMP/job.json" "$SECS" || finished=0
         bg_wait "$sink"
         if ((finished)); then judged "$key" "$TMP/judge.json"; else na "$key" "job did not finish"; fi
     else
@@ -353,7 +357,7 @@ volley_echo() {
     fi
     # The reflect job ends by itself 2 s after the echo job; it is not waited for.
     if submit "{\"mode\":\"echo\",\"target\":\"127.0.0.1:$port\",\"duration_s\":$SECS,\"rate_pps\":1000,\"payload_bytes\":$SIZE}"; then
-        wait_job "$JOB_ID" "$TMP/job.json" || { na "$key" "job did not finish"; return; }
+        wait_job "$JOB_ID" "$TMP/job.json" "$SECS" || { na "$key" "job did not finish"; return; }
         local p50
         p50=$(jq '.latency_us.p50 // empty' "$TMP/job.json")
         if [[ -z $p50 ]]; then
