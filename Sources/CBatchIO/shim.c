@@ -331,17 +331,6 @@ struct cbatchio_sched_attr {
     uint64_t sched_period;
 };
 
-int64_t CBatchIO_current_slice(void) {
-#if defined(__linux__) && defined(SYS_sched_getattr)
-    struct cbatchio_sched_attr attr;
-    memset(&attr, 0, sizeof(attr));
-    if (syscall(SYS_sched_getattr, 0, &attr, sizeof(attr), 0) != 0) return -errno;
-    return (int64_t)attr.sched_runtime;
-#else
-    return -ENOSYS;
-#endif
-}
-
 int64_t CBatchIO_request_slice(uint64_t slice_ns) {
 #if defined(__linux__) && defined(SYS_sched_setattr) && defined(SYS_sched_getattr)
     struct cbatchio_sched_attr attr;

@@ -1,5 +1,4 @@
 import Glibc
-import VolleyEngine
 
 /// The agent's own threads (the HTTP threads, the clock thread) step aside for traffic workers: a
 /// pacing worker that loses the CPU for a millisecond to a checkpoint or a request sends a burst
@@ -31,11 +30,6 @@ final class LowerOnce: Sendable {
     func here() {
         guard pthread_getspecific(Self.lowered) == nil else { return }
         ThreadPriority.lower(to: nice)
-        // A lowered thread also takes a short slice: its weight alone put its EEVDF deadline past a
-        // full-speed worker's whole slice, so on a shared CPU a request waited for that slice to end
-        // (API p99 0.5–1.7 ms in about half of the control-plane runs, 0.03–0.06 ms in the others).
-        // With it, the woken thread preempts for the request's few µs; nice keeps its share small.
-        _ = SchedulerSlice.request()
         // Any non-nil pointer means "done"; nothing is freed at thread exit.
         _ = pthread_setspecific(Self.lowered, UnsafeRawPointer(bitPattern: 1))
     }

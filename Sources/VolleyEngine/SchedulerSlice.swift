@@ -1,18 +1,18 @@
 import CBatchIO
 import VolleyModel
 
-/// The scheduler slice a latency-minded thread asks for: paced senders (a timer wakes them every
-/// few hundred µs), echo and reflect, and the agent's lowered HTTP threads (`LowerOnce`). With the default slice (1.4 ms on the 2-CPU test VMs, as
+/// The scheduler slice a latency-minded worker asks for: paced senders (a timer wakes them every
+/// few hundred µs), echo and reflect. With the default slice (1.4 ms on the 2-CPU test VMs, as
 /// sched_getattr reports it) a woken worker can wait for whatever holds its CPU to finish its slice
 /// (a `jq` start-up, a compiler): the pacing stall traced in Benchmarks/README.md ("The pacing
 /// stall"). A 100 µs slice gives it an earlier deadline, so EEVDF lets it preempt. Unprivileged;
 /// Linux ≥ 6.12 honours it; an older kernel reads back no such slice and the result reports none.
-public enum SchedulerSlice {
-    public static let nanos: UInt64 = 100_000
+enum SchedulerSlice {
+    static let nanos: UInt64 = 100_000
 
     /// Asks for the short slice on the calling thread; the slice granted in µs, or nil when the kernel
     /// did not take it (older kernel, another policy such as SCHED_FIFO set by the operator, refusal).
-    public static func request() -> Int? {
+    static func request() -> Int? {
         let granted = CBatchIO_request_slice(nanos)
         guard granted > 0, UInt64(granted) == nanos else { return nil }
         return Int(granted / 1000)

@@ -1,4 +1,3 @@
-import CBatchIO
 import Foundation
 import Glibc
 import Synchronization
@@ -104,13 +103,10 @@ import VolleyTestSupport
     }
 
     /// The HTTP server runs a pool of threads: each one is lowered on its own first request (before,
-    /// only the first thread to serve a request was, and the others kept the workers' priority), and
-    /// takes a short scheduler slice, so that at its lower weight a request still preempts a
-    /// full-speed worker sharing its CPU instead of waiting out the worker's slice.
+    /// only the first thread to serve a request was, and the others kept the workers' priority).
     @Test func everyServerThreadLowersItselfOnce() throws {
         let once = LowerOnce(nice: 3)
         let seen = Mutex<[Int32]>([])
-        let slices = Mutex<[Int64]>([])
         let done = DispatchSemaphore(value: 0)
         for _ in 0..<2 {
             Thread {
@@ -118,15 +114,11 @@ import VolleyTestSupport
                 once.here()
                 let nice = getpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0)
                 seen.withLock { $0.append(nice) }
-                slices.withLock { $0.append(CBatchIO_current_slice()) }
                 done.signal()
             }.start()
         }
         for _ in 0..<2 { #expect(done.wait(timeout: .now() + 30) == .success) }
         #expect(seen.withLock { $0 } == [3, 3])
-        if kernelHasPerTaskSlices {
-            #expect(slices.withLock { $0 } == [100_000, 100_000])
-        }
     }
 
     /// One HTTP/1.1 GET over a fresh connection from 127.0.0.1; the whole answer as text ("" when

@@ -90,9 +90,6 @@ void CBatchIO_wake_timer_delete(CBatchIO_wake_timer *timer);
 /// for a thread under another policy (left as it is).
 int64_t CBatchIO_request_slice(uint64_t slice_ns);
 
-/// The calling thread's slice in ns as sched_getattr reports it (`sched_runtime`), or -errno.
-int64_t CBatchIO_current_slice(void);
-
 /// SO_RXQ_OVFL: the count of datagrams the kernel dropped at this socket's receive queue (full
 /// buffer) as of when this message was queued, or -1 when the message carries no such cmsg.
 int64_t CBatchIO_rxq_drops(const struct msghdr *msg);
