@@ -8,21 +8,7 @@ import VolleyTestSupport
 /// sendmmsg's return convention.
 @Suite struct ShimTests {
     /// A connected sender and a bound receiver on loopback.
-    private func socketPair() -> (send: Int32, receive: Int32) {
-        let receive = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
-        let port = bindLoopback(receive)
-        let send = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
-        var addr = sockaddr_in()
-        addr.sin_family = sa_family_t(AF_INET)
-        addr.sin_port = port.bigEndian
-        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-        _ = withUnsafePointer(to: &addr) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(send, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        var tv = timeval(tv_sec: 1, tv_usec: 0)
-        setsockopt(receive, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
-        return (send, receive)
-    }
+    private func socketPair() -> (send: Int32, receive: Int32) { connectedLoopbackPair() }
 
     /// `count` headers over one buffer of `count * size` bytes, message i filled with byte i.
     private func withMessages<R>(count: Int, size: Int, _ body: (UnsafeMutablePointer<CBatchIO_mmsghdr>) -> R) -> R {

@@ -7,23 +7,6 @@ import VolleyTestSupport
 /// The receive step's choice between one-datagram reads (sparse traffic: a reply, a probe) and
 /// batches (a queue that fills), with exact counts either way.
 @Suite struct BatchReceiverTests {
-    /// A bound receiver (blocking reads end after 2 s at most) and a sender connected to it.
-    private func socketPair() -> (send: Int32, receive: Int32) {
-        let receive = openUDPSocket()
-        let port = bindLoopback(receive)
-        var tv = timeval(tv_sec: 2, tv_usec: 0)
-        setsockopt(receive, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
-        let send = openUDPSocket()
-        var addr = sockaddr_in()
-        addr.sin_family = sa_family_t(AF_INET)
-        addr.sin_port = port.bigEndian
-        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-        _ = withUnsafePointer(to: &addr) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(send, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        return (send, receive)
-    }
-
     private func send(_ fd: Int32, count: Int) {
         var payload = [UInt8](repeating: 7, count: 64)
         for _ in 0..<count { #expect(Glibc.send(fd, &payload, payload.count, 0) == 64) }
@@ -31,7 +14,7 @@ import VolleyTestSupport
 
     @Test(arguments: IOMethod.allCases)
     func sparseTrafficIsReadOneByOneAndABurstInBatchesAgain(method: IOMethod) {
-        let (tx, rx) = socketPair()
+        let (tx, rx) = connectedLoopbackPair(receiveTimeout: 2)
         defer { close(tx); close(rx) }
         let batch = MessageBatch(capacity: 64, slotBytes: 128, withAddresses: false, controlBytes: CBatchIO_rxq_control_size())
         let counters = DirectionCounters()

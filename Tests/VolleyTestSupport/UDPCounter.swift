@@ -72,6 +72,24 @@ public func bindLoopback(_ fd: Int32, port: UInt16 = 0) -> UInt16 {
 }
 
 /// A UDP port on 127.0.0.1 that was free a moment ago (bound, read back, released).
+/// A bound receiver on 127.0.0.1 (its blocking reads end after `receiveTimeout` seconds) and a
+/// sender connected to it; the caller closes both.
+public func connectedLoopbackPair(receiveTimeout seconds: Int = 1) -> (send: Int32, receive: Int32) {
+    let receive = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
+    let port = bindLoopback(receive)
+    let send = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
+    var addr = sockaddr_in()
+    addr.sin_family = sa_family_t(AF_INET)
+    addr.sin_port = port.bigEndian
+    addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+    _ = withUnsafePointer(to: &addr) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(send, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+    }
+    var tv = timeval(tv_sec: seconds, tv_usec: 0)
+    setsockopt(receive, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
+    return (send, receive)
+}
+
 public func freeUDPPort() -> UInt16 {
     let fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
     defer { close(fd) }
