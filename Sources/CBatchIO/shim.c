@@ -73,14 +73,12 @@ int CBatchIO_recvmsg_loop(int fd, CBatchIO_mmsghdr *vec, unsigned int vlen, int 
     return (int)i;
 }
 
+// One message goes through sendmsg/recvmsg (the loops below, with the same return convention): the
+// same work for the kernel without the vector's extra copies. A paced echo and its reflector move
+// one datagram per call, on the round trip's path (Benchmarks/README.md, echo's microseconds).
 int CBatchIO_sendmmsg(int fd, CBatchIO_mmsghdr *vec, unsigned int vlen, int flags) {
 #if CBATCHIO_HAVE_MMSG
-    if (vlen == 1) {
-        ssize_t one = sendmsg(fd, &vec[0].msg_hdr, flags);
-        if (one < 0) return -errno;
-        vec[0].msg_len = (unsigned int)one;
-        return 1;
-    }
+    if (vlen == 1) return CBatchIO_sendmsg_loop(fd, vec, 1, flags);
     int n = sendmmsg(fd, (struct mmsghdr *)vec, vlen, flags);
     return n < 0 ? -errno : n;
 #else
@@ -90,6 +88,7 @@ int CBatchIO_sendmmsg(int fd, CBatchIO_mmsghdr *vec, unsigned int vlen, int flag
 
 int CBatchIO_recvmmsg(int fd, CBatchIO_mmsghdr *vec, unsigned int vlen, int flags) {
 #if CBATCHIO_HAVE_MMSG
+    if (vlen == 1) return CBatchIO_recvmsg_loop(fd, vec, 1, flags);
     int n = recvmmsg(fd, (struct mmsghdr *)vec, vlen, flags, NULL);
     return n < 0 ? -errno : n;
 #else

@@ -50,17 +50,21 @@ enum StopSignals {
     }
 
     /// Calls `action` on a thread of its own each time SIGINT arrives, until the returned closure
-    /// is called (Ctrl-C then does nothing more).
+    /// is called (Ctrl-C then does nothing more). That closure returns once the thread has ended, so
+    /// a later watch never meets this one's end marker.
     static func onInterrupt(_ action: @escaping @Sendable () -> Void) -> @Sendable () -> Void {
         install([SIGINT])
+        let ended = DispatchSemaphore(value: 0)
         let watcher = Thread {
             while wait() != 0 { action() }
+            ended.signal()
         }
         watcher.name = "volley-sigint"
         watcher.start()
         return {
             var end: UInt8 = 0
             _ = write(StopSignals.pipeFDs[1], &end, 1)
+            ended.wait()
         }
     }
 }
