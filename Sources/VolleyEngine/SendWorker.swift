@@ -118,16 +118,17 @@ final class SendWorker: @unchecked Sendable, OutgoingMessages {
         while !stop.isSet && now < deadline && sent < cap {
             var want = pacer.allowance(sent: sent, now: now)
             if want == 0 {
-                let until = now + min(pacer.waitNanos(sent: sent, now: now), 5_000_000)
+                let until = Self.waitEnd(pacer, sent: sent, now: now)
                 if let echo { echo.waitAndDrain(until: until) } else { MonotonicClock.wait(until: until) }
                 now = MonotonicClock.now()
                 continue
             }
             want = Int(min(UInt64(want), cap - sent))
-            // A paced echo arms the wait that follows this send now, before the stamps are taken.
+            // A paced echo arms the wait that follows this send now, before the stamps are taken:
+            // the same end as the wait above will compute after the send.
             if let echo, !schedule.isUnlimited {
-                let wait = pacer.waitNanos(sent: sent &+ UInt64(want), now: now)
-                if wait > 0, echo.prepareWait(until: now &+ min(wait, 5_000_000)) { now = MonotonicClock.now() }
+                let end = Self.waitEnd(pacer, sent: sent &+ UInt64(want), now: now)
+                if end > now, echo.prepareWait(until: end) { now = MonotonicClock.now() }
             }
             let done = sendBatch(want, flow: flow, now: now, deadline: deadline, stop: stop)
             sent &+= UInt64(done.sent + done.skipped)
@@ -155,6 +156,13 @@ final class SendWorker: @unchecked Sendable, OutgoingMessages {
             now = MonotonicClock.now()
         }
         echo?.finish(lastSend: now, stop: stop)
+    }
+
+    /// When a wait for the next send ends (monotonic ns): when the pacer says the next batch is
+    /// due, at most 5 ms on, so the loop sees a stop or the deadline in time.
+    @inline(__always)
+    private static func waitEnd(_ pacer: Pacer, sent: UInt64, now: UInt64) -> UInt64 {
+        now &+ min(pacer.waitNanos(sent: sent, now: now), 5_000_000)
     }
 
     /// Prepares `count` datagrams on `flow` (sizes, stamps, GSO grouping) and sends them all.

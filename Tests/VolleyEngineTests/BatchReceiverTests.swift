@@ -20,15 +20,18 @@ import VolleyTestSupport
         let counters = DirectionCounters()
         var receiver = BatchReceiver(method: method, sockets: 1, capacity: 64)
 
-        // A lone datagram: the batch read finds one, so the next blocking read asks for one.
+        // A lone datagram: the batch read finds one, so the next blocking read asks for one: with
+        // two queued it returns one of them (a batch read would return both).
         send(tx, count: 1)
         #expect(receiver.receive(0, fd: rx, into: batch, counters: counters) == 1)
         #expect(receiver.readsOne)
-        send(tx, count: 1)
+        send(tx, count: 2)
+        #expect(receiver.receive(0, fd: rx, into: batch, counters: counters) == 1)
         #expect(receiver.receive(0, fd: rx, into: batch, counters: counters) == 1)
 
-        // A queue of 50: the one-datagram read and the next return within microseconds of each
-        // other, so batches resume and the rest comes in far fewer than 50 reads.
+        // A queue of 50: two reads that return within 50 µs of each other (here, back to back; only
+        // all 50 coming more than 50 µs apart would keep one-datagram reads) bring batches back,
+        // and the rest comes in far fewer than 50 reads.
         send(tx, count: 50)
         var read = 0
         var reads = 0
