@@ -3,7 +3,8 @@
 
     python3 Benchmarks/paced-get.py URL RATE SECONDS
 
-GETs URL over one keep-alive connection RATE times a second for SECONDS (open loop: a request that
+GETs URL over one keep-alive connection RATE times a second for SECONDS, and never for more than
+SECONDS + 10 s of wall time whatever the server does (open loop: a request that
 comes back late does not shift the next one's due time, so a stall shows as the latency of every
 request it held up) and prints one JSON object: requests, errors (a status other than 200, or a
 dropped connection, which is reopened), and the p50, p99 and max of each request's time from its
@@ -28,12 +29,16 @@ def main() -> int:
         print("paced-get: want an http:// URL, a rate > 0 and seconds > 0", file=sys.stderr)
         return 2
     path = url.path + ("?" + url.query if url.query else "")
-    connection = http.client.HTTPConnection(url.hostname, url.port or 80, timeout=10)
+    connection = http.client.HTTPConnection(url.hostname, url.port or 80, timeout=5)
     latencies, errors = [], 0
     start = time.monotonic()
     total = int(rate * seconds)
+    give_up = start + seconds + 5  # with the 5 s timeout of a request in flight: SECONDS + 10 s at most
     for n in range(total):
         due = start + n / rate
+        if time.monotonic() > give_up:
+            errors += total - n  # the requests never made count as errors
+            break
         now = time.monotonic()
         if due > now:
             time.sleep(due - now)
@@ -46,7 +51,7 @@ def main() -> int:
         except (OSError, http.client.HTTPException):
             errors += 1
             connection.close()
-            connection = http.client.HTTPConnection(url.hostname, url.port or 80, timeout=10)
+            connection = http.client.HTTPConnection(url.hostname, url.port or 80, timeout=5)
             continue
         latencies.append(time.monotonic() - due)
     if not latencies:

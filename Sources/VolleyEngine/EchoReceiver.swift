@@ -109,8 +109,9 @@ final class EchoReceiver {
     }
 
     /// Arms the wake-up for the wait that follows the next send, before that send is stamped. Arming
-    /// is a system call that reprograms a timer through the hypervisor (7–21 µs, median 13, on these VMs, traced
-    /// in Benchmarks/README.md), and armed after the send it lay between a request and its reply.
+    /// is a system call that reprograms a timer through the hypervisor (7–21 µs, median 13, on these
+    /// VMs, traced in Benchmarks/README.md), and armed after the send it lay between a request and
+    /// its reply.
     /// Returns whether it called the kernel (the caller then reads the clock again for the stamps).
     @inline(__always)
     func prepareWait(until deadline: UInt64) -> Bool {

@@ -71,7 +71,6 @@ public func bindLoopback(_ fd: Int32, port: UInt16 = 0) -> UInt16 {
     return UInt16(bigEndian: bound.sin_port)
 }
 
-/// A UDP port on 127.0.0.1 that was free a moment ago (bound, read back, released).
 /// A bound receiver on 127.0.0.1 (its blocking reads end after `receiveTimeout` seconds) and a
 /// sender connected to it; the caller closes both.
 public func connectedLoopbackPair(receiveTimeout seconds: Int = 1) -> (send: Int32, receive: Int32) {
@@ -90,6 +89,7 @@ public func connectedLoopbackPair(receiveTimeout seconds: Int = 1) -> (send: Int
     return (send, receive)
 }
 
+/// A UDP port on 127.0.0.1 that was free a moment ago (bound, read back, released).
 public func freeUDPPort() -> UInt16 {
     let fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
     defer { close(fd) }
