@@ -4,9 +4,18 @@ import CMicroHTTPD
 /// (we set up a context and, unless the declared body is too large, answer nothing yet), then once
 /// per uploaded chunk, then once more with no data, when the whole request is passed to the handler.
 /// Answering on a later call than the first keeps keep-alive connections open.
+/// The server is borrowed for the call, not retained: its count is one cache line that every pool
+/// thread would write twice per request.
 let accessHandler: MHD_AccessHandlerCallback = { cls, connection, url, method, _, uploadData, uploadSize, context in
     guard let cls, let connection, let context, let uploadSize else { return .NO }
-    let server = Unmanaged<HTTPServer>.fromOpaque(cls).takeUnretainedValue()
+    return Unmanaged<HTTPServer>.fromOpaque(cls)._withUnsafeGuaranteedRef { server in
+        access(server, connection, url, method, uploadData, uploadSize, context)
+    }
+}
+
+private func access(_ server: HTTPServer, _ connection: OpaquePointer, _ url: UnsafePointer<CChar>?,
+                    _ method: UnsafePointer<CChar>?, _ uploadData: UnsafePointer<CChar>?,
+                    _ uploadSize: UnsafeMutablePointer<Int>, _ context: UnsafeMutablePointer<UnsafeMutableRawPointer?>) -> MHD_Result {
 
     guard let raw = context.pointee else {
         let state = RequestContext()
@@ -49,7 +58,7 @@ let accessHandler: MHD_AccessHandlerCallback = { cls, connection, url, method, _
     if state.answered { return .YES }
     state.answered = true
     // The whole request is in: its deadline no longer runs while the handler works.
-    let overLimit = server.connections.received(connection)
+    let overLimit = ConnectionInfo.withState(of: connection) { server.connections.received($0) } ?? false
     if state.tooLarge { return queue(server.tooLarge, on: connection) }
     if overLimit { return queue(server.busy, on: connection) }
 

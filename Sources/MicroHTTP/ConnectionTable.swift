@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import Synchronization
 
 /// The server's open connections as libmicrohttpd reports them (NOTIFY_CONNECTION), with what the
 /// request deadline and the soft connection limit need to know of each.
@@ -7,21 +8,16 @@ import Glibc
 /// libmicrohttpd's own timeout is an idle timeout that every byte resets, so a client sending one
 /// byte a second would hold a connection for ever; here each request gets a deadline for its header
 /// and body, and `cutOverdue` ends the connections past it.
+///
+/// The table's lock is taken when a connection opens or closes and by the once-a-second reaper. A
+/// request reaches its own connection's `ConnectionState` through libmicrohttpd's socket context
+/// and moves its deadline with one atomic store: with a lock and a hash lookup on the way in and
+/// again on the way out, four pool threads on two CPUs queued on that lock (`perf`, Benchmarks/README.md).
 final class ConnectionTable: @unchecked Sendable {  // `table` is only touched under `lock`
-    struct Entry {
-        /// The socket, owned by libmicrohttpd; -1 if it could not be read.
-        let fd: Int32
-        /// The connection was accepted beyond the soft limit: its request is answered `busy`.
-        let overLimit: Bool
-        /// When the request now arriving must be in (monotonic nanoseconds); nil while no request is
-        /// arriving (the handler runs, the response goes out).
-        var deadline: UInt64?
-    }
-
     /// Keyed by libmicrohttpd's connection pointer, valid from STARTED to CLOSED. An NSLock (a pthread
     /// mutex), not Synchronization's Mutex: that one waits on a bare futex on Linux, which
     /// ThreadSanitizer cannot see, so every access here was reported as a race.
-    private var table: [Int: Entry] = [:]
+    private var table: [Int: ConnectionState] = [:]
     private let lock = NSLock()
     /// Past this many open connections, a new one is marked `overLimit`.
     let softLimit: Int
@@ -38,40 +34,34 @@ final class ConnectionTable: @unchecked Sendable {  // `table` is only touched u
 
     var count: Int { withEntries { $0.count } }
 
-    /// A connection was accepted: its first request's clock starts now.
-    func opened(_ connection: OpaquePointer, fd: Int32, now: UInt64 = MonotonicClock.now()) {
+    /// A connection was accepted: its first request's clock starts now. Returns its state, which the
+    /// caller keeps in libmicrohttpd's socket context for the requests to come.
+    func opened(_ connection: OpaquePointer, fd: Int32, now: UInt64 = MonotonicClock.now()) -> ConnectionState {
         withEntries {
-            let overLimit = $0.count >= softLimit
-            $0[Int(bitPattern: connection)] = Entry(fd: fd, overLimit: overLimit, deadline: deadline(from: now))
+            let state = ConnectionState(fd: fd, overLimit: $0.count >= softLimit, deadline: deadline(from: now))
+            $0[Int(bitPattern: connection)] = state
+            return state
         }
     }
 
     /// libmicrohttpd is about to close the socket (it does so after this notification): forget it, under
     /// the lock `cutOverdue` holds, so the fd is never shut down after its number is reused.
     func closed(_ connection: OpaquePointer) {
-        let entry = withEntries { $0.removeValue(forKey: Int(bitPattern: connection)) }
+        let state = withEntries { $0.removeValue(forKey: Int(bitPattern: connection)) }
         // The order this relies on, checked in debug builds: the socket is still open here.
-        assert(entry.map { $0.fd < 0 || fcntl($0.fd, F_GETFD) != -1 } ?? true, "libmicrohttpd closed the socket first")
+        assert(state.map { $0.fd < 0 || fcntl($0.fd, F_GETFD) != -1 } ?? true, "libmicrohttpd closed the socket first")
     }
 
     /// The whole request is in: stop its clock. Returns whether the connection is over the soft limit.
-    func received(_ connection: OpaquePointer) -> Bool {
-        withEntries {
-            // One lookup by index rather than one per field: this runs on every request.
-            guard let index = $0.index(forKey: Int(bitPattern: connection)) else { return false }
-            $0.values[index].deadline = nil
-            return $0.values[index].overLimit
-        }
+    func received(_ state: ConnectionState) -> Bool {
+        state.deadline.store(0, ordering: .relaxed)
+        return state.overLimit
     }
 
     /// The response is out: the next request on this keep-alive connection may first wait up to the
     /// idle timeout, then has the usual time to arrive.
-    func completed(_ connection: OpaquePointer, now: UInt64 = MonotonicClock.now()) {
-        let next = deadline(from: now).map { $0 + idleNanoseconds }
-        withEntries {
-            guard let index = $0.index(forKey: Int(bitPattern: connection)) else { return }
-            $0.values[index].deadline = next
-        }
+    func completed(_ state: ConnectionState, now: UInt64 = MonotonicClock.now()) {
+        state.deadline.store(deadline(from: now).map { $0 + idleNanoseconds } ?? 0, ordering: .relaxed)
     }
 
     /// Shuts down (never closes: libmicrohttpd owns the fd) every connection whose request is past its
@@ -81,16 +71,19 @@ final class ConnectionTable: @unchecked Sendable {  // `table` is only touched u
     func cutOverdue(now: UInt64 = MonotonicClock.now()) -> Int {
         withEntries {
             var cut = 0
-            for (key, entry) in $0 where entry.fd >= 0 && (entry.deadline.map { now > $0 } ?? false) {
-                _ = shutdown(entry.fd, Int32(SHUT_RDWR))
-                $0[key]?.deadline = nil  // once is enough
+            for state in $0.values where state.fd >= 0 {
+                let deadline = state.deadline.load(ordering: .relaxed)
+                // Once is enough; a request that has just come in (deadline now 0) keeps its connection.
+                guard deadline != 0, now > deadline,
+                      state.deadline.compareExchange(expected: deadline, desired: 0, ordering: .relaxed).exchanged else { continue }
+                _ = shutdown(state.fd, Int32(SHUT_RDWR))
                 cut += 1
             }
             return cut
         }
     }
 
-    private func withEntries<T>(_ body: (inout [Int: Entry]) -> T) -> T {
+    private func withEntries<T>(_ body: (inout [Int: ConnectionState]) -> T) -> T {
         lock.lock()
         defer { lock.unlock() }
         return body(&table)
@@ -98,6 +91,23 @@ final class ConnectionTable: @unchecked Sendable {  // `table` is only touched u
 
     private func deadline(from now: UInt64) -> UInt64? {
         requestNanoseconds == 0 ? nil : now + requestNanoseconds
+    }
+}
+
+/// One open connection, from libmicrohttpd's STARTED notification to its CLOSED one.
+final class ConnectionState: Sendable {
+    /// The socket, owned by libmicrohttpd; -1 if it could not be read.
+    let fd: Int32
+    /// The connection was accepted beyond the soft limit: its request is answered `busy`.
+    let overLimit: Bool
+    /// When the request now arriving must be in (monotonic nanoseconds); 0 while no request is
+    /// arriving (the handler runs, the response goes out) or when requests have no deadline.
+    let deadline: Atomic<UInt64>
+
+    init(fd: Int32, overLimit: Bool, deadline: UInt64?) {
+        self.fd = fd
+        self.overLimit = overLimit
+        self.deadline = Atomic(deadline ?? 0)
     }
 }
 

@@ -107,7 +107,9 @@ public final class HTTPServer: @unchecked Sendable {  // daemon pointer is writt
         }
         let completed: MHD_RequestCompletedCallback = { cls, connection, context, _ in
             if let cls, let connection {
-                Unmanaged<HTTPServer>.fromOpaque(cls).takeUnretainedValue().connections.completed(connection)
+                Unmanaged<HTTPServer>.fromOpaque(cls)._withUnsafeGuaranteedRef { server in
+                    _ = ConnectionInfo.withState(of: connection) { server.connections.completed($0) }
+                }
             }
             guard let context, let raw = context.pointee else { return }
             Unmanaged<RequestContext>.fromOpaque(raw).release()

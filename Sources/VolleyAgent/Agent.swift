@@ -43,6 +43,8 @@ public final class Agent: Sendable {
                             headers: ["Retry-After": "1", "Connection": "close"]).response
         let log = logger
         let apiThread = LowerOnce(nice: 5)
+        let tally = metrics.requestTally(routes: router.names + ["refused", "unauthorized"])
+        let (refused, unauthorized) = (tally.routes.count - 2, tally.routes.count - 1)
         do {
             server = try HTTPServer(host: config.host, port: config.port, maxBodyBytes: config.maxBodyBytes,
                                     tls: config.tls.map { HTTPServer.TLS(certificatePEM: $0.certificate, keyPEM: $0.key) },
@@ -53,15 +55,15 @@ public final class Agent: Sendable {
                 // libmicrohttpd on a shared 2-core VM (Benchmarks/README.md, control plane).
                 if jobs.trafficRuns { apiThread.here() }
                 let started = DispatchTime.now().uptimeNanoseconds
-                let (response, route): (HTTPResponse, String)
+                let response: HTTPResponse, route: Int
                 if let refusal = browsers.refusal(request) {
-                    (response, route) = (refusal.response, "refused")
+                    (response, route) = (refusal.response, refused)
                 } else if !gate.allows(request) {
-                    (response, route) = (gate.refusal, "unauthorized")
+                    (response, route) = (gate.refusal, unauthorized)
                 } else {
-                    (response, route) = router.respond(to: request)
+                    (response, _, route) = router.respond(to: request)
                 }
-                metrics.countRequest(route: route, status: response.status)
+                tally.count(route: route, status: response.status)
                 let ms = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e6
                 log.info("request", metadata: ["http.method": "\(BrowserGuard.printable(request.method))",
                                                "http.path": "\(BrowserGuard.printable(request.path))",

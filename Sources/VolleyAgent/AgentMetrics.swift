@@ -14,7 +14,14 @@ final class AgentMetrics: Sendable {
     private let jobsByState: [JobState: Gauge]
     private let running: Gauge
     private let errors = Locked<[String: Counter]>([:])
-    private let requests = Locked<[RequestKey: Counter]>([:])
+    private let requests = Locked(Requests())
+
+    /// The request tallies, and per route and status its Prometheus counter and how much of the
+    /// tally it holds already.
+    private struct Requests {
+        var tallies: [RequestTally] = []
+        var counters: [RequestKey: (counter: Counter, carried: Int)] = [:]
+    }
 
     private struct RequestKey: Hashable {
         var route: String
@@ -101,16 +108,29 @@ final class AgentMetrics: Sendable {
         }
     }
 
-    func countRequest(route: String, status: Int) {
-        let key = RequestKey(route: route, status: status)
-        let counter = requests.withLock { cache in
-            if let existing = cache[key] { return existing }
-            let made = registry.makeCounter(descriptor: Self.name("http_requests", "total", "HTTP requests by route and status"),
-                                            labels: [("route", route), ("status", "\(status)")])
-            cache[key] = made
-            return made
+    /// A tally for the HTTP routes `routes` (the router's and the agent's own), counted without a
+    /// lock per request and carried into `volley_http_requests_total` whenever the metrics are read.
+    func requestTally(routes: [String]) -> RequestTally {
+        let tally = RequestTally(routes: routes)
+        requests.withLock { $0.tallies.append(tally) }
+        return tally
+    }
+
+    /// Adds what the tallies counted since the last call to the Prometheus counters.
+    private func carryRequests() {
+        requests.withLock { state in
+            for tally in state.tallies {
+                for (route, status, total) in tally.totals() {
+                    let key = RequestKey(route: route, status: status)
+                    let counter = state.counters[key]?.counter
+                        ?? registry.makeCounter(descriptor: Self.name("http_requests", "total", "HTTP requests by route and status"),
+                                                labels: [("route", route), ("status", "\(status)")])
+                    let carried = state.counters[key]?.carried ?? 0
+                    if total > carried { counter.increment(by: Int64(total - carried)) }
+                    state.counters[key] = (counter, max(total, carried))
+                }
+            }
         }
-        counter.increment()
     }
 
     func setJobs(_ counts: [JobState: Int]) {
@@ -118,7 +138,10 @@ final class AgentMetrics: Sendable {
         running.set(to: Double(counts[.running] ?? 0))
     }
 
-    func exposition() -> [UInt8] { registry.emitToBuffer() }
+    func exposition() -> [UInt8] {
+        carryRequests()
+        return registry.emitToBuffer()
+    }
 
     private static func name(_ metric: String, _ unit: String, _ help: String) -> MetricNameDescriptor {
         MetricNameDescriptor(namespace: "volley", metricName: metric, unitName: unit, helpText: help)

@@ -121,14 +121,14 @@ import VolleyTestSupport
         #expect(seen.withLock { $0 } == [3, 3])
     }
 
-    /// One HTTP/1.1 GET over a fresh connection from 127.0.0.1; the whole answer as text ("" when
-    /// the connection is refused or closed without one).
-    static func rawGet(_ path: String, port: UInt16) -> String {
+    /// One HTTP/1.1 GET over a fresh connection from 127.0.0.1 with `Host: host`; the whole answer
+    /// as text ("" when the connection is refused or closed without one).
+    static func rawGet(_ path: String, port: UInt16, host: String = "127.0.0.1") -> String {
         guard let fd = connect(from: "127.0.0.1", to: port) else { return "" }
         defer { close(fd) }
         var tv = timeval(tv_sec: 10, tv_usec: 0)
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
-        let request = "GET \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+        let request = "GET \(path) HTTP/1.1\r\nHost: \(host)\r\nConnection: close\r\n\r\n"
         guard request.withCString({ send(fd, $0, strlen($0), Int32(MSG_NOSIGNAL)) }) > 0 else { return "" }
         var answer: [UInt8] = []
         var buffer = [UInt8](repeating: 0, count: 4096)
