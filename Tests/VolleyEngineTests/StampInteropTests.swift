@@ -41,9 +41,7 @@ import VolleyTestSupport
     @Test func volleySenderToScapyReflector() throws {
         let python = try #require(PythonTools.withScapy(), "python3 with 'scapy' and 'hdrhistogram' is needed: run `make test`")
         let port = freeUDPPort(), count = 300
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("stamp-interop-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: dir) }
+        let dir = TestFolders.make("stamp-interop")
         let log = dir.appendingPathComponent("log.json"), ready = dir.appendingPathComponent("ready")
         let script = PythonTools.interopScripts.appendingPathComponent("stamp_reflector.py").path
         let reflector = try Spawned(python.path, [script, "\(port)", "\(count)", "180", log.path, ready.path])

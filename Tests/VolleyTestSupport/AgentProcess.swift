@@ -20,11 +20,9 @@ public final class AgentProcess: @unchecked Sendable {  // set up once in init, 
         return root.appendingPathComponent(".build/debug/volley")
     }
 
-    public static func temporaryDirectory() -> URL {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("volley-test-\(UUID().uuidString)")
-        try? FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-        return url
-    }
+    /// A new, empty folder under this test process's own root (`TestFolders`), removed when the
+    /// process exits.
+    public static func temporaryDirectory() -> URL { TestFolders.make() }
 
     /// Starts the agent and waits for its "listening on" line. Extra `arguments` go after `serve`.
     public init(dataDirectory: URL = AgentProcess.temporaryDirectory(), arguments: [String] = [],
