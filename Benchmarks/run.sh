@@ -171,6 +171,24 @@ median() {
         if (NR == 0) print "nan"; else if (NR % 2) print a[(NR + 1) / 2]; else print (a[NR / 2] + a[NR / 2 + 1]) / 2 }'
 }
 calc() { awk "BEGIN { printf \"%.10g\\n\", $* }"; }
+# paired VKEY RKEY: the median of the per-round ratios VKEY/RKEY, then the ratios themselves, when
+# both keys have one value per round (the two sides ran back to back in each round); else the ratio
+# of the medians and nothing more. The host's speed drifts between rounds (a GSO round may run at
+# 1.0 or 1.7 Mpps for both tools), and the ratio of two medians can then pair a fast round of one
+# side with a slow round of the other.
+paired() {
+    # shellcheck disable=SC2086
+    local -a v=(${VALS[$1]:-}) r=(${VALS[$2]:-})
+    if ((${#v[@]} == 0 || ${#v[@]} != ${#r[@]})); then calc "$(median "$1") / $(median "$2")"; return; fi
+    local i list="" ratios=""
+    for i in "${!v[@]}"; do
+        ratios="$ratios $(calc "${v[$i]} / ${r[$i]}")"
+        list="$list${list:+, }$(fmt '%.2f' "$(calc "${v[$i]} / ${r[$i]}")")"
+    done
+    # shellcheck disable=SC2086
+    printf '%s %s\n' "$(printf '%s\n' $ratios | sort -g | awk '{ a[NR] = $1 } END {
+        if (NR % 2) print a[(NR + 1) / 2]; else print (a[NR / 2] + a[NR / 2 + 1]) / 2 }')" "$list"
+}
 pps() { awk -v x="$1" 'BEGIN { if (x !~ /^[0-9.eE+-]+$/) print "n/a"; else if (x >= 1e6) printf "%.2f Mpps", x / 1e6;
                              else printf "%.1f kpps", x / 1e3 }'; }
 fmt() { awk -v x="$2" "BEGIN { printf \"$1\", x }"; }
@@ -588,7 +606,8 @@ ROWS=()
 row() { ROWS+=("| $1 | $2 | $3 | $4 | $5 | $6 | $7 |"); }
 
 # ratio_row ID WHAT VKEY RKEY TARGET_TEXT OP THRESHOLD [NOTE_LABEL VNOTE_KEY RNOTE_KEY] [RESULT_PREFIX]
-# The ratio is median(VKEY) / median(RKEY); the notes (e.g. the other end's count) are shown in brackets.
+# The values are medians; the ratio is the median of the per-round ratios (`paired`), which the cell
+# lists in brackets; the notes (e.g. the other end's count) are shown in brackets.
 ratio_row() {
     local id=$1 what=$2 vk=$3 rk=$4 target=$5 op=$6 thr=$7 label=${8:-} vnote=${9:-} rnote=${10:-} kind=${11:-}
     local v r vcell rcell
@@ -604,9 +623,9 @@ ratio_row() {
     vcell=$(pps "$v"); rcell=$(pps "$r")
     [[ -z $vnote ]] || ! has "$vnote" || vcell="$vcell ($label $(pps "$(median "$vnote")"))"
     [[ -z $rnote ]] || ! has "$rnote" || rcell="$rcell ($label $(pps "$(median "$rnote")"))"
-    local ratio
-    ratio=$(calc "$v / $r")
-    row "$id" "$what" "$vcell" "$rcell" "$(fmt '%.2f×' "$ratio")" "$target" "$kind$(yes_no "$ratio $op $thr")"
+    local ratio rounds
+    read -r ratio rounds <<<"$(paired "$vk" "$rk")"
+    row "$id" "$what" "$vcell" "$rcell" "$(fmt '%.2f×' "$ratio")${rounds:+ (rounds ${rounds})}" "$target" "$kind$(yes_no "$ratio $op $thr")"
 }
 
 ratio_row a "send, 64 B, batch 64 (sender count)" v.send c.send "≥ 0.95× C" ">=" 0.95 "C sink got" v.send.rx c.send.rx
@@ -636,8 +655,8 @@ pace_row d4 "pacing: C udpref --rate $RATE (C sink)" c.pace "ref "
 if [[ -n ${NA[v.echo]:-} ]]; then
     row e "echo RTT p50, 1000/s, 64 B" "n/a (${NA[v.echo]})" "$(has sockperf.echo && fmt '%.1f µs' "$(median sockperf.echo)" || echo n/a)" n/a "≤ 1.1× sockperf" n/a
 elif has v.echo && has sockperf.echo; then
-    ve=$(median v.echo); se=$(median sockperf.echo); er=$(calc "$ve / $se")
-    row e "echo RTT p50, 1000/s, 64 B" "$(fmt '%.1f µs' "$ve")" "$(fmt '%.1f µs' "$se") (sockperf --full-rtt)" "$(fmt '%.2f×' "$er")" "≤ 1.1× sockperf" "$(yes_no "$er <= 1.1")"
+    ve=$(median v.echo); se=$(median sockperf.echo); read -r er rounds <<<"$(paired v.echo sockperf.echo)"
+    row e "echo RTT p50, 1000/s, 64 B" "$(fmt '%.1f µs' "$ve")" "$(fmt '%.1f µs' "$se") (sockperf --full-rtt)" "$(fmt '%.2f×' "$er")${rounds:+ (rounds ${rounds})}" "≤ 1.1× sockperf" "$(yes_no "$er <= 1.1")"
 else
     row e "echo RTT p50, 1000/s, 64 B" n/a n/a n/a "≤ 1.1× sockperf" "n/a (no data)"
 fi
@@ -654,7 +673,9 @@ scale_row() {
     c2=$(pps "$v2"); c1=$(pps "$v1")
     ! has "$k2.tx" || c2="$c2 (offered $(pps "$(median "$k2.tx")"))"
     ! has "$k1.tx" || c1="$c1 (offered $(pps "$(median "$k1.tx")"))"
-    row "$id" "$what" "$c2" "$c1" "$(fmt '%.2f×' "$(calc "$v2 / $v1")")" "reported (2 CPUs)" "${5:-reported}"
+    local ratio rounds
+    read -r ratio rounds <<<"$(paired "$k2" "$k1")"
+    row "$id" "$what" "$c2" "$c1" "$(fmt '%.2f×' "$ratio")${rounds:+ (rounds ${rounds})}" "reported (2 CPUs)" "${5:-reported}"
 }
 if [[ ${SCALING:-1} != 0 ]]; then
     scale_row s1 "scaling: send threads 2 vs threads 1 (unpinned; Volley column: 2 threads, reference: 1)" s.send2 s.send1
@@ -691,7 +712,7 @@ COMMIT=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
     echo "- CPU: $CPU, $CORES cores"
     echo "- Volley $VERSION, commit $COMMIT"
     echo "- $(iperf3 --version | head -1 | cut -d' ' -f1-2), sockperf $(sockperf --version 2>&1 | sed -n 's/.*version \([^ ]*\).*/\1/p' | head -1), $(gcc --version | head -1)"
-    echo "- loopback only, ${SIZE}-byte payloads, 1 thread, ${SECS} s runs, median of $ROUNDS alternating rounds; CPU placement: $PLACEMENT"
+    echo "- loopback only, ${SIZE}-byte payloads, 1 thread, ${SECS} s runs, median of $ROUNDS alternating rounds (a ratio is the median of the rounds' own ratios, listed beside it); CPU placement: $PLACEMENT"
     echo "- before the run: CPU ${CPU_BUSY} % busy${BUSY:+ ($BUSY)}, load average $LOAD; the run took ${ELAPSED} s; $QUIET"
     echo
     echo "| # | measurement | Volley | reference | ratio | target | result |"
