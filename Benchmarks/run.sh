@@ -174,20 +174,20 @@ calc() { awk "BEGIN { printf \"%.10g\\n\", $* }"; }
 # paired VKEY RKEY: the median of the per-round ratios VKEY/RKEY, then the ratios themselves, when
 # both keys have one value per round (the two sides ran back to back in each round); else the ratio
 # of the medians and nothing more. The host's speed drifts between rounds (a GSO round may run at
-# 1.0 or 1.7 Mpps for both tools), and the ratio of two medians can then pair a fast round of one
+# 1.0 or 1.7 Mpps for either tool), and the ratio of two medians can then pair a fast round of one
 # side with a slow round of the other.
 paired() {
     # shellcheck disable=SC2086
     local -a v=(${VALS[$1]:-}) r=(${VALS[$2]:-})
     if ((${#v[@]} == 0 || ${#v[@]} != ${#r[@]})); then calc "$(median "$1") / $(median "$2")"; return; fi
-    local i list="" ratios=""
+    local i ratio key="$1/$2" list=""
+    VALS[$key]=""
     for i in "${!v[@]}"; do
-        ratios="$ratios $(calc "${v[$i]} / ${r[$i]}")"
-        list="$list${list:+, }$(fmt '%.2f' "$(calc "${v[$i]} / ${r[$i]}")")"
+        ratio=$(calc "${v[$i]} / ${r[$i]}")
+        add "$key" "$ratio"
+        list="$list${list:+, }$(fmt '%.2f' "$ratio")"
     done
-    # shellcheck disable=SC2086
-    printf '%s %s\n' "$(printf '%s\n' $ratios | sort -g | awk '{ a[NR] = $1 } END {
-        if (NR % 2) print a[(NR + 1) / 2]; else print (a[NR / 2] + a[NR / 2 + 1]) / 2 }')" "$list"
+    printf '%s %s\n' "$(median "$key")" "$list"
 }
 pps() { awk -v x="$1" 'BEGIN { if (x !~ /^[0-9.eE+-]+$/) print "n/a"; else if (x >= 1e6) printf "%.2f Mpps", x / 1e6;
                              else printf "%.1f kpps", x / 1e3 }'; }

@@ -61,7 +61,7 @@ public final class Agent: Sendable {
                 } else if !gate.allows(request) {
                     (response, route) = (gate.refusal, unauthorized)
                 } else {
-                    (response, _, route) = router.respond(to: request)
+                    (response, route) = router.respond(to: request)
                 }
                 tally.count(route: route, status: response.status)
                 let ms = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e6

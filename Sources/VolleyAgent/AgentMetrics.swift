@@ -15,12 +15,13 @@ final class AgentMetrics: Sendable {
     private let running: Gauge
     private let errors = Locked<[String: Counter]>([:])
     private let requests = Locked(Requests())
+    private let requestCounters = Locked<[String: Counter]>([:])
 
-    /// The request tallies, and per route and status its Prometheus counter and how much of the
-    /// tally it holds already.
+    /// The request tallies, and per route and status how much of its tally the Prometheus counter
+    /// holds already.
     private struct Requests {
         var tallies: [RequestTally] = []
-        var counters: [RequestKey: (counter: Counter, carried: Int)] = [:]
+        var carried: [RequestKey: Int] = [:]
     }
 
     private struct RequestKey: Hashable {
@@ -121,13 +122,11 @@ final class AgentMetrics: Sendable {
         requests.withLock { state in
             for tally in state.tallies {
                 for (route, status, total) in tally.totals() {
-                    let key = RequestKey(route: route, status: status)
-                    let counter = state.counters[key]?.counter
-                        ?? registry.makeCounter(descriptor: Self.name("http_requests", "total", "HTTP requests by route and status"),
-                                                labels: [("route", route), ("status", "\(status)")])
-                    let carried = state.counters[key]?.carried ?? 0
-                    if total > carried { counter.increment(by: Int64(total - carried)) }
-                    state.counters[key] = (counter, max(total, carried))
+                    let key = RequestKey(route: route, status: status), carried = state.carried[key] ?? 0
+                    guard total > carried else { continue }
+                    counter(requestCounters, Self.name("http_requests", "total", "HTTP requests by route and status"),
+                            [("route", route), ("status", "\(status)")]).increment(by: Int64(total - carried))
+                    state.carried[key] = total
                 }
             }
         }

@@ -14,55 +14,52 @@ struct Router: Sendable {
         /// The pattern's segments; nil for a `{capture}`. Strings, so that matching compares native
         /// strings (Substring comparisons were a tenth of the router's time).
         var pattern: [String?]
-        /// The pattern as written, e.g. `/v1/jobs/{id}` (for metrics and logs), and its place in `names`.
-        var name: String
+        /// Where the pattern as written (e.g. `/v1/jobs/{id}`) is in `names`.
         var nameIndex: Int
         var handler: Handler
     }
 
     private var routes: [Route] = []
     /// Every route name once, in the order added, then `unmatched` (a path no route has).
-    private(set) var names = [Router.unmatched]
-    static let unmatched = "unmatched"
+    private(set) var names = ["unmatched"]
 
     mutating func add(_ method: String, _ pattern: String, _ handler: @escaping Handler) {
         // "/" is one empty segment, as `pathSegments` splits it.
         let segments: [String?] = pattern == "/" ? [""] : pattern.split(separator: "/").map { $0.hasPrefix("{") ? nil : String($0) }
         if !names.contains(pattern) { names.insert(pattern, at: names.count - 1) }
-        routes.append(Route(method: method, pattern: segments, name: pattern, nameIndex: names.firstIndex(of: pattern)!, handler: handler))
+        routes.append(Route(method: method, pattern: segments, nameIndex: names.firstIndex(of: pattern)!, handler: handler))
     }
 
-    /// The response, and the route's pattern and its index in `names` (for metrics and logs;
-    /// "unmatched" for a 404 path).
-    func respond(to request: HTTPRequest) -> (response: HTTPResponse, route: String, index: Int) {
-        let unmatched = (name: Self.unmatched, index: names.count - 1)
+    /// The response, and where the route's pattern is in `names` (for metrics; `unmatched` for a
+    /// path no route has).
+    func respond(to request: HTTPRequest) -> (response: HTTPResponse, route: Int) {
+        let unmatched = names.count - 1
         guard let segments = request.pathSegments else {
-            return (APIError.notFound("the path \(request.path) has a malformed %-escape").response, unmatched.name, unmatched.index)
+            return (APIError.notFound("the path \(request.path) has a malformed %-escape").response, unmatched)
         }
         var allowed: [String] = []
         // HEAD is GET without the body (libmicrohttpd sends only the headers), as load balancers expect.
         let method = request.method == "HEAD" ? "GET" : request.method
         for route in routes {
             guard let captures = match(route.pattern, segments) else { continue }
-            let (name, index) = (route.name, route.nameIndex)
             guard route.method == method else {
                 allowed.append(route.method)
                 if route.method == "GET" { allowed.append("HEAD") }
                 continue
             }
-            if route.method == "POST", let refusal = BrowserGuard.bodyRefusal(request) { return (refusal.response, name, index) }
+            if route.method == "POST", let refusal = BrowserGuard.bodyRefusal(request) { return (refusal.response, route.nameIndex) }
             do {
-                return (try route.handler(request, captures), name, index)
+                return (try route.handler(request, captures), route.nameIndex)
             } catch {
-                return (error.response, name, index)
+                return (error.response, route.nameIndex)
             }
         }
         if !allowed.isEmpty {
             let list = Set(allowed).sorted().joined(separator: ", ")
             return (APIError(.methodNotAllowed, "\(BrowserGuard.printable(request.method)) is not allowed on \(BrowserGuard.printable(request.path)); use \(list)",
-                             headers: ["Allow": list]).response, unmatched.name, unmatched.index)
+                             headers: ["Allow": list]).response, unmatched)
         }
-        return (APIError.notFound("no route for \(request.path); see openapi.yaml for the API").response, unmatched.name, unmatched.index)
+        return (APIError.notFound("no route for \(request.path); see openapi.yaml for the API").response, unmatched)
     }
 
     private func match(_ pattern: [String?], _ segments: [String]) -> [String]? {
