@@ -2,26 +2,37 @@ import VolleyModel
 
 /// Decides how many datagrams a worker may send now to follow its `RateSchedule`, and how long to
 /// wait when it may send none. Credit accrues from the start, so a late batch is made up for rather
-/// than lost; batches shrink with the rate so datagrams leave about every 250 µs, never in bursts
-/// longer than needed.
+/// than lost; batches shrink with the rate so datagrams leave about every `gapNanos`, never in
+/// bursts longer than needed.
 struct Pacer {
     let schedule: RateSchedule
     let startNanos: UInt64
     let batch: Int
     /// Target gap between sends at paced rates.
-    static let gapNanos: Double = 250_000
+    let gapNanos: Double
+    /// Throughput (send): one wake-up and one call per 250 µs.
+    static let sendGapNanos: Double = 250_000
+    /// Latency (echo): up to 10,000/s every request leaves on its own, so none waits behind another
+    /// of the same job (at 10,000/s, bursts of two every 200 µs doubled the p50 RTT measured, 12 →
+    /// 21 µs); above, bursts are 100 µs worth. Shorter gaps cost a timer wake-up per datagram that
+    /// one CPU shared with a reflector cannot keep up with (Benchmarks/README.md).
+    static let echoGapNanos: Double = 100_000
 
-    init(schedule: RateSchedule, batch: Int, startNanos: UInt64) {
+    /// The gap a job's paced workers keep: `echoGapNanos` for echo (Volley's and STAMP), else `sendGapNanos`.
+    static func gapNanos(for mode: JobSpec.Mode) -> Double { mode == .echo ? echoGapNanos : sendGapNanos }
+
+    init(schedule: RateSchedule, batch: Int, startNanos: UInt64, gapNanos: Double = Pacer.sendGapNanos) {
         self.schedule = schedule
         self.startNanos = startNanos
         self.batch = batch
+        self.gapNanos = gapNanos
     }
 
     /// Largest batch at the current rate: about one gap's worth of datagrams.
     @inline(__always)
     func batchLimit(now: UInt64) -> Int {
         if schedule.isUnlimited { return batch }
-        let perGap = schedule.rate(at: now &- startNanos) * Self.gapNanos / 1e9
+        let perGap = schedule.rate(at: now &- startNanos) * gapNanos / 1e9
         return max(1, min(batch, Int(perGap)))
     }
 

@@ -110,7 +110,7 @@ final class SendWorker: @unchecked Sendable, OutgoingMessages {
                                 collector: collector, overhead: overhead, counters: receivedCounters, timeline: timeline,
                                 startNanos: startNanos, options: options, stamp: stampSetup)
         }
-        let pacer = Pacer(schedule: schedule, batch: batchSize, startNanos: startNanos)
+        let pacer = Pacer(schedule: schedule, batch: batchSize, startNanos: startNanos, gapNanos: Pacer.gapNanos(for: spec.mode))
         var sent: UInt64 = 0
         var flow = 0
         var now = startNanos

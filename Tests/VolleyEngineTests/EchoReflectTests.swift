@@ -61,6 +61,19 @@ private func echoSpec(_ target: Endpoint, rate: Int = 5_000, maxPackets: Int = 1
         #expect(reflect.sent.bytes == report.sent.bytes)
     }
 
+    /// Up to 10,000/s a paced echo sends every request in its own call (`Pacer.echoGapNanos`), so
+    /// none waits behind another of the job; a send job at that rate sends two per call. A late
+    /// thread catches up one call per datagram too, so the count is exact on a busy machine.
+    @Test func pacedEchoSendsEachRequestOnItsOwn() throws {
+        let port = freeUDPPort()
+        let (_, reflected) = try launch(JobSpec(mode: .reflect, listen: loopback(port), durationSeconds: 5, maxPackets: 2_000))
+        let report = try runJob(echoSpec(loopback(port), rate: 10_000, maxPackets: 2_000))
+        let echo = try #require(report.echo)
+        #expect(echo.sent == 2_000 && echo.received == 2_000)
+        #expect(report.sent.syscalls == 2_000)
+        #expect(reflected().sent.packets == 2_000)
+    }
+
     /// busy_poll_us on both ends (spin, then block): every request answered, every reply counted once.
     @Test func busyPollingEchoAndReflectLoseNothing() throws {
         let port = freeUDPPort()

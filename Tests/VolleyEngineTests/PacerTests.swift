@@ -2,9 +2,11 @@ import Testing
 @testable import VolleyEngine
 @testable import VolleyModel
 
-private func pacer(rate: Int, batch: Int = 64, profile: [JobSpec.ProfileStep]? = nil, start: UInt64 = 0) -> Pacer {
-    let spec = JobSpec(mode: .send, durationSeconds: 10, ratePPS: rate, profile: profile, batch: batch)
-    return Pacer(schedule: RateSchedule(spec: spec, share: 1), batch: batch, startNanos: start)
+private func pacer(rate: Int, batch: Int = 64, profile: [JobSpec.ProfileStep]? = nil, start: UInt64 = 0,
+                   mode: JobSpec.Mode = .send) -> Pacer {
+    let spec = JobSpec(mode: mode, durationSeconds: 10, ratePPS: rate, profile: profile, batch: batch)
+    return Pacer(schedule: RateSchedule(spec: spec, share: 1), batch: batch, startNanos: start,
+                 gapNanos: Pacer.gapNanos(for: mode))
 }
 
 @Suite struct PacerTests {
@@ -18,6 +20,20 @@ private func pacer(rate: Int, batch: Int = 64, profile: [JobSpec.ProfileStep]? =
         #expect(pacer(rate: 100_000).batchLimit(now: 0) == 25)
         #expect(pacer(rate: 1_000).batchLimit(now: 0) == 1)
         #expect(pacer(rate: 10_000_000).batchLimit(now: 0) == 64)
+    }
+
+    @Test func echoRequestsLeaveOneByOneUpTo10000PerSecond() {
+        // A request sent in a burst waits behind the others of the burst: its RTT measures our queue.
+        #expect(pacer(rate: 10_000, mode: .echo).batchLimit(now: 0) == 1)
+        #expect(pacer(rate: 15_000, mode: .echo).batchLimit(now: 0) == 1)
+        #expect(pacer(rate: 20_000, mode: .echo).batchLimit(now: 0) == 2)       // 100 µs worth above
+        #expect(pacer(rate: 100_000, mode: .echo).batchLimit(now: 0) == 10)
+        #expect(pacer(rate: 10_000, mode: .send).batchLimit(now: 0) == 2)       // throughput keeps 250 µs
+        let echo = pacer(rate: 10_000, start: 1_000, mode: .echo)
+        #expect(echo.allowance(sent: 0, now: 1_000) == 1)
+        #expect(echo.allowance(sent: 1, now: 1_000) == 0)
+        #expect(echo.waitNanos(sent: 1, now: 1_000) == 100_000)                 // each at its own time
+        #expect(echo.allowance(sent: 1, now: 1_000 + 100_000) == 1)
     }
 
     @Test func creditFollowsElapsedTime() {
