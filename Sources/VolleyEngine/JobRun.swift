@@ -97,6 +97,8 @@ public final class JobRun: Sendable {
             onFinish(self.report(startedAt: startedAt, elapsed: elapsed))
         }
         let filter = spec.mode == .reflect ? peerFilter() : nil
+        // A reflector's waits end on a signal this often instead of on its socket's receive timeout.
+        let idleWakeNanos = UInt64(max(1, options.socketTimeoutMilliseconds)) * 1_000_000
         for slot in slots {
             spawn("volley-\(spec.mode.rawValue)-\(slot.index)", finish) { [self] in
                 if SchedulerSlice.wanted(spec) {
@@ -122,7 +124,9 @@ public final class JobRun: Sendable {
                     let worker = StampReflectWorker(socket: slot.sockets[0], spec: spec, filter: filter!, replyCapPPS: cap,
                                                     received: slot.received, sent: slot.sent, options: options)
                     slot.hold(.stampReflect(worker))
+                    let wake = WakeTimer.periodic(every: idleWakeNanos, clearingTimeoutOf: slot.sockets[0])
                     worker.run(startNanos: startNanos, deadline: deadline, stop: stop, budget: budget)
+                    wake?.close()
                 case .reflect:
                     // Each thread holds its share of the cap (at least 1/s); 0 means no cap.
                     let cap = replyCapPPS.map { max(1, Self.share($0, slot.index, spec.threads)) } ?? 0
@@ -131,7 +135,9 @@ public final class JobRun: Sendable {
                                                received: slot.received, sent: slot.sent, options: options,
                                                busyPollMicros: spec.busyPollMicroseconds)
                     slot.hold(.reflect(worker))
+                    let wake = WakeTimer.periodic(every: idleWakeNanos, clearingTimeoutOf: slot.sockets[0])
                     worker.run(startNanos: startNanos, deadline: deadline, stop: stop, budget: budget)
+                    wake?.close()
                 }
             }
         }

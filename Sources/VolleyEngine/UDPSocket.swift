@@ -70,10 +70,15 @@ public final class UDPSocket: Sendable {
 
     /// Blocking calls give up after `milliseconds` with EAGAIN, so workers notice a stop request in time.
     public func setTimeouts(milliseconds: Int) throws(SocketError) {
+        for name in [SO_RCVTIMEO, SO_SNDTIMEO] { try setTimeout(name, milliseconds: milliseconds) }
+    }
+
+    /// Blocking receives wait at most `milliseconds`; 0 lets them wait until a datagram or a signal comes.
+    func setReceiveTimeout(milliseconds: Int) throws(SocketError) { try setTimeout(SO_RCVTIMEO, milliseconds: milliseconds) }
+
+    private func setTimeout(_ name: Int32, milliseconds: Int) throws(SocketError) {
         var tv = timeval(tv_sec: milliseconds / 1000, tv_usec: (milliseconds % 1000) * 1000)
-        for name in [SO_RCVTIMEO, SO_SNDTIMEO] {
-            try syscall("setsockopt") { setsockopt(fd, SOL_SOCKET, name, &tv, socklen_t(MemoryLayout<timeval>.size)) }
-        }
+        try syscall("setsockopt") { setsockopt(fd, SOL_SOCKET, name, &tv, socklen_t(MemoryLayout<timeval>.size)) }
     }
 
     /// Asks for a large buffer; as root (CAP_NET_ADMIN) past `rmem_max`/`wmem_max`, else up to them.

@@ -33,6 +33,22 @@ final class WakeTimer {
         return true
     }
 
+    /// For a worker that waits in blocking receives (a reflector): a signal every `period` ns from
+    /// now on ends its wait (EINTR), so it sees a stop or its deadline in time, in place of `socket`'s
+    /// receive timeout, which is then cleared. The kernel arms and cancels the timeout's timer around
+    /// every sleep, which put both on a reflector's path between a request and its reply; this timer
+    /// is armed once. nil, and the timeout kept, when the system refuses the timer or the socket the
+    /// change. Call on the thread it wakes, and `close()` there.
+    static func periodic(every period: UInt64, clearingTimeoutOf socket: UDPSocket) -> WakeTimer? {
+        guard period > 0, let wake = WakeTimer() else { return nil }
+        guard CBatchIO_wake_timer_arm(&wake.timer, MonotonicClock.now() &+ period, period) == 0,
+              (try? socket.setReceiveTimeout(milliseconds: 0)) != nil else {
+            wake.close()
+            return nil
+        }
+        return wake
+    }
+
     /// Disarms and deletes the timer; call on the owning thread before it ends, so no signal
     /// outlives the thread it was meant for.
     func close() { CBatchIO_wake_timer_delete(&timer) }
