@@ -112,10 +112,15 @@ final class EchoReceiver {
     /// is a system call that reprograms a timer through the hypervisor (7–21 µs, median 13, on these
     /// VMs, traced in Benchmarks/README.md), and armed after the send it lay between a request and
     /// its reply.
+    /// A wait that `busy_poll_us` spins from end to end needs no timer, and gets none: a signal at
+    /// its end would land on the next request's path, between its stamp and its reply (same CPU,
+    /// `busy_poll_us` 1000 at 1000/s: p50 12.6 µs with the timer, 11.7 µs without).
     /// Returns whether it called the kernel (the caller then reads the clock again for the stamps).
     @inline(__always)
-    func prepareWait(until deadline: UInt64) -> Bool {
-        guard let wake, deadline != wake.armedFor else { return false }
+    func prepareWait(until deadline: UInt64, now: UInt64) -> Bool {
+        guard let wake else { return false }
+        if busyPollNanos > 0 && deadline &- now <= busyPollNanos { return wake.disarm() }
+        guard deadline != wake.armedFor else { return false }
         _ = wake.arm(at: deadline)
         return true
     }

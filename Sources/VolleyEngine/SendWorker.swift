@@ -128,7 +128,7 @@ final class SendWorker: @unchecked Sendable, OutgoingMessages {
             // the same end as the wait above will compute after the send.
             if let echo, !schedule.isUnlimited {
                 let end = Self.waitEnd(pacer, sent: sent &+ UInt64(want), now: now)
-                if end > now, echo.prepareWait(until: end) { now = MonotonicClock.now() }
+                if end > now, echo.prepareWait(until: end, now: now) { now = MonotonicClock.now() }
             }
             let done = sendBatch(want, flow: flow, now: now, deadline: deadline, stop: stop)
             sent &+= UInt64(done.sent + done.skipped)

@@ -33,6 +33,16 @@ final class WakeTimer {
         return true
     }
 
+    /// Stops the signal, the repeats after a passed deadline included; true when that took a call
+    /// (nothing was armed: nothing to do).
+    @inline(__always)
+    func disarm() -> Bool {
+        guard armedFor != 0 else { return false }
+        _ = CBatchIO_wake_timer_arm(&timer, 0, 0)
+        armedFor = 0
+        return true
+    }
+
     /// For a worker that waits in blocking receives (a reflector): a signal every `period` ns from
     /// now on ends its wait (EINTR), so it sees a stop or its deadline in time, in place of `socket`'s
     /// receive timeout, which is then cleared. The kernel arms and cancels the timeout's timer around
