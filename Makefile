@@ -104,8 +104,8 @@ fuzz: fuzz-build
 test-fuzz: fuzz-build
 	bash Tests/Fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_TEST_SECONDS) $(FUZZ_TARGETS)
 
-bench: release
-	bash Benchmarks/run.sh
+bench: release $(VENV)/.installed
+	VOLLEY_PYTHON=$(VENV)/bin/python3 bash Benchmarks/run.sh
 
 clean:
 	rm -rf .build .build-fallback .build-tsan .build-tools .build-bench .build-fuzz
