@@ -52,8 +52,9 @@ struct BatchReceiver {
     /// non-blocking ones, yielding the CPU between them (so a peer on this CPU can answer): a
     /// datagram due within microseconds is then read without a sleep and a wake-up.
     @inline(__always)
+    /// `limit` caps the datagrams read (a spinning echo reads one: see `EchoReceiver.pollOne`).
     mutating func receive(_ index: Int, fd: Int32, into batch: MessageBatch, counters: DirectionCounters,
-                          flags: Int32 = 0, spinNanos: UInt64 = 0) -> Int {
+                          flags: Int32 = 0, spinNanos: UInt64 = 0, limit: Int = .max) -> Int {
         if spinNanos > 0 && flags & CBatchIO_MSG_DONTWAIT == 0 {
             let end = MonotonicClock.now() &+ spinNanos
             repeat {
@@ -62,16 +63,16 @@ struct BatchReceiver {
                 sched_yield()
             } while MonotonicClock.now() < end
         }
-        return receiveOnce(index, fd: fd, into: batch, counters: counters, flags: flags)
+        return receiveOnce(index, fd: fd, into: batch, counters: counters, flags: flags, limit: limit)
     }
 
     @inline(__always)
     private mutating func receiveOnce(_ index: Int, fd: Int32, into batch: MessageBatch, counters: DirectionCounters,
-                                      flags: Int32) -> Int {
+                                      flags: Int32, limit: Int = .max) -> Int {
         batch.resetForReceive(count: dirty)
         let blocking = flags & CBatchIO_MSG_DONTWAIT == 0
         let single = blocking && readsOne
-        let outcome = io.receive(fd: fd, batch.headers, count: single ? 1 : batch.capacity, flags: flags)
+        let outcome = io.receive(fd: fd, batch.headers, count: single ? 1 : min(limit, batch.capacity), flags: flags)
         dirty = outcome.count
         if blocking && outcome.count > 0 { noteDensity(read: outcome.count, single: single) }
         guard outcome.count > 0 else {

@@ -75,13 +75,16 @@ private func echoSpec(_ target: Endpoint, rate: Int = 5_000, maxPackets: Int = 1
     }
 
     /// busy_poll_us on both ends (spin, then block): every request answered, every reply counted once.
-    @Test func busyPollingEchoAndReflectLoseNothing() throws {
+    /// Several flows spin with ppoll; one flow reads a datagram at a time while it spins, and with a
+    /// spin as long as the request interval (500 µs at 2,000/s) it never arms its wake timer.
+    @Test(arguments: [(flows: 2, echoSpin: 200), (flows: 1, echoSpin: 200), (flows: 1, echoSpin: 1_000)])
+    func busyPollingEchoAndReflectLoseNothing(flows: Int, echoSpin: Int) throws {
         let port = freeUDPPort()
         var reflectSpec = JobSpec(mode: .reflect, listen: loopback(port), durationSeconds: 3, maxPackets: 600)
         reflectSpec.busyPollMicroseconds = 200
         let (_, reflected) = try launch(reflectSpec)
-        var spec = echoSpec(loopback(port), rate: 2_000, maxPackets: 600, flows: 2)
-        spec.busyPollMicroseconds = 200
+        var spec = echoSpec(loopback(port), rate: 2_000, maxPackets: 600, flows: flows)
+        spec.busyPollMicroseconds = echoSpin
         let report = try runJob(spec)
         let echo = try #require(report.echo)
         #expect(echo.sent == 600)
