@@ -50,9 +50,9 @@ struct BatchReceiver {
     /// there was nothing (idle) or the call failed (counted, and paused on after `backOff`).
     /// With `spinNanos` (a job's `busy_poll_us`), a blocking read is preceded by that long of
     /// non-blocking ones, yielding the CPU between them (so a peer on this CPU can answer): a
-    /// datagram due within microseconds is then read without a sleep and a wake-up.
+    /// datagram due within microseconds is then read without a sleep and a wake-up. `limit` caps the
+    /// datagrams read (a spinning echo reads one: `EchoReceiver.pollOne`).
     @inline(__always)
-    /// `limit` caps the datagrams read (a spinning echo reads one: see `EchoReceiver.pollOne`).
     mutating func receive(_ index: Int, fd: Int32, into batch: MessageBatch, counters: DirectionCounters,
                           flags: Int32 = 0, spinNanos: UInt64 = 0, limit: Int = .max) -> Int {
         if spinNanos > 0 && flags & CBatchIO_MSG_DONTWAIT == 0 {

@@ -13,8 +13,8 @@ struct Pacer {
     /// Throughput (send): one wake-up and one call per 250 µs.
     static let sendGapNanos: Double = 250_000
     /// Latency (echo): up to 10,000/s every request leaves on its own, so none waits behind another
-    /// of the same job (at 10,000/s, bursts of two every 200 µs doubled the p50 RTT measured, 12 →
-    /// 21 µs); above, bursts are 100 µs worth. Shorter gaps cost a timer wake-up per datagram that
+    /// of the same job (at 10,000/s, bursts of two every 200 µs made the p50 RTT 22–23 µs where
+    /// single requests read 12.5, same CPU); above, bursts are 100 µs worth. Shorter gaps cost a timer wake-up per datagram that
     /// one CPU shared with a reflector cannot keep up with (Benchmarks/README.md).
     static let echoGapNanos: Double = 100_000
 
