@@ -14,8 +14,9 @@ import VolleyTestSupport
         try socket.bind(loopback(0))
         var byte: UInt8 = 0
         let n = recv(socket.fd, &byte, 1, 0)
+        let code = errno  // before anything else can set it
         #expect(n == -1)
-        return errno
+        return code
     }
 
     @Test func anArmedDeadlineEndsABlockingReceive() throws {
