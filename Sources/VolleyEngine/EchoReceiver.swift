@@ -110,7 +110,7 @@ final class EchoReceiver {
 
     /// Reads at most one datagram on the one flow socket, without blocking: while spinning for a reply,
     /// recvmsg for one costs less than a batch read, whose recvmmsg tries a second, empty slot after
-    /// the reply (0.4 µs of a same-CPU round trip here). True when one came.
+    /// the reply (`busy_poll_us` 1000, same CPU: p50 11.46 → 11.12 µs). True when one came.
     @inline(__always)
     private func pollOne() -> Bool {
         let count = receiver.receive(0, fd: fds[0], into: batch, counters: counters, flags: CBatchIO_MSG_DONTWAIT, limit: 1)

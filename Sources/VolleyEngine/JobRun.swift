@@ -124,7 +124,7 @@ public final class JobRun: Sendable {
                     let worker = StampReflectWorker(socket: slot.sockets[0], spec: spec, filter: filter!, replyCapPPS: cap,
                                                     received: slot.received, sent: slot.sent, options: options)
                     slot.hold(.stampReflect(worker))
-                    let wake = WakeTimer.periodic(every: idleWakeNanos, clearingTimeoutOf: slot.sockets[0])
+                    let wake = Self.idleWake(slot, every: idleWakeNanos)
                     worker.run(startNanos: startNanos, deadline: deadline, stop: stop, budget: budget)
                     wake?.close()
                 case .reflect:
@@ -135,11 +135,23 @@ public final class JobRun: Sendable {
                                                received: slot.received, sent: slot.sent, options: options,
                                                busyPollMicros: spec.busyPollMicroseconds)
                     slot.hold(.reflect(worker))
-                    let wake = WakeTimer.periodic(every: idleWakeNanos, clearingTimeoutOf: slot.sockets[0])
+                    let wake = Self.idleWake(slot, every: idleWakeNanos)
                     worker.run(startNanos: startNanos, deadline: deadline, stop: stop, budget: budget)
                     wake?.close()
                 }
             }
+        }
+    }
+
+    /// A reflect thread's periodic wake-up in place of its socket's receive timeout (`WakeTimer.periodic`).
+    /// A socket that refuses to drop its timeout keeps it, and the refusal is counted among the job's
+    /// receive errors, so the result shows it.
+    private static func idleWake(_ slot: WorkerSlot, every period: UInt64) -> WakeTimer? {
+        do {
+            return try WakeTimer.periodic(every: period, clearingTimeoutOf: slot.sockets[0])
+        } catch {
+            slot.received.countError(ErrorCategory(errno: error.errno))
+            return nil
         }
     }
 

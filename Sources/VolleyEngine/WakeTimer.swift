@@ -47,14 +47,20 @@ final class WakeTimer {
     /// now on ends its wait (EINTR), so it sees a stop or its deadline in time, in place of `socket`'s
     /// receive timeout, which is then cleared. The kernel arms and cancels the timeout's timer around
     /// every sleep, which put both on a reflector's path between a request and its reply; this timer
-    /// is armed once. nil, and the timeout kept, when the system refuses the timer or the socket the
-    /// change. Call on the thread it wakes, and `close()` there.
-    static func periodic(every period: UInt64, clearingTimeoutOf socket: UDPSocket) -> WakeTimer? {
+    /// is armed once. nil, and the timeout kept, when the system refuses the timer (as an echo then
+    /// keeps to ppoll); when the socket refuses the change, the timer is deleted, the timeout kept,
+    /// and the error thrown for the caller to count. Call on the thread it wakes, and `close()` there.
+    static func periodic(every period: UInt64, clearingTimeoutOf socket: UDPSocket) throws(SocketError) -> WakeTimer? {
         guard period > 0, let wake = WakeTimer() else { return nil }
-        guard CBatchIO_wake_timer_arm(&wake.timer, MonotonicClock.now() &+ period, period) == 0,
-              (try? socket.setReceiveTimeout(milliseconds: 0)) != nil else {
+        guard CBatchIO_wake_timer_arm(&wake.timer, MonotonicClock.now() &+ period, period) == 0 else {
             wake.close()
             return nil
+        }
+        do {
+            try socket.setReceiveTimeout(milliseconds: 0)
+        } catch {
+            wake.close()
+            throw error
         }
         return wake
     }
