@@ -9,8 +9,9 @@
 #   split/run    the same two processes, reflect on CPU 0, echo on CPU 1
 #   same/sockperf, split/sockperf   `sockperf sr` and `sockperf ping-pong --full-rtt`, placed alike
 # Environment: ROUNDS (3), SECS (5), VOLLEY, EXTRA (JSON members added to both Volley jobs, e.g.
-# ',"busy_poll_us":50'), SOCKPERF_EXTRA (flags for both sockperf ends, e.g. '--nonblocked', which
-# makes them spin in recvfrom), ONLY (space-separated case names to run, default all).
+# ',"busy_poll_us":50'), ECHO_EXTRA (members for the echo job only, e.g. ',"warm_up":false'),
+# SOCKPERF_EXTRA (flags for both sockperf ends, e.g. '--nonblocked', which makes them spin in
+# recvfrom), ONLY (space-separated case names to run, default all).
 # Prints one line per case and round, then the medians, with the load average next to each.
 set -euo pipefail
 
@@ -19,6 +20,7 @@ VOLLEY=${VOLLEY:-$ROOT/.build/release/volley}
 ROUNDS=${ROUNDS:-3}
 SECS=${SECS:-5}
 EXTRA=${EXTRA:-}
+ECHO_EXTRA=${ECHO_EXTRA:-}
 SOCKPERF_EXTRA=${SOCKPERF_EXTRA:-}
 ONLY=${ONLY:-same/agent same/run split/run same/sockperf split/sockperf}
 BIN=$ROOT/.build-bench
@@ -30,7 +32,7 @@ freeport() { "$BIN/udpref" freeport; }
 load() { cut -d' ' -f1 /proc/loadavg; }
 declare -A P50=() P99=()
 
-echo_spec() { echo "{\"mode\":\"echo\",\"target\":\"127.0.0.1:$1\",\"duration_s\":$SECS,\"rate_pps\":1000,\"payload_bytes\":64$EXTRA}"; }
+echo_spec() { echo "{\"mode\":\"echo\",\"target\":\"127.0.0.1:$1\",\"duration_s\":$SECS,\"rate_pps\":1000,\"payload_bytes\":64$EXTRA$ECHO_EXTRA}"; }
 reflect_spec() { echo "{\"mode\":\"reflect\",\"listen\":\"127.0.0.1:$1\",\"duration_s\":$((SECS + 2))$EXTRA}"; }
 
 record() {   # record CASE P50 P99
@@ -99,7 +101,7 @@ run_case() {
     esac
 }
 
-echo "# echo placement: $ROUNDS rounds of $SECS s; EXTRA='$EXTRA' SOCKPERF_EXTRA='$SOCKPERF_EXTRA'; load $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "# echo placement: $ROUNDS rounds of $SECS s; EXTRA='$EXTRA' ECHO_EXTRA='$ECHO_EXTRA' SOCKPERF_EXTRA='$SOCKPERF_EXTRA'; load $(cut -d' ' -f1-3 /proc/loadavg)"
 read -ra cases <<<"$ONLY"
 for ((r = 1; r <= ROUNDS; r++)); do
     if ((r % 2)); then order=("${cases[@]}"); else order=(); for ((i = ${#cases[@]} - 1; i >= 0; i--)); do order+=("${cases[i]}"); done; fi

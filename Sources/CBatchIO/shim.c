@@ -242,6 +242,15 @@ int64_t CBatchIO_socket_drops(int fd) {
     return info[SK_MEMINFO_DROPS];
 }
 
+int CBatchIO_warm_up(int fd) {
+    char out[32] = {0}, in[64];
+    if (send(fd, out, sizeof out, 0) < 0) return -errno;
+    for (int i = 0; i < 8; i++) {
+        if (recv(fd, in, sizeof in, MSG_DONTWAIT | MSG_TRUNC) < 0) return errno == EAGAIN ? 0 : -errno;
+    }
+    return 0;
+}
+
 int CBatchIO_enable_rx_timestamps(int fd) {
     int flags = SOF_TIMESTAMPING_RX_SOFTWARE | SOF_TIMESTAMPING_SOFTWARE;
     return setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPING, &flags, sizeof(flags)) == 0 ? 0 : -errno;

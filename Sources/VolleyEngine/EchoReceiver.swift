@@ -140,8 +140,10 @@ final class EchoReceiver {
     /// A deadline already armed by `prepareWait` that falls before it, or at most
     /// `preparedSlackNanos` after it (the pacer's estimate, made twice, may differ by rounding), ends
     /// the wait instead, so no timer is armed between a send and its reply; waking early is harmless,
-    /// every caller asks again.
-    func waitAndDrain(until requested: UInt64) {
+    /// every caller asks again. Returns whether it slept in the kernel (blocked in a receive or a
+    /// ppoll), rather than spinning or returning at once.
+    @discardableResult
+    func waitAndDrain(until requested: UInt64) -> Bool {
         var now = MonotonicClock.now()
         var deadline = requested
         if let armed = wake?.armedFor, armed > now, armed <= requested &+ Self.preparedSlackNanos { deadline = armed }
@@ -163,14 +165,17 @@ final class EchoReceiver {
                 now = MonotonicClock.now()
                 if count > 0 { process(count, now: now, flowHint: 0) }
             }
-            return
+            return true
         }
+        var slept = false
         while now < deadline {
             let ready = CBatchIO_wait_readable(pollSet, UInt32(fds.count), Int64(deadline - now))
+            slept = true
             if ready > 0 { drainReady() }
             now = MonotonicClock.now()
             if ready == 0 { break }
         }
+        return slept
     }
 
     /// After the last send: waits up to the echo timeout for stragglers, less if none are missing.

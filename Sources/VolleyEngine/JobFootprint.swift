@@ -49,7 +49,8 @@ public struct JobFootprint: Sendable, Equatable {
                 memoryBytes += 3 * (threads * 2 + 1) * Self.histogramBytes
                 memoryBytes += threads * spec.flows * MemoryLayout<StampEchoState.Flow>.stride
             }
-            sockets = threads * spec.flows
+            // Echo's warm-up: one loopback socket per thread.
+            sockets = threads * spec.flows + (spec.mode == .echo && spec.warmUp ? threads : 0)
         case .sink:
             perThread += MessageBatch.bytes(capacity: spec.batch, slotBytes: SinkWorker.slotBytes(gro: spec.gro),
                                             withAddresses: true,

@@ -265,13 +265,21 @@ public final class JobRun: Sendable {
             totals.replyCapPPS = replyCapPPS
             reflect = totals
         }
+        var warmUps: UInt64?
+        var warmUpError: String?
+        if spec.mode == .echo && spec.warmUp {
+            let workers = slots.compactMap(\.send)
+            warmUps = workers.reduce(0) { $0 &+ ($1.warmUp?.count ?? 0) }
+            warmUpError = workers.lazy.compactMap { $0.warmUpSetupError ?? $0.warmUp?.failure }.first?.description
+        }
         let timelines = slots.compactMap(\.timeline)
         return EngineReport(startedAt: startedAt, finishedAt: startedAt.addingTimeInterval(elapsed),
                             elapsedSeconds: elapsed, sent: sent, received: received,
                             io: JobResult.IOPath(send: method.sendName, receive: method.receiveName,
                                                  sendBufferBytes: grantedBuffer(receive: false),
                                                  receiveBufferBytes: grantedBuffer(receive: true),
-                                                 schedulerSliceMicroseconds: grantedSlice),
+                                                 schedulerSliceMicroseconds: grantedSlice,
+                                                 warmUps: warmUps, warmUpError: warmUpError),
                             stoppedEarly: timing.withLock { $0.stopRequested },
                             echo: echo, latency: latency?.summary, appOverhead: overhead?.summary,
                             sequence: sequence, reflect: reflect, stamp: stampReport,

@@ -33,6 +33,10 @@ final class SendWorker: @unchecked Sendable, OutgoingMessages {
     private let overhead: LatencyCollector?
     /// STAMP jobs: Session-Sender packets instead of Volley's stamp.
     private let stampSetup: StampEchoSetup?
+    /// Echo with `warm_up`: the loopback warm-up before a request that follows a sleep.
+    private(set) var warmUp: KernelWarmUp?
+    /// Echo with `warm_up`: why the warm-up socket could not be made (the job runs without it).
+    private(set) var warmUpSetupError: SocketError?
 
     /// Builds the worker and its buffers; called on the worker's own thread when the job starts.
     init(flows: [UDPSocket], thread: Int, tag: UInt32, spec: JobSpec, limit: UInt64?, collector: LatencyCollector?,
@@ -109,17 +113,26 @@ final class SendWorker: @unchecked Sendable, OutgoingMessages {
             echo = EchoReceiver(fds: flows.map(\.fd), tag: tag, firstFlow: firstFlow, spec: spec, slotBytes: plan.slotBytes,
                                 collector: collector, overhead: overhead, counters: receivedCounters, timeline: timeline,
                                 startNanos: startNanos, options: options, stamp: stampSetup)
+            if spec.warmUp {
+                do throws(SocketError) {
+                    warmUp = try KernelWarmUp(family: spec.target?.family ?? AF_INET)
+                } catch {
+                    warmUpSetupError = error
+                }
+            }
         }
         let pacer = Pacer(schedule: schedule, batch: batchSize, startNanos: startNanos, gapNanos: Pacer.gapNanos(for: spec.mode))
         var sent: UInt64 = 0
         var flow = 0
         var now = startNanos
         let cap = limit ?? .max
+        /// Whether the thread slept in the kernel since its last send (echo: then the next one warms up).
+        var slept = false
         while !stop.isSet && now < deadline && sent < cap {
             var want = pacer.allowance(sent: sent, now: now)
             if want == 0 {
                 let until = Self.waitEnd(pacer, sent: sent, now: now)
-                if let echo { echo.waitAndDrain(until: until) } else { MonotonicClock.wait(until: until) }
+                if let echo { slept = echo.waitAndDrain(until: until) || slept } else { MonotonicClock.wait(until: until) }
                 now = MonotonicClock.now()
                 continue
             }
@@ -130,6 +143,12 @@ final class SendWorker: @unchecked Sendable, OutgoingMessages {
                 let end = Self.waitEnd(pacer, sent: sent &+ UInt64(want), now: now)
                 if end > now, echo.prepareWait(until: end, now: now) { now = MonotonicClock.now() }
             }
+            // After the last call that may exit to the hypervisor (arming above), before the stamps.
+            if slept, let warmUp {
+                warmUp.run()
+                now = MonotonicClock.now()
+            }
+            slept = false
             let done = sendBatch(want, flow: flow, now: now, deadline: deadline, stop: stop)
             sent &+= UInt64(done.sent + done.skipped)
             timeline.addSent(done.sent, at: now)

@@ -44,14 +44,23 @@ public struct JobResult: Codable, Equatable, Sendable {
         /// The scheduler slice the job's workers asked for and the kernel granted, in µs (paced
         /// senders, echo and reflect ask for a short one; Linux ≥ 6.12); absent otherwise.
         public var schedulerSliceMicroseconds: Int?
+        /// Echo jobs with `warm_up`: the loopback warm-ups done, one before each request (or batch)
+        /// that followed a sleep; these datagrams go to a socket of the worker's own, never to the
+        /// target, and are not in `sent`, `received` or the system call counts. Absent otherwise.
+        public var warmUps: UInt64?
+        /// Echo jobs with `warm_up`: why a worker could not warm up (the first failed call); its
+        /// round trips were measured without. Absent when every worker could.
+        public var warmUpError: String?
 
         public init(send: String, receive: String, sendBufferBytes: Int? = nil, receiveBufferBytes: Int? = nil,
-                    schedulerSliceMicroseconds: Int? = nil) {
+                    schedulerSliceMicroseconds: Int? = nil, warmUps: UInt64? = nil, warmUpError: String? = nil) {
             self.send = send
             self.receive = receive
             self.sendBufferBytes = sendBufferBytes
             self.receiveBufferBytes = receiveBufferBytes
             self.schedulerSliceMicroseconds = schedulerSliceMicroseconds
+            self.warmUps = warmUps
+            self.warmUpError = warmUpError
         }
 
         enum CodingKeys: String, CodingKey {
@@ -59,6 +68,8 @@ public struct JobResult: Codable, Equatable, Sendable {
             case sendBufferBytes = "send_buffer_bytes"
             case receiveBufferBytes = "receive_buffer_bytes"
             case schedulerSliceMicroseconds = "scheduler_slice_us"
+            case warmUps = "warm_ups"
+            case warmUpError = "warm_up_error"
         }
     }
 

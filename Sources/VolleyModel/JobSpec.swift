@@ -89,6 +89,9 @@ public struct JobSpec: Sendable, Equatable {
     /// Echo and reflect: after each wait begins, poll the sockets without sleeping for up to this
     /// many microseconds before blocking (0: block at once). Trades a CPU for wake-up latency.
     public var busyPollMicroseconds: Int = 0
+    /// Echo: before a request that follows a sleep, send one datagram to a loopback socket of the
+    /// worker's own and read it back, so the kernel's UDP paths are not cold after the sleep's VM exit.
+    public var warmUp = true
     /// Send with UDP generic segmentation offload (one super-datagram per up to 64 datagrams).
     public var gso: Bool
     /// Receive with UDP generic receive offload; counts stay per datagram on the wire.
@@ -174,6 +177,7 @@ public struct JobSpec: Sendable, Equatable {
         case maxPackets = "max_packets"
         case echoTimeoutMilliseconds = "echo_timeout_ms"
         case busyPollMicroseconds = "busy_poll_us"
+        case warmUp = "warm_up"
         case gso, gro, tags, thresholds, timestamps
         case echoProtocol = "protocol"
         case stateful, ssid
@@ -187,7 +191,7 @@ public struct JobSpec: Sendable, Equatable {
         switch mode {
         case .send: return common.union(originating).union([.payloadHex, .gso])
         case .echo:
-            return common.union(originating).union([.echoTimeoutMilliseconds, .timestamps, .busyPollMicroseconds,
+            return common.union(originating).union([.echoTimeoutMilliseconds, .timestamps, .busyPollMicroseconds, .warmUp,
                                                     .echoProtocol, .stateful, .ssid, .timestampFormat])
         case .sink: return common.union([.listen, .gro, .timestamps])
         case .reflect:
@@ -269,6 +273,7 @@ extension JobSpec: Encodable {
         if used.contains(.busyPollMicroseconds) && busyPollMicroseconds > 0 {
             try c.encode(busyPollMicroseconds, forKey: .busyPollMicroseconds)
         }
+        if used.contains(.warmUp) && !warmUp { try c.encode(warmUp, forKey: .warmUp) }
         if used.contains(.gso) { try c.encode(gso, forKey: .gso) }
         if used.contains(.gro) { try c.encode(gro, forKey: .gro) }
         try c.encode(tags, forKey: .tags)

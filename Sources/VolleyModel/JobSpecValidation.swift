@@ -39,8 +39,11 @@ extension JobSpec {
             throw SpecError(field: rateBPS == nil ? "rate_pps" : "rate_bps", "field 'rate_pps' (\(ratePPS)) is below 'threads' (\(threads)): each thread needs at least 1 packet per second")
         }
         try check(flows, in: 1...64, "flows")
-        if threads * flows > Self.maxSockets {
-            throw SpecError(field: "flows", "threads × flows is \(threads * flows); at most \(Self.maxSockets) sockets per job")
+        // An echo's warm-up holds one more socket per thread (`warm_up`).
+        let warmUpSockets = mode == .echo && warmUp ? threads : 0
+        if threads * flows + warmUpSockets > Self.maxSockets {
+            let counted = warmUpSockets > 0 ? "threads × flows + threads (one warm-up socket each)" : "threads × flows"
+            throw SpecError(field: "flows", "\(counted) is \(threads * flows + warmUpSockets); at most \(Self.maxSockets) sockets per job")
         }
         try check(echoTimeoutMilliseconds, in: 1...60_000, "echo_timeout_ms")
         try check(busyPollMicroseconds, in: 0...10_000, "busy_poll_us")

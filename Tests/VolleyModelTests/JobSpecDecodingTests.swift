@@ -199,6 +199,25 @@ import Testing
         #expect(failure(#"{"mode":"send","target":"127.0.0.1:7","busy_poll_us":5}"#)?.field == "busy_poll_us")
     }
 
+    /// warm_up: echo only, a boolean, on by default, written back only when turned off.
+    @Test func warmUpIsForEchoAndRoundTrips() throws {
+        let plain = try decode(#"{"mode":"echo","target":"127.0.0.1:7"}"#)
+        #expect(plain.warmUp)
+        let plainJSON = try #require(try JSONSerialization.jsonObject(with: VolleyJSON.encode(plain)) as? [String: Any])
+        #expect(plainJSON["warm_up"] == nil)
+        let off = try decode(#"{"mode":"echo","target":"127.0.0.1:7","warm_up":false}"#)
+        #expect(!off.warmUp)
+        let json = try #require(try JSONSerialization.jsonObject(with: VolleyJSON.encode(off)) as? [String: Any])
+        #expect(json["warm_up"] as? Bool == false)
+        #expect(try JobSpec.decode(json: VolleyJSON.encode(off)) == off)
+        #expect(failure(#"{"mode":"echo","target":"127.0.0.1:7","warm_up":"yes"}"#)?.field == "warm_up")
+        #expect(failure(#"{"mode":"send","target":"127.0.0.1:7","warm_up":false}"#)?.field == "warm_up")
+        #expect(failure(#"{"mode":"reflect","listen":"127.0.0.1:7","warm_up":true}"#)?.field == "warm_up")
+        // Its socket per thread counts against the job's 1,024.
+        #expect(failure(#"{"mode":"echo","target":"127.0.0.1:7","threads":16,"flows":64,"rate_pps":1000}"#)?.field == "flows")
+        #expect(try decode(#"{"mode":"echo","target":"127.0.0.1:7","threads":16,"flows":64,"rate_pps":1000,"warm_up":false}"#).flows == 64)
+    }
+
     @Test func profileReplacesRateAndDuration() throws {
         let spec = try decode(#"{"mode":"send","target":"127.0.0.1:9","profile":[{"rate_pps":100,"duration_s":2},{"ramp_to_pps":500,"duration_s":1.5}]}"#)
         #expect(spec.durationSeconds == 3.5)

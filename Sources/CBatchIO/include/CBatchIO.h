@@ -99,6 +99,12 @@ size_t CBatchIO_rxq_control_size(void);
 /// SO_RXQ_OVFL cmsg it also counts drops after the last datagram that was read.
 int64_t CBatchIO_socket_drops(int fd);
 
+/// One warm-up on `fd`, a UDP socket connected to its own loopback address: sends a 32-byte
+/// datagram to itself, then reads without blocking until its queue is empty (at most 8 reads, so
+/// what it holds stays bounded). 0, or -errno of the send or of a read that failed otherwise than
+/// with EAGAIN.
+int CBatchIO_warm_up(int fd);
+
 /// SO_TIMESTAMPING with software receive timestamps (SOF_TIMESTAMPING_RX_SOFTWARE | _SOFTWARE):
 /// every datagram read then carries the CLOCK_REALTIME time the kernel received it. 0 or -errno.
 int CBatchIO_enable_rx_timestamps(int fd);
