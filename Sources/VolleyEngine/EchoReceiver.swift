@@ -140,8 +140,8 @@ final class EchoReceiver {
     /// A deadline already armed by `prepareWait` that falls before it, or at most
     /// `preparedSlackNanos` after it (the pacer's estimate, made twice, may differ by rounding), ends
     /// the wait instead, so no timer is armed between a send and its reply; waking early is harmless,
-    /// every caller asks again. Returns whether it slept in the kernel (blocked in a receive or a
-    /// ppoll), rather than spinning or returning at once.
+    /// every caller asks again. Returns whether it waited in a blocking call (a receive or a ppoll
+    /// with a timeout, which sleeps unless something is already queued), rather than only spinning.
     @discardableResult
     func waitAndDrain(until requested: UInt64) -> Bool {
         var now = MonotonicClock.now()

@@ -126,7 +126,7 @@ final class SendWorker: @unchecked Sendable, OutgoingMessages {
         var flow = 0
         var now = startNanos
         let cap = limit ?? .max
-        /// Whether the thread slept in the kernel since its last send (echo: then the next one warms up).
+        // Whether the thread waited in a blocking call since its last send (echo: the next send warms up).
         var slept = false
         while !stop.isSet && now < deadline && sent < cap {
             var want = pacer.allowance(sent: sent, now: now)
