@@ -30,6 +30,11 @@ public enum ResultMerger {
                         achievedPPS: Double(counted.packets) / rateBase, achievedBPS: Double(counted.bytes) * 8 / rateBase),
             io: first.io, timeline: timeline(results, mode: spec.mode))
         if spec.mode == .echo {
+            // The first agent's system call names and buffer sizes stand for the fleet; the
+            // warm-up count adds up, and a warm-up failure names its agent.
+            let warmUps = results.compactMap(\.io.warmUps)
+            merged.io.warmUps = warmUps.isEmpty ? nil : warmUps.reduce(0) { $0.addingSaturated($1) }
+            merged.io.warmUpError = results.lazy.compactMap { r in r.io.warmUpError.map { "\(r.agent.hostname): \($0)" } }.first
             var echo = EchoTotals()
             for r in results { if let e = r.echo { echo.merge(e) } }
             merged.echo = echo
