@@ -1,9 +1,9 @@
 import Foundation
 import Glibc
-import Synchronization
 import Testing
 import VolleyTestSupport
 @testable import VolleyAgent
+import VolleyModel
 
 /// Slow and careless clients against the live in-process agent: a pile of trickling connections from
 /// one address cannot take the API from others, and an over-limit body gets its JSON 413.
@@ -106,7 +106,7 @@ import VolleyTestSupport
     /// only the first thread to serve a request was, and the others kept the workers' priority).
     @Test func everyServerThreadLowersItselfOnce() throws {
         let once = LowerOnce(nice: 3)
-        let seen = Mutex<[Int32]>([])
+        let seen = Locked<[Int32]>([])  // not Mutex: ThreadSanitizer cannot see its futex (Locked.swift)
         let done = DispatchSemaphore(value: 0)
         for _ in 0..<2 {
             Thread {
