@@ -43,7 +43,8 @@ extension JobSpec {
         let warmUpSockets = mode == .echo && warmUp ? threads : 0
         if threads * flows + warmUpSockets > Self.maxSockets {
             let counted = warmUpSockets > 0 ? "threads × flows + threads (one warm-up socket each)" : "threads × flows"
-            throw SpecError(field: "flows", "\(counted) is \(threads * flows + warmUpSockets); at most \(Self.maxSockets) sockets per job")
+            let hint = warmUpSockets > 0 ? " (\"warm_up\": false frees one per thread)" : ""
+            throw SpecError(field: "flows", "\(counted) is \(threads * flows + warmUpSockets); at most \(Self.maxSockets) sockets per job\(hint)")
         }
         try check(echoTimeoutMilliseconds, in: 1...60_000, "echo_timeout_ms")
         try check(busyPollMicroseconds, in: 0...10_000, "busy_poll_us")
