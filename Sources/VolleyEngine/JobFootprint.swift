@@ -49,8 +49,7 @@ public struct JobFootprint: Sendable, Equatable {
                 memoryBytes += 3 * (threads * 2 + 1) * Self.histogramBytes
                 memoryBytes += threads * spec.flows * MemoryLayout<StampEchoState.Flow>.stride
             }
-            // Echo's warm-up: one loopback socket per thread.
-            sockets = threads * spec.flows + (spec.mode == .echo && spec.warmUp ? threads : 0)
+            sockets = threads * spec.flows + spec.warmUpSockets
         case .sink:
             perThread += MessageBatch.bytes(capacity: spec.batch, slotBytes: SinkWorker.slotBytes(gro: spec.gro),
                                             withAddresses: true,

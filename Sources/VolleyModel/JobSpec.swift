@@ -199,6 +199,10 @@ public struct JobSpec: Sendable, Equatable {
         }
     }
 
+    /// Sockets an echo's warm-up holds besides its flows: one per thread (`warm_up`), else none.
+    /// Both the per-job socket cap and the admission footprint count them.
+    public var warmUpSockets: Int { mode == .echo && warmUp ? threads : 0 }
+
     /// The endpoint whose address the allowlist must admit.
     public var endpoint: Endpoint? { mode.originates ? target : listen }
 

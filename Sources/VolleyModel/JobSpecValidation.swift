@@ -39,8 +39,6 @@ extension JobSpec {
             throw SpecError(field: rateBPS == nil ? "rate_pps" : "rate_bps", "field 'rate_pps' (\(ratePPS)) is below 'threads' (\(threads)): each thread needs at least 1 packet per second")
         }
         try check(flows, in: 1...64, "flows")
-        // An echo's warm-up holds one more socket per thread (`warm_up`).
-        let warmUpSockets = mode == .echo && warmUp ? threads : 0
         if threads * flows + warmUpSockets > Self.maxSockets {
             let counted = warmUpSockets > 0 ? "threads × flows + threads (one warm-up socket each)" : "threads × flows"
             let hint = warmUpSockets > 0 ? " (\"warm_up\": false frees one per thread)" : ""
