@@ -44,6 +44,11 @@ enum Summary {
         if let l = r.latency, l.count > 0 {
             lines.append(label("RTT") + "min \(l.min)  p50 \(l.p50)  p90 \(l.p90)  p99 \(l.p99)  p99.9 \(l.p999)  max \(l.max) µs")
         }
+        // The echo's kernel warm-up (`warm_up`, on by default) could not be set up: its RTT then
+        // carries the slower first system calls after a sleep, which the result alone says.
+        if let error = r.io.warmUpError {
+            lines.append(label("warm-up") + "off, the RTT above is without it: \(error)")
+        }
         lines += StampSummary.lines(r)
         if let seq = r.sequence {
             let gaps = seq.senders.reduce(UInt64(0)) { $0.saturatingPlus($1.gaps) }

@@ -150,6 +150,18 @@ import VolleyModel
             """, "\(text)")
     }
 
+    @Test func anEchoWhoseWarmUpFailedSaysSoUnderItsRTT() throws {
+        var r = try Self.echoResult()
+        r.io.warmUps = 0
+        r.io.warmUpError = "socket: Too many open files"
+        let lines = Summary.text(r).split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        let rtt = try #require(lines.firstIndex { $0.hasPrefix("  RTT ") })
+        #expect(lines[rtt + 1] == "  warm-up    off, the RTT above is without it: socket: Too many open files")
+        r.io.warmUpError = nil
+        r.io.warmUps = 9_990
+        #expect(!Summary.text(r).contains("warm-up"))  // working as it should: nothing to say
+    }
+
     @Test func aSinkSummaryShowsLossByGapsAndJitter() throws {
         let spec = try JobSpec.decode(json: Data(#"{"mode":"sink","listen":"0.0.0.0:9000","duration_s":6}"#.utf8))
         let flows = [SenderSequence(source: "198.18.0.1:4000", jobTag: 1, flow: 0, unique: 999_000, duplicates: 0, reordered: 7,
