@@ -37,6 +37,10 @@ struct BatchReceiver {
     private(set) var readsOne = false
     /// When the last blocking read in `readsOne` returned (monotonic ns).
     private var lastReturn: UInt64 = 0
+    /// When the last read that found datagrams returned (monotonic ns): the clock read right after
+    /// the system call, before the counting that follows it. An echo takes it as the replies' arrival
+    /// time, so nothing of ours lies inside a round trip's end.
+    private(set) var returnedAt: UInt64 = 0
     /// Datagrams closer than this (20 kpps and up) are dense traffic.
     static let denseNanos: UInt64 = 50_000
 
@@ -74,7 +78,10 @@ struct BatchReceiver {
         let single = blocking && readsOne
         let outcome = io.receive(fd: fd, batch.headers, count: single ? 1 : min(limit, batch.capacity), flags: flags)
         dirty = outcome.count
-        if blocking && outcome.count > 0 { noteDensity(read: outcome.count, single: single) }
+        if outcome.count > 0 {
+            returnedAt = MonotonicClock.now()
+            if blocking { noteDensity(read: outcome.count, single: single, now: returnedAt) }
+        }
         guard outcome.count > 0 else {
             switch ReceivePolicy(errno: outcome.errno) {
             case .idle:
@@ -99,14 +106,13 @@ struct BatchReceiver {
 
     /// Switches between one-datagram and batch reads (`readsOne`).
     @inline(__always)
-    private mutating func noteDensity(read count: Int, single: Bool) {
+    private mutating func noteDensity(read count: Int, single: Bool, now: UInt64) {
         if !single {
             guard count == 1 else { return }
             readsOne = true
-            lastReturn = MonotonicClock.now()
+            lastReturn = now
             return
         }
-        let now = MonotonicClock.now()
         if now &- lastReturn < Self.denseNanos { readsOne = false }
         lastReturn = now
     }

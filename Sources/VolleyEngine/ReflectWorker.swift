@@ -66,10 +66,17 @@ final class ReflectWorker: @unchecked Sendable, OutgoingMessages {
     func run(startNanos: UInt64, deadline: UInt64, stop: StopSignal, budget: ReceiveBudget?) {
         let timeline = WorkerTimeline(totalSeconds: totalSeconds, startNanos: startNanos)
         self.timeline = timeline
+        // The loop's changing state lives in locals and goes back to the worker when the run ends
+        // (read only then). Changed in place as stored properties of this class, each access took a
+        // dynamic exclusivity check (swift_beginAccess/endAccess, ~115 instructions a pair, four
+        // pairs a reply), on the path between a request and its reply (Benchmarks/README.md,
+        // "Instructions inside a round trip").
+        var receiver = self.receiver, sender = self.sender, limiter = self.limiter, refused = self.refused
+        defer { (self.receiver, self.sender, self.limiter, self.refused) = (receiver, sender, limiter, refused) }
         while !stop.isSet && MonotonicClock.now() < deadline {
             let count = receiver.receive(0, fd: socket.fd, into: batch, counters: received, spinNanos: busyPollNanos)
             guard count > 0 else { continue }
-            let now = MonotonicClock.now()
+            let now = receiver.returnedAt
             var datagrams = 0
             var bytes = 0
             var answer = 0
@@ -77,7 +84,7 @@ final class ReflectWorker: @unchecked Sendable, OutgoingMessages {
                 let (segments, step, length) = prepareReply(i)
                 datagrams &+= segments
                 bytes &+= length
-                if admit(i, segments: segments, step: step, now: now) {
+                if admit(i, segments: segments, step: step, now: now, limiter: &limiter, refused: &refused) {
                     // Compact: the headers to send sit at the front (restorePointers undoes it).
                     if answer != i { batch.headers[answer] = batch.headers[i] }
                     segmentsOf[answer] = segments
@@ -124,7 +131,8 @@ final class ReflectWorker: @unchecked Sendable, OutgoingMessages {
     /// Whether message `i` is answered: an allowed source, every datagram in it a Volley request,
     /// and credit under the reply cap. Sets the reply flag on each datagram it admits; counts the rest.
     @inline(__always)
-    private func admit(_ i: Int, segments: Int, step: Int, now: UInt64) -> Bool {
+    private func admit(_ i: Int, segments: Int, step: Int, now: UInt64,
+                       limiter: inout ReplyLimiter, refused: inout ReflectTotals) -> Bool {
         switch filter.judge(UnsafePointer(batch.address(i)!)) {
         case .allowed: break
         case .outsideAllowlist, .ownSocket:

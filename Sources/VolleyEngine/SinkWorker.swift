@@ -52,8 +52,9 @@ final class SinkWorker: @unchecked Sendable {
             guard count > 0 else { continue }
             // One arrival time per batch: a clock read per datagram would cost more than the rest of
             // the accounting. At the rates where batches hold many datagrams, jitter is dominated by
-            // that batching anyway; at a few thousand pps a batch is mostly one datagram.
-            let arrival = MonotonicClock.now()
+            // that batching anyway; at a few thousand pps a batch is mostly one datagram. The read is
+            // the receiver's, taken right after the call returned.
+            let arrival = receiver.returnedAt
             var datagrams = 0
             var bytes = 0
             let second = timeline.second(arrival)

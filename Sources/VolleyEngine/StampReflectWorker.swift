@@ -65,7 +65,7 @@ final class StampReflectWorker: @unchecked Sendable, OutgoingMessages {
         while !stop.isSet && MonotonicClock.now() < deadline {
             let count = receiver.receive(0, fd: socket.fd, into: batch, counters: received, spinNanos: busyPollNanos)
             guard count > 0 else { continue }
-            let now = MonotonicClock.now()
+            let now = receiver.returnedAt
             let readAt = CBatchIO_realtime_ns()
             var bytes = 0
             var answer = 0

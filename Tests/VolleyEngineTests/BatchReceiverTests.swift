@@ -47,4 +47,26 @@ import VolleyTestSupport
         #expect(!receiver.readsOne)
         #expect(counters.kernelDrops.load(ordering: .relaxed) == 0)
     }
+
+    /// `returnedAt` is the clock read right after a read that found datagrams (an echo's reply
+    /// time), blocking or not, and stays as it was after a read that found nothing.
+    @Test(arguments: IOMethod.allCases)
+    func aReadWithDatagramsTellsWhenItReturned(method: IOMethod) {
+        let (tx, rx) = connectedLoopbackPair(receiveTimeout: 2)
+        defer { close(tx); close(rx) }
+        let batch = MessageBatch(capacity: 8, slotBytes: 128, withAddresses: false, controlBytes: CBatchIO_rxq_control_size())
+        let counters = DirectionCounters()
+        var receiver = BatchReceiver(method: method, sockets: 1, capacity: 8)
+        #expect(receiver.returnedAt == 0)
+        for flags in [Int32(0), CBatchIO_MSG_DONTWAIT] {
+            send(tx, count: 1)
+            let before = MonotonicClock.now()
+            #expect(receiver.receive(0, fd: rx, into: batch, counters: counters, flags: flags) == 1)
+            let after = MonotonicClock.now()
+            #expect(receiver.returnedAt >= before && receiver.returnedAt <= after)
+            let kept = receiver.returnedAt
+            #expect(receiver.receive(0, fd: rx, into: batch, counters: counters, flags: CBatchIO_MSG_DONTWAIT) == 0)
+            #expect(receiver.returnedAt == kept)
+        }
+    }
 }
