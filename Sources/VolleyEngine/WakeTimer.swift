@@ -34,12 +34,12 @@ final class WakeTimer {
     }
 
     /// Stops the signal, the repeats after a passed deadline included; true when that took a call
-    /// (nothing was armed: nothing to do).
-    @inline(__always)
+    /// (nothing was armed: nothing to do). Should the kernel refuse (it has no reason to, for a timer
+    /// this thread made), the timer counts as still armed, and the next call tries again.
+    @inline(__always) @discardableResult
     func disarm() -> Bool {
         guard armedFor != 0 else { return false }
-        _ = CBatchIO_wake_timer_arm(&timer, 0, 0)
-        armedFor = 0
+        if CBatchIO_wake_timer_arm(&timer, 0, 0) == 0 { armedFor = 0 }
         return true
     }
 
