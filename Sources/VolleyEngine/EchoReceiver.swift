@@ -103,7 +103,7 @@ final class EchoReceiver {
         while true {
             let count = receiver.receive(flow, fd: fds[flow], into: batch, counters: counters, flags: CBatchIO_MSG_DONTWAIT)
             guard count > 0 else { break }
-            process(count, now: MonotonicClock.now(), flowHint: flow)
+            process(count, now: receiver.returnedAt, flowHint: flow)
             if count < batch.capacity { break }
         }
     }
@@ -115,7 +115,7 @@ final class EchoReceiver {
     private func pollOne() -> Bool {
         let count = receiver.receive(0, fd: fds[0], into: batch, counters: counters, flags: CBatchIO_MSG_DONTWAIT, limit: 1)
         guard count > 0 else { return false }
-        process(count, now: MonotonicClock.now(), flowHint: 0)
+        process(count, now: receiver.returnedAt, flowHint: 0)
         return true
     }
 
@@ -126,13 +126,28 @@ final class EchoReceiver {
     /// A wait that `busy_poll_us` spins from end to end needs no timer, and gets none: a signal at
     /// its end would land on the next request's path, between its stamp and its reply (same CPU,
     /// `busy_poll_us` 1000 at 1000/s: p50 12.6 µs with the timer, 11.7 µs without).
-    /// Returns whether it called the kernel (the caller then reads the clock again for the stamps).
     @inline(__always)
-    func prepareWait(until deadline: UInt64, now: UInt64) -> Bool {
-        guard let wake else { return false }
-        if busyPollNanos > 0 && deadline &- now <= busyPollNanos { return wake.disarm() }
-        guard deadline != wake.armedFor else { return false }
-        _ = wake.arm(at: deadline)
+    func prepareWait(until deadline: UInt64, now: UInt64) {
+        guard let wake else { return }
+        if busyPollNanos > 0 && deadline &- now <= busyPollNanos {
+            wake.disarm()
+            return
+        }
+        _ = wake.arm(at: deadline)  // nothing to do when that deadline is armed already
+    }
+
+    /// Right after a send whose wait `prepareWait` armed for `end`: one blocking receive, which the
+    /// reply ends (or the timer, at `end`), with nothing between the send and it but the send's own
+    /// counting. Before, the pacer's arithmetic for the wait (a dozen reads of the rate schedule,
+    /// about a thousand instructions) ran there, inside the round trip it measured
+    /// (Benchmarks/README.md, "Instructions inside a round trip"). Returns whether it waited in the
+    /// receive; false (nothing done) when the wait is not armed for `end` (several flows, a spin, a
+    /// refused timer) or `end` has passed, and the caller's wait does everything as before.
+    @inline(__always)
+    func awaitReply(until end: UInt64) -> Bool {
+        guard busyPollNanos == 0, let wake, wake.armedFor == end, MonotonicClock.now() < end else { return false }
+        let count = receiver.receive(0, fd: fds[0], into: batch, counters: counters)
+        if count > 0 { process(count, now: receiver.returnedAt, flowHint: 0) }
         return true
     }
 
@@ -162,7 +177,7 @@ final class EchoReceiver {
             // One flow: block in the receive itself; the timer's signal ends it at the deadline.
             while now < deadline {
                 let count = receiver.receive(0, fd: fds[0], into: batch, counters: counters)
-                now = MonotonicClock.now()
+                now = count > 0 ? receiver.returnedAt : MonotonicClock.now()
                 if count > 0 { process(count, now: now, flowHint: 0) }
             }
             return true

@@ -139,17 +139,21 @@ final class SendWorker: @unchecked Sendable, OutgoingMessages {
             want = Int(min(UInt64(want), cap - sent))
             // A paced echo arms the wait that follows this send now, before the stamps are taken:
             // the same end as the wait above will compute after the send.
+            var replyWaitEnd: UInt64 = 0
             if let echo, !schedule.isUnlimited {
                 let end = Self.waitEnd(pacer, sent: sent &+ UInt64(want), now: now)
-                if end > now, echo.prepareWait(until: end, now: now) { now = MonotonicClock.now() }
+                if end > now {
+                    echo.prepareWait(until: end, now: now)
+                    replyWaitEnd = end
+                }
             }
-            // After the last call that may exit to the hypervisor (arming above), before the stamps.
-            if slept, let warmUp {
-                warmUp.run()
-                now = MonotonicClock.now()
-            }
+            // After the last call that may exit to the hypervisor (arming above), before the stamps
+            // (which `sendBatch` takes from the clock itself).
+            if slept, let warmUp { warmUp.run() }
             slept = false
-            let done = sendBatch(want, flow: flow, now: now, deadline: deadline, stop: stop)
+            let done = sendBatch(want, flow: flow, deadline: deadline, stop: stop)
+            // The reply is waited for at once; the bookkeeping below comes after it.
+            if replyWaitEnd != 0, let echo, echo.awaitReply(until: replyWaitEnd) { slept = true }
             sent &+= UInt64(done.sent + done.skipped)
             timeline.addSent(done.sent, at: now)
             flow = flow + 1 == flows.count ? 0 : flow + 1
@@ -167,7 +171,7 @@ final class SendWorker: @unchecked Sendable, OutgoingMessages {
         let catchUpEnd = now &+ 100_000_000
         let due = min(pacer.dueBefore(deadline), cap)
         while !stop.isSet && now >= deadline && sent < due && now < catchUpEnd {
-            let done = sendBatch(Int(min(due - sent, UInt64(batchSize))), flow: flow, now: now, deadline: catchUpEnd, stop: stop)
+            let done = sendBatch(Int(min(due - sent, UInt64(batchSize))), flow: flow, deadline: catchUpEnd, stop: stop)
             sent &+= UInt64(done.sent + done.skipped)
             timeline.addSent(done.sent, at: now)
             if done.sent + done.skipped == 0 { break }
@@ -188,8 +192,7 @@ final class SendWorker: @unchecked Sendable, OutgoingMessages {
     /// Returns how many datagrams went out and how many were skipped (both count against the pacer
     /// and the packet limit); the stamped ones that went out use up sequence numbers, which are
     /// contiguous per flow: datagrams that were skipped or not sent leave no gap (`restamp`).
-    private func sendBatch(_ count: Int, flow: Int, now: UInt64, deadline: UInt64,
-                           stop: StopSignal) -> (sent: Int, skipped: Int) {
+    private func sendBatch(_ count: Int, flow: Int, deadline: UInt64, stop: StopSignal) -> (sent: Int, skipped: Int) {
         let size = plan.slotBytes
         currentFlow = flow
         nextSequence = echo?.sentPerFlow[flow] ?? sequences[flow]
@@ -204,7 +207,9 @@ final class SendWorker: @unchecked Sendable, OutgoingMessages {
             placed += inMessage
             messages += 1
         }
-        restamp(from: 0, count: messages, now: now)
+        // The stamps' time is read after the messages are laid out, as close to the send as it gets:
+        // for an echo, the time between this read and the system call is part of the round trip.
+        restamp(from: 0, count: messages, now: MonotonicClock.now())
         let tally = sender.send(self, headers: batch.headers, count: messages, fd: flows[flow].fd,
                                 counters: counters, deadline: deadline, stop: stop)
         if let echo {
