@@ -12,13 +12,18 @@ import VolleyTestSupport
         for _ in 0..<count { #expect(Glibc.send(fd, &payload, payload.count, 0) == 64) }
     }
 
+    /// A batch of `capacity` 128-byte slots with room for the drop count, its counters, and a receiver for one socket.
+    private static func receiving(_ method: IOMethod, capacity: Int) -> (MessageBatch, DirectionCounters, BatchReceiver) {
+        (MessageBatch(capacity: capacity, slotBytes: 128, withAddresses: false, controlBytes: CBatchIO_rxq_control_size()),
+         DirectionCounters(), BatchReceiver(method: method, sockets: 1, capacity: capacity))
+    }
+
     @Test(arguments: IOMethod.allCases)
     func sparseTrafficIsReadOneByOneAndABurstInBatchesAgain(method: IOMethod) {
         let (tx, rx) = connectedLoopbackPair(receiveTimeout: 2)
         defer { close(tx); close(rx) }
-        let batch = MessageBatch(capacity: 64, slotBytes: 128, withAddresses: false, controlBytes: CBatchIO_rxq_control_size())
-        let counters = DirectionCounters()
-        var receiver = BatchReceiver(method: method, sockets: 1, capacity: 64)
+        let (batch, counters, fresh) = Self.receiving(method, capacity: 64)
+        var receiver = fresh
 
         // A lone datagram: the batch read finds one, so the next blocking read asks for one: with
         // two queued it returns one of them (a batch read would return both).
@@ -54,9 +59,8 @@ import VolleyTestSupport
     func aReadWithDatagramsTellsWhenItReturned(method: IOMethod) {
         let (tx, rx) = connectedLoopbackPair(receiveTimeout: 2)
         defer { close(tx); close(rx) }
-        let batch = MessageBatch(capacity: 8, slotBytes: 128, withAddresses: false, controlBytes: CBatchIO_rxq_control_size())
-        let counters = DirectionCounters()
-        var receiver = BatchReceiver(method: method, sockets: 1, capacity: 8)
+        let (batch, counters, fresh) = Self.receiving(method, capacity: 8)
+        var receiver = fresh
         #expect(receiver.returnedAt == 0)
         for flags in [Int32(0), CBatchIO_MSG_DONTWAIT] {
             send(tx, count: 1)
