@@ -138,8 +138,9 @@ final class EchoReceiver {
 
     /// Right after a send whose wait `prepareWait` armed for `end`: one blocking receive, which the
     /// reply ends (or the timer, at `end`), with nothing between the send and it but the send's own
-    /// counting. Before, the pacer's arithmetic for the wait (a dozen reads of the rate schedule,
-    /// about a thousand instructions) ran there, inside the round trip it measured
+    /// counting. Before, the pacer's arithmetic for the wait (three pacer calls, about 7 of the 12
+    /// rate-schedule reads a round trip makes, ~500 instructions all 12 by callgrind) ran there,
+    /// inside the round trip it measured
     /// (Benchmarks/README.md, "Instructions inside a round trip"). Returns whether it waited in the
     /// receive; false (nothing done) when the wait is not armed for `end` (several flows, a spin, a
     /// refused timer) or `end` has passed, and the caller's wait does everything as before.
