@@ -140,10 +140,10 @@ final class EchoReceiver {
     /// reply ends (or the timer, at `end`), with nothing between the send and it but the send's own
     /// counting. Before, the pacer's arithmetic for the wait (three pacer calls, about 7 of the 12
     /// rate-schedule reads a round trip makes, ~500 instructions all 12 by callgrind) ran there,
-    /// inside the round trip it measured
-    /// (Benchmarks/README.md, "Instructions inside a round trip"). Returns whether it waited in the
-    /// receive; false (nothing done) when the wait is not armed for `end` (several flows, a spin, a
-    /// refused timer) or `end` has passed, and the caller's wait does everything as before.
+    /// inside the round trip it measured (Benchmarks/README.md, "Instructions inside a round trip").
+    /// Returns whether it waited in the receive; false (nothing done) when the wait is not armed for
+    /// `end` (several flows, a spin, a refused timer) or `end` has passed, and the caller's wait does
+    /// everything as before.
     @inline(__always)
     func awaitReply(until end: UInt64) -> Bool {
         guard busyPollNanos == 0, let wake, wake.armedFor == end, MonotonicClock.now() < end else { return false }
