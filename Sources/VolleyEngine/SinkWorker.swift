@@ -47,6 +47,13 @@ final class SinkWorker: @unchecked Sendable {
     func run(startNanos: UInt64, deadline: UInt64, stop: StopSignal, budget: ReceiveBudget?) {
         let timeline = WorkerTimeline(totalSeconds: totalSeconds, startNanos: startNanos)
         self.timeline = timeline
+        // As in ReflectWorker: the state the loop changes lives in locals and goes back to the worker
+        // when the run ends (read only then). Changed in place as stored properties of this class,
+        // each access took a dynamic exclusivity check (swift_beginAccess/endAccess), two pairs a
+        // datagram: ~2.7 % of an overloaded sink's CPU (Benchmarks/README.md, "Throughput rounds").
+        // The overhead recorder's histograms are moved, not shared, so its first record does not copy them.
+        var receiver = self.receiver, senders = self.senders, overhead = self.overhead.take()
+        defer { (self.receiver, self.senders, self.overhead) = (receiver, senders, overhead) }
         while !stop.isSet && MonotonicClock.now() < deadline {
             let count = receiver.receive(0, fd: socket.fd, into: batch, counters: counters)
             guard count > 0 else { continue }
@@ -61,7 +68,7 @@ final class SinkWorker: @unchecked Sendable {
             overhead?.beginBatch()
             for i in 0..<count {
                 overhead?.record(&batch.headers[i].msg_hdr, handledAt: arrival, second: second)
-                let (d, b) = account(i, arrival: arrival)
+                let (d, b) = account(i, arrival: arrival, senders: &senders)
                 datagrams &+= d
                 bytes &+= b
             }
@@ -75,7 +82,7 @@ final class SinkWorker: @unchecked Sendable {
 
     /// Counts message `i` as the datagrams it stands for and feeds their stamps to the sender table.
     @inline(__always)
-    private func account(_ i: Int, arrival: UInt64) -> (datagrams: Int, bytes: Int) {
+    private func account(_ i: Int, arrival: UInt64, senders: inout SenderTable) -> (datagrams: Int, bytes: Int) {
         let length = Int(batch.headers[i].msg_len)
         let slot = batch.slot(i)
         let address = UnsafePointer(batch.address(i)!)
