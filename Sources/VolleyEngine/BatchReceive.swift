@@ -23,14 +23,21 @@ enum ReceivePolicy: Equatable {
 }
 
 /// The receive step every receiving worker uses: resets what the last call dirtied, reads a batch,
-/// counts syscalls and errors under `ReceivePolicy`, and keeps the kernel's drop count per socket
-/// (SO_RXQ_OVFL on every datagram read, SO_MEMINFO at the end) in `counters.kernelDrops`.
+/// counts syscalls and errors under `ReceivePolicy`, and keeps the kernel's drop count per socket in
+/// `counters.kernelDrops`: from the SO_RXQ_OVFL count on the newest datagram of each read until the
+/// socket's first drop, then from SO_MEMINFO at most every `dropPollNanos` (`noteDrops`), and from
+/// SO_MEMINFO at the end. Both read the same counter (the socket's `sk_drops`).
 struct BatchReceiver {
     private(set) var io: BatchIO
     private var backoff = Backoff()
     private var dirty: Int
     /// Per socket: the drop count last added to the counters (the kernel's counter is 32 bits and wraps).
     private var drops: [UInt32]
+    /// Per socket: 0 while its drop count comes with the datagrams (SO_RXQ_OVFL); once it has
+    /// dropped, when its count is next read with SO_MEMINFO (monotonic ns).
+    private var dropPolls: [UInt64]
+    /// How often a socket that has dropped has its count read (10 ms: one getsockopt per 10 ms).
+    static let dropPollNanos: UInt64 = 10_000_000
     /// Sparse traffic: the last blocking batch read found one datagram, so blocking reads ask for one
     /// (recvmsg, without recvmmsg's second, empty try under MSG_WAITFORONE). Left as soon as two reads
     /// return within `denseNanos` of each other: the queue is filling, batches again.
@@ -48,6 +55,7 @@ struct BatchReceiver {
         io = BatchIO(method: method)
         dirty = capacity
         drops = [UInt32](repeating: 0, count: sockets)
+        dropPolls = [UInt64](repeating: 0, count: sockets)
     }
 
     /// Reads one batch from socket `index` (`fd`) into `batch`. Returns the messages read; 0 when
@@ -98,11 +106,39 @@ struct BatchReceiver {
         }
         backoff.reset()
         counters.syscalls.wrappingAdd(UInt64(outcome.syscalls), ordering: .relaxed)
-        // The counter only grows, so the newest datagram's value is the one to keep.
-        let seen = CBatchIO_rxq_drops(&batch.headers[outcome.count - 1].msg_hdr)
-        if seen >= 0 { note(UInt32(truncatingIfNeeded: seen), socket: index, counters: counters) }
+        noteDrops(index, fd: fd, newest: &batch.headers[outcome.count - 1].msg_hdr, counters: counters)
         return outcome.count
     }
+
+    /// Keeps socket `index`'s drop count after a read. Until the socket first drops, the count comes
+    /// with the newest datagram read (the counter only grows, so its value is the one to keep); the
+    /// kernel attaches it only once there are drops. From then on it would attach it to every
+    /// datagram, and writing that message cost a socket that had overflowed 10-35 % more CPU per
+    /// datagram (C sinks, same load; Benchmarks/README.md, "Throughput rounds"): enough that a
+    /// sink near its limit, once a hiccup had filled its queue, never caught up again. So at the
+    /// first drop SO_RXQ_OVFL goes off on that socket and the count is read with SO_MEMINFO, at
+    /// most every `dropPollNanos` while datagrams come (and at the end, `settleDrops`). If the
+    /// kernel refuses to switch it off, the count stays on the datagrams.
+    @inline(__always)
+    private mutating func noteDrops(_ index: Int, fd: Int32, newest: UnsafePointer<msghdr>, counters: DirectionCounters) {
+        let poll = dropPolls[index]
+        if poll == 0 {
+            let seen = CBatchIO_rxq_drops(newest)
+            guard seen > 0 else { return }
+            note(UInt32(truncatingIfNeeded: seen), socket: index, counters: counters)
+            var off: Int32 = 0
+            if setsockopt(fd, SOL_SOCKET, CBatchIO_SO_RXQ_OVFL, &off, socklen_t(MemoryLayout<Int32>.size)) == 0 {
+                dropPolls[index] = returnedAt &+ Self.dropPollNanos
+            }
+        } else if returnedAt >= poll {
+            let now = CBatchIO_socket_drops(fd)
+            if now >= 0 { note(UInt32(truncatingIfNeeded: now), socket: index, counters: counters) }
+            dropPolls[index] = returnedAt &+ Self.dropPollNanos
+        }
+    }
+
+    /// Whether socket `index`'s drop count is read with SO_MEMINFO now (it has dropped; `noteDrops`).
+    func pollsDrops(_ index: Int) -> Bool { dropPolls[index] != 0 }
 
     /// Switches between one-datagram and batch reads (`readsOne`).
     @inline(__always)

@@ -73,4 +73,72 @@ import VolleyTestSupport
             #expect(receiver.returnedAt == kept)
         }
     }
+
+    /// A socket that drops: the first read whose newest datagram carries a drop count (SO_RXQ_OVFL)
+    /// counts it and switches the socket over to SO_MEMINFO reads, so later datagrams carry none
+    /// (writing the count on every one slowed an overflowed sink); read and dropped still add up
+    /// exactly to what was sent, before the end (the poll) and after it (`settleDrops`).
+    @Test(arguments: IOMethod.allCases)
+    func aSocketThatDropsHasItsCountReadWithMeminfoFromThen(method: IOMethod) {
+        let (tx, rx) = connectedLoopbackPair(receiveTimeout: 2)
+        defer { close(tx); close(rx) }
+        var on: Int32 = 1
+        var small: Int32 = 1  // the kernel's minimum: a few datagrams
+        #expect(setsockopt(rx, SOL_SOCKET, CBatchIO_SO_RXQ_OVFL, &on, socklen_t(MemoryLayout<Int32>.size)) == 0)
+        #expect(setsockopt(rx, SOL_SOCKET, SO_RCVBUF, &small, socklen_t(MemoryLayout<Int32>.size)) == 0)
+        let (batch, counters, fresh) = Self.receiving(method, capacity: 64)
+        var receiver = fresh
+        var sent = 0
+        var read = 0
+        func drops() -> Int { Int(counters.kernelDrops.load(ordering: .relaxed)) }
+        /// Reads until everything sent is read or counted as dropped (a generous deadline, no timing).
+        func readUntilAccounted(settle: Bool) {
+            let deadline = MonotonicClock.now() + 20_000_000_000
+            while read + drops() < sent && MonotonicClock.now() < deadline {
+                if settle { receiver.settleDrops(0, fd: rx, counters: counters) }
+                read += receiver.receive(0, fd: rx, into: batch, counters: counters, flags: CBatchIO_MSG_DONTWAIT)
+            }
+        }
+
+        // Overflow: the queue keeps the first few, whose counts are 0 (no drop yet), so nothing is
+        // counted while they are read.
+        send(tx, count: 200)
+        sent += 200
+        while case let count = receiver.receive(0, fd: rx, into: batch, counters: counters, flags: CBatchIO_MSG_DONTWAIT), count > 0 {
+            read += count
+        }
+        #expect(CBatchIO_socket_drops(rx) > 0, "the tiny queue did not overflow")
+        #expect(!receiver.pollsDrops(0) && drops() == 0)
+
+        // The next datagram queued carries the count: read, it is counted and the socket switched.
+        send(tx, count: 1)
+        sent += 1
+        read += receiver.receive(0, fd: rx, into: batch, counters: counters)
+        #expect(drops() == Int(CBatchIO_socket_drops(rx)))
+        #expect(receiver.pollsDrops(0))
+        var value: Int32 = -1
+        var length = socklen_t(MemoryLayout<Int32>.size)
+        #expect(getsockopt(rx, SOL_SOCKET, CBatchIO_SO_RXQ_OVFL, &value, &length) == 0 && value == 0)
+
+        // Overflow again: the datagrams carry no count now; the poll (every 10 ms while datagrams
+        // come) finds the drops, one datagram at a time until it has.
+        send(tx, count: 200)
+        sent += 200
+        let deadline = MonotonicClock.now() + 20_000_000_000
+        while drops() < Int(CBatchIO_socket_drops(rx)) && MonotonicClock.now() < deadline {
+            read += receiver.receive(0, fd: rx, into: batch, counters: counters, flags: CBatchIO_MSG_DONTWAIT)
+            #expect(CBatchIO_rxq_drops(&batch.headers[0].msg_hdr) < 0, "a datagram still carried the count")
+            send(tx, count: 1)
+            sent += 1
+        }
+        #expect(drops() == Int(CBatchIO_socket_drops(rx)))
+        readUntilAccounted(settle: false)
+        #expect(read + drops() == sent)
+
+        // And after the end: one more overflow, counted by `settleDrops`.
+        send(tx, count: 200)
+        sent += 200
+        readUntilAccounted(settle: true)
+        #expect(read + drops() == sent)
+    }
 }
