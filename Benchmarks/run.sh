@@ -6,6 +6,7 @@
 #   bash Benchmarks/run.sh     # uses .build/release/volley as it is
 #
 # Environment: ROUNDS (3) rounds per measurement, median reported; SECS (5) seconds per run;
+# T_ROUNDS (3 × ROUNDS) and T_SECS (2): the rounds and seconds of the throughput rows a-c instead;
 # SCALING (1): the threads-2 rows s1-s4 on a second, unpinned agent (0 skips them, "only" runs
 # nothing else and writes OUT with those rows alone - point OUT elsewhere for that);
 # VOLLEY (.build/release/volley); OUT (docs/performance.md); PIN (1): with 2+ CPUs the side under
@@ -26,7 +27,18 @@ UDPREF=$BIN/udpref
 SHIM=$BIN/malloc_count.so
 RATE=100000            # pacing test, datagrams per second
 SIZE=64                # UDP payload bytes everywhere
-SINK_SECS=$(awk -v s="$SECS" 'BEGIN { print s + 1 }')   # the Volley sink job of row c (6 s for 5 s runs)
+SINK_SECS=$(awk -v s="$SECS" 'BEGIN { print s + 1 }')   # a Volley sink job fed for SECS (6 s for 5 s runs)
+# The throughput rows (a-c) pair more, shorter runs: the host slows a vCPU for seconds at a time
+# (both senders at 0.75-0.94 Mpps instead of ~1.7 for 8-10 s, Benchmarks/README.md, "Throughput
+# rounds"), and two 2 s runs back to back share such a period more often than two 5 s runs do.
+T_ROUNDS=${T_ROUNDS:-$((3 * ROUNDS))}
+T_SECS=${T_SECS:-2}
+# throughput CMD...: runs one side of rows a-c with SECS and SINK_SECS set to the throughput rounds'.
+throughput() {
+    local SECS=$T_SECS SINK_SECS
+    SINK_SECS=$(awk -v s="$T_SECS" 'BEGIN { print s + 1 }')
+    "$@"
+}
 PIN=${PIN:-1}
 # Reads an echo result's HDR histogram for a p50 finer than whole µs (Benchmarks/hdr-p50.py); `make
 # bench` passes the test venv's python, which has hdrhistogram.
@@ -504,7 +516,7 @@ START=$SECONDS
 start_agent main
 VERSION=$(curl -sS --max-time 5 "$AGENT_URL/v1/agent" | jq -r .version)
 LOAD=$(cut -d' ' -f1-3 /proc/loadavg)
-log "agent $VERSION at $AGENT_URL; $ROUNDS rounds of ${SECS} s; $PLACEMENT; load average $LOAD"
+log "agent $VERSION at $AGENT_URL; $ROUNDS rounds of ${SECS} s (rows a-c: $T_ROUNDS of ${T_SECS} s); $PLACEMENT; load average $LOAD"
 # How busy the machine is without us: CPU time used over one second (all CPUs), and by whom.
 cpu_sample() { awk '/^cpu / { print $2 + $3 + $4 + $6 + $7 + $8, $5 }' /proc/stat; }
 read -r busy0 idle0 < <(cpu_sample); sleep 1; read -r busy1 idle1 < <(cpu_sample)
@@ -536,21 +548,25 @@ OWN0=$(own_user_seconds)
 # Alternate who goes first from round to round, so slow drift does not favour one side.
 MAIN_ROUNDS=$ROUNDS
 [[ ${SCALING:-1} != only ]] || MAIN_ROUNDS=0
-for ((r = 1; r <= MAIN_ROUNDS; r++)); do
-    log "round $r/$ROUNDS: send"
-    if ((r % 2)); then volley_send v.send ""; ref_send c.send; else ref_send c.send; volley_send v.send ""; fi
+T_MAIN_ROUNDS=$T_ROUNDS
+[[ ${SCALING:-1} != only ]] || T_MAIN_ROUNDS=0
+for ((r = 1; r <= T_MAIN_ROUNDS; r++)); do
+    log "round $r/$T_ROUNDS: send"
+    if ((r % 2)); then throughput volley_send v.send ""; throughput ref_send c.send
+    else throughput ref_send c.send; throughput volley_send v.send ""; fi
 done
-for ((r = 1; r <= MAIN_ROUNDS; r++)); do
-    log "round $r/$ROUNDS: GSO send"
+for ((r = 1; r <= T_MAIN_ROUNDS; r++)); do
+    log "round $r/$T_ROUNDS: GSO send"
     if ((r % 2)); then
-        volley_send v.gso ',"gso":true'; ref_send c.gso --gso; iperf_send iperf.send
+        throughput volley_send v.gso ',"gso":true'; throughput ref_send c.gso --gso; throughput iperf_send iperf.send
     else
-        iperf_send iperf.send; ref_send c.gso --gso; volley_send v.gso ',"gso":true'
+        throughput iperf_send iperf.send; throughput ref_send c.gso --gso; throughput volley_send v.gso ',"gso":true'
     fi
 done
-for ((r = 1; r <= MAIN_ROUNDS; r++)); do
-    log "round $r/$ROUNDS: sink"
-    if ((r % 2)); then volley_sink v.sink; ref_sink c.sink; else ref_sink c.sink; volley_sink v.sink; fi
+for ((r = 1; r <= T_MAIN_ROUNDS; r++)); do
+    log "round $r/$T_ROUNDS: sink"
+    if ((r % 2)); then throughput volley_sink v.sink; throughput ref_sink c.sink
+    else throughput ref_sink c.sink; throughput volley_sink v.sink; fi
 done
 for ((r = 1; r <= MAIN_ROUNDS; r++)); do
     log "round $r/$ROUNDS: pacing at $RATE pps"
@@ -729,7 +745,7 @@ COMMIT=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
     echo "- CPU: $CPU, $CORES cores"
     echo "- Volley $VERSION, commit $COMMIT"
     echo "- $(iperf3 --version | head -1 | cut -d' ' -f1-2), sockperf $(sockperf --version 2>&1 | sed -n 's/.*version \([^ ]*\).*/\1/p' | head -1), $(gcc --version | head -1)"
-    echo "- loopback only, ${SIZE}-byte payloads, 1 thread, ${SECS} s runs, median of $ROUNDS alternating rounds (a ratio is the median of the rounds' own ratios, listed beside it); CPU placement: $PLACEMENT"
+    echo "- loopback only, ${SIZE}-byte payloads, 1 thread, ${SECS} s runs, median of $ROUNDS alternating rounds (rows a-c: $T_ROUNDS rounds of ${T_SECS} s; a ratio is the median of the rounds' own ratios, listed beside it); CPU placement: $PLACEMENT"
     echo "- before the run: CPU ${CPU_BUSY} % busy${BUSY:+ ($BUSY)}, load average $LOAD; the run took ${ELAPSED} s; $QUIET"
     echo
     echo "| # | measurement | Volley | reference | ratio | target | result |"
