@@ -115,7 +115,8 @@ freeport() { "$UDPREF" freeport; }
 # list them per 1000 datagrams.
 ipis() { [[ -n ${DUT_CPU:-} ]] && awk -v c=$((DUT_CPU + 2)) '$1 == "CAL:" { print $c }' /proc/interrupts || true; }
 # add_ipis KEY BEFORE DATAGRAMS: records KEY.ipi, the IPIs since BEFORE per 1000 datagrams.
-add_ipis() { [[ -n $2 ]] && add "$1.ipi" "$(calc "1000 * ($(ipis) - $2) / $3")" || true; }
+# Nothing when unpinned, or when the run reports no datagrams (a count of 0, or none at all).
+add_ipis() { [[ -n $2 && $3 =~ ^[1-9][0-9]*$ ]] && add "$1.ipi" "$(calc "1000 * ($(ipis) - $2) / $3")" || true; }
 
 # ------------------------------------------------------------------ the agent
 
@@ -782,9 +783,9 @@ COMMIT=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
         echo "Function-call IPIs received by the sender's CPU per 1000 datagrams (medians; every round below,"
         echo "keys \`.ipi\`): send (row a) Volley $(fmt '%.2f' "$(median v.send.ipi)"), C $(fmt '%.2f' "$(median c.send.ipi)"); GSO send (row b1) Volley"
         echo "$(fmt '%.2f' "$(median v.gso.ipi)"), C $(fmt '%.2f' "$(median c.gso.ipi)"). On loopback they are the kernel's deferred-free kicks: a GSO"
-        echo "sender runs at ~1.7 Mpps with ~9.5 per 1000 and at ~1.5 with ~15.5 on this kind of VM, and ~0"
-        echo "means the kernel did not hand frees back to the sender's CPU (Benchmarks/README.md, \"Deferred"
-        echo "frees\")."
+        echo "sender runs at one of two speeds, the slower with more of them, and ~0 means the kernel did not"
+        echo "hand frees back to the sender's CPU (Benchmarks/README.md, \"Deferred frees\", has the figures"
+        echo "measured on the VM this harness was written on)."
         echo
     fi
     echo "Rows marked \"ref\" are references on the same judge, not Volley targets: they show what the"
