@@ -455,6 +455,28 @@ sockperf_echo() {
     fi
 }
 
+# c_echo KEY: the C ping-pong client that sleeps between requests (udpref ping) against the C reflector
+# (udpref reflect), both where the agent runs: what sleeping costs a round trip on this machine, with no
+# Volley code on the path (row e3, a reference for row e).
+c_echo() {
+    local key=$1 port
+    port=$(freeport)
+    bg "$(limit "$SECS")" "$TMP/c-reflect.json" "${DUT[@]}" "$UDPREF" reflect --listen "127.0.0.1:$port" --seconds "$(calc "$SECS" + 1)"
+    local server=$BG_PID
+    sleep 0.3
+    timeout "$(limit "$SECS")" "${DUT[@]}" "$UDPREF" ping --target "127.0.0.1:$port" --seconds "$SECS" --rate 1000 --size "$SIZE" \
+        >"$TMP/c-ping.json" 2>&1 || log "$key: udpref ping failed: $(tail -3 "$TMP/c-ping.json")"
+    bg_wait "$server"
+    local p50
+    p50=$(jq -r '.p50_us // empty' "$TMP/c-ping.json" 2>/dev/null || true)
+    if [[ -n $p50 ]]; then
+        add "$key" "$p50"
+        log "$key: C sleeping echo p50 ${p50} us; $(cat "$TMP/c-ping.json")"
+    else
+        log "$key: no p50 from udpref ping: $(tail -3 "$TMP/c-ping.json")"
+    fi
+}
+
 # ------------------------------------------------------------------ f. allocations
 
 # alloc_run KIND SECONDS: `volley run` (the engine in-process: no agent, no HTTP, no checkpoints)
@@ -605,9 +627,9 @@ done
 for ((r = 1; r <= MAIN_ROUNDS; r++)); do
     log "round $r/$ROUNDS: echo"
     if ((r % 2)); then
-        volley_echo v.echo; volley_echo v.echo_busy ',"busy_poll_us":1000'; sockperf_echo sockperf.echo
+        volley_echo v.echo; volley_echo v.echo_busy ',"busy_poll_us":1000'; sockperf_echo sockperf.echo; c_echo c.echo
     else
-        sockperf_echo sockperf.echo; volley_echo v.echo_busy ',"busy_poll_us":1000'; volley_echo v.echo
+        c_echo c.echo; sockperf_echo sockperf.echo; volley_echo v.echo_busy ',"busy_poll_us":1000'; volley_echo v.echo
     fi
 done
 stop_agent
@@ -704,21 +726,24 @@ pace_row d2 "pacing: iperf3 -b $((RATE * SIZE * 8)) -l 64 (judged on lo)" iperf.
 pace_row d3 "pacing: sockperf tp --mps $RATE -m 64 (C sink)" sockperf.pace "ref "
 pace_row d4 "pacing: C udpref --rate $RATE (C sink)" c.pace "ref "
 
-# echo_row ID WHAT KEY: a Volley echo p50 against sockperf's of the same rounds.
+# echo_row ID WHAT KEY [REF]: an echo p50 against sockperf's of the same rounds; REF ("ref ") marks a
+# reference row (the C sleeping client), whose ratio shows what this machine allows, not a Volley result.
 echo_row() {
-    local id=$1 what=$2 k=$3 ve se er rounds unit
-    unit=$([[ -n ${ECHO_WHOLE_US:-} ]] && echo ' (whole µs)' || true)
+    local id=$1 what=$2 k=$3 ref=${4:-} ve se er rounds unit target
+    unit=$([[ -n ${ECHO_WHOLE_US:-} && -z $ref ]] && echo ' (whole µs)' || true)
+    target=$([[ -n $ref ]] && echo "(≤ 1.1× for Volley)" || echo "≤ 1.1× sockperf")
     if [[ -n ${NA[$k]:-} ]]; then
-        row "$id" "$what" "n/a (${NA[$k]})" "$(has sockperf.echo && fmt '%.2f µs' "$(median sockperf.echo)" || echo n/a)" n/a "≤ 1.1× sockperf" n/a
+        row "$id" "$what" "n/a (${NA[$k]})" "$(has sockperf.echo && fmt '%.2f µs' "$(median sockperf.echo)" || echo n/a)" n/a "$target" n/a
     elif has "$k" && has sockperf.echo; then
         ve=$(median "$k"); se=$(median sockperf.echo); read -r er rounds <<<"$(paired "$k" sockperf.echo)"
-        row "$id" "$what" "$(fmt '%.2f µs' "$ve")$unit" "$(fmt '%.2f µs' "$se") (sockperf --full-rtt)" "$(fmt '%.2f×' "$er")${rounds:+ (rounds ${rounds})}" "≤ 1.1× sockperf" "$(yes_no "$er <= 1.1")"
+        row "$id" "$what" "$(fmt '%.2f µs' "$ve")$unit" "$(fmt '%.2f µs' "$se") (sockperf --full-rtt)" "$(fmt '%.2f×' "$er")${rounds:+ (rounds ${rounds})}" "$target" "$ref$(yes_no "$er <= 1.1")"
     else
-        row "$id" "$what" n/a n/a n/a "≤ 1.1× sockperf" "n/a (no data)"
+        row "$id" "$what" n/a n/a n/a "$target" "n/a (no data)"
     fi
 }
 echo_row e "echo RTT p50, 1000/s, 64 B" v.echo
 echo_row e2 "echo RTT p50, the echo spinning as sockperf's client does (busy_poll_us 1000)" v.echo_busy
+echo_row e3 "(check) C echo client sleeping between requests as row e's does (udpref ping, udpref reflect)" c.echo "ref "
 
 # scale_row ID WHAT KEY2 KEY1 [NOTE]: the two-thread figure against the one-thread one; reported, no target.
 scale_row() {

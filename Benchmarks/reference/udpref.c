@@ -27,6 +27,18 @@
  *       {"packets":N,"seconds":S,"pps":X,"windows":W,"windows_within_5pct":F,...}
  *       where seconds is the active period (first to last datagram) and pps = packets/seconds.
  *
+ *   udpref reflect --listen 127.0.0.1:PORT --seconds S
+ *       Answers every datagram with itself (recvfrom, sendto), blocking in between. Prints
+ *       {"answered":N}.
+ *
+ *   udpref ping --target 127.0.0.1:PORT --seconds S [--rate 1000] [--size 64]
+ *       A ping-pong client that sleeps between requests, as Volley's echo does by default (and
+ *       sockperf's client does not: it busy-waits): one request every 1/rate s on an absolute-time
+ *       sleep, sent with send() on a connected socket, then a blocking recv() until the reply that
+ *       carries its sequence number (lost after 100 ms; a 100 ms SIGALRM tick ends a receive to check). The round trip is the CLOCK_MONOTONIC time from
+ *       just before send() to just after recv(). Prints
+ *       {"sent":N,"received":M,"p50_us":X,"p99_us":Y}.
+ *
  *   udpref freeport
  *       Prints a port number that is free on 127.0.0.1 for both UDP and TCP.
  *
@@ -43,12 +55,14 @@
 #include <netinet/ip.h>
 #include <netinet/ip6.h>
 #include <netinet/udp.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -76,6 +90,8 @@ static void usage(void) {
             "usage: udpref send --target HOST:PORT --seconds S [--size N] [--batch N] [--gso] [--rate PPS]\n"
             "       udpref sink (--listen HOST:PORT | --tap-port PORT) --seconds S [--batch N] [--size N]\n"
             "                   [--windows-ms W --expect-pps R]\n"
+            "       udpref reflect --listen HOST:PORT --seconds S\n"
+            "       udpref ping --target HOST:PORT --seconds S [--rate PPS] [--size N]\n"
             "       udpref freeport\n");
     exit(2);
 }
@@ -373,6 +389,93 @@ static int cmd_sink(const struct options *o) {
     return 0;
 }
 
+/* ---------------------------------------------------------------- reflect and ping */
+
+/* A SIGALRM every 100 ms, without SA_RESTART, ends a blocking receive with EINTR so the loop can check
+ * its deadline; unlike SO_RCVTIMEO it puts no timer on the kernel's path of every receive. */
+static void on_alarm(int sig) { (void)sig; }
+static void start_ticks(void) {
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_alarm;
+    sigemptyset(&sa.sa_mask);
+    if (sigaction(SIGALRM, &sa, NULL) != 0) die("sigaction");
+    struct itimerval every = {.it_interval = {.tv_sec = 0, .tv_usec = 100000}, .it_value = {.tv_sec = 0, .tv_usec = 100000}};
+    if (setitimer(ITIMER_REAL, &every, NULL) != 0) die("setitimer");
+}
+
+static int cmd_reflect(const struct options *o) {
+    if (!o->listen || o->seconds <= 0) usage();
+    struct sockaddr_storage addr;
+    socklen_t addrlen = parse_endpoint(o->listen, &addr);
+    int fd = socket(addr.ss_family, SOCK_DGRAM, 0);
+    if (fd < 0) die("socket");
+    if (bind(fd, (struct sockaddr *)&addr, addrlen) != 0) die("bind");
+    start_ticks();
+    char buf[SLOT_BYTES];
+    uint64_t answered = 0, deadline = now_ns() + (uint64_t)(o->seconds * 1e9);
+    while (now_ns() < deadline) {
+        struct sockaddr_storage from;
+        socklen_t fromlen = sizeof from;
+        ssize_t r = recvfrom(fd, buf, sizeof buf, 0, (struct sockaddr *)&from, &fromlen);
+        if (r < 0) continue; /* EINTR: the deadline is checked */
+        if (sendto(fd, buf, (size_t)r, 0, (struct sockaddr *)&from, fromlen) == r) answered++;
+    }
+    printf("{\"answered\":%llu}\n", (unsigned long long)answered);
+    return 0;
+}
+
+static int cmp_u64(const void *a, const void *b) {
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+static int cmd_ping(const struct options *o) {
+    double rate = o->rate > 0 ? o->rate : 1000;
+    if (!o->target || o->seconds <= 0 || rate > 1e6 || o->size < 8 || o->size > SLOT_BYTES) usage();
+    struct sockaddr_storage addr;
+    socklen_t addrlen = parse_endpoint(o->target, &addr);
+    int fd = socket(addr.ss_family, SOCK_DGRAM, 0);
+    if (fd < 0) die("socket");
+    if (connect(fd, (struct sockaddr *)&addr, addrlen) != 0) die("connect");
+    start_ticks();
+    prctl(PR_SET_TIMERSLACK, 1UL, 0, 0, 0);
+    size_t cap = (size_t)(o->seconds * rate) + 1;
+    uint64_t *rtt = malloc(cap * sizeof *rtt);
+    char out[SLOT_BYTES] = {0}, in[SLOT_BYTES];
+    if (!rtt) die("malloc");
+    uint64_t sent = 0, received = 0, start = now_ns(), deadline = start + (uint64_t)(o->seconds * 1e9);
+    for (uint64_t seq = 0;; seq++) {
+        uint64_t due = start + (uint64_t)((double)seq * 1e9 / rate);
+        if (due >= deadline || sent >= cap) break;
+        sleep_until(due);
+        memcpy(out, &seq, sizeof seq);
+        uint64_t t0 = now_ns();
+        if (send(fd, out, (size_t)o->size, 0) != o->size) continue; /* an earlier ICMP error: next one */
+        sent++;
+        for (;;) {
+            ssize_t r = recv(fd, in, sizeof in, 0);
+            if (r < 0 && errno == EINTR && now_ns() - t0 < 100000000u) continue;
+            if (r < 0) break; /* 100 ms without the reply: lost (or an ICMP error) */
+            uint64_t got;
+            if (r < (ssize_t)sizeof got) continue;
+            memcpy(&got, in, sizeof got);
+            if (got != seq) continue; /* a late reply to an earlier request */
+            rtt[received++] = now_ns() - t0;
+            break;
+        }
+    }
+    if (received == 0) {
+        printf("{\"sent\":%llu,\"received\":0}\n", (unsigned long long)sent);
+        return 1;
+    }
+    qsort(rtt, received, sizeof *rtt, cmp_u64);
+    printf("{\"sent\":%llu,\"received\":%llu,\"p50_us\":%.3f,\"p99_us\":%.3f}\n", (unsigned long long)sent,
+           (unsigned long long)received, (double)rtt[received / 2] / 1e3, (double)rtt[received * 99 / 100] / 1e3);
+    free(rtt);
+    return 0;
+}
+
 /* ---------------------------------------------------------------- freeport */
 
 static int cmd_freeport(void) {
@@ -426,6 +529,8 @@ int main(int argc, char **argv) {
         if (!size_given) o.size = -1; /* the sink counts every size unless asked */
         return cmd_sink(&o);
     }
+    if (!strcmp(argv[1], "reflect")) return cmd_reflect(&o);
+    if (!strcmp(argv[1], "ping")) return cmd_ping(&o);
     if (!strcmp(argv[1], "freeport")) return cmd_freeport();
     usage();
 }
