@@ -407,15 +407,28 @@ pace_sockperf() {
 
 # ------------------------------------------------------------------ e. echo
 
-# volley_echo KEY [EXTRA_JSON]: EXTRA_JSON goes into the echo job's spec (row e2: busy_poll_us).
+# volley_echo KEY [EXTRA_JSON [split]]: EXTRA_JSON goes into the echo job's spec (row e2:
+# busy_poll_us). With "split" the reflector is `volley run reflect` on the peer's CPU instead of a
+# reflect job in the agent (row e4: every request and every reply wakes a thread on the other CPU).
 volley_echo() {
-    local key=$1 extra=${2:-} port
+    local key=$1 extra=${2:-} split=${3:-} port reflector='' reflect
     port=$(freeport)
-    if ! submit "{\"mode\":\"reflect\",\"listen\":\"127.0.0.1:$port\",\"duration_s\":$(calc "$SECS" + 2)}"; then
+    reflect="{\"mode\":\"reflect\",\"listen\":\"127.0.0.1:$port\",\"duration_s\":$(calc "$SECS" + 2)}"
+    if [[ -n $split ]]; then
+        if [[ -z ${PEER_CPU:-} ]]; then
+            na "$key" "needs two CPUs and PIN=1"
+            return
+        fi
+        echo "$reflect" >"$TMP/reflect-split.json"
+        bg "$(limit "$SECS")" "$TMP/reflect-split.out" "${PEER[@]}" "$VOLLEY" run "$TMP/reflect-split.json" --progress none
+        reflector=$BG_PID
+        # Its socket is bound once it answers; wait for that rather than a fixed time.
+        for _ in $(seq 50); do ss -uln "sport = :$port" | grep -q ":$port" && break; sleep 0.1; done
+    elif ! submit "$reflect"; then
         na "$key" "$REFUSAL"
         return
     fi
-    # The reflect job ends by itself 2 s after the echo job; it is not waited for.
+    # The reflector ends by itself 2 s after the echo job; a reflect job is not waited for.
     if submit "{\"mode\":\"echo\",\"target\":\"127.0.0.1:$port\",\"duration_s\":$SECS,\"rate_pps\":1000,\"payload_bytes\":$SIZE$extra}"; then
         wait_job "$JOB_ID" "$TMP/job.json" "$SECS" || { na "$key" "job did not finish"; return; }
         local p50 whole
@@ -431,14 +444,17 @@ volley_echo() {
     else
         na "$key" "$REFUSAL"
     fi
+    [[ -z $reflector ]] || bg_wait "$reflector"
 }
 
 # sockperf reports half the round trip unless --full-rtt; Volley's echo latency is a round trip.
-# Both sockperf ends run where the agent runs, as Volley's echo and reflect jobs share the agent.
+# Both sockperf ends run where the agent runs, as Volley's echo and reflect jobs share the agent;
+# with "split" (row e4) the server runs on the peer's CPU, as row e4's reflector does.
 sockperf_echo() {
-    local key=$1 port
+    local key=$1 split=${2:-} port where=("${DUT[@]}")
+    [[ -z $split ]] || where=("${PEER[@]}")
     port=$(freeport)
-    bg "$(limit "$SECS")" "$TMP/sockperf-sr.txt" "${DUT[@]}" sockperf sr -i 127.0.0.1 -p "$port"
+    bg "$(limit "$SECS")" "$TMP/sockperf-sr.txt" "${where[@]}" sockperf sr -i 127.0.0.1 -p "$port"
     local server=$BG_PID
     sleep 0.5
     timeout "$(limit "$SECS")" "${DUT[@]}" sockperf ping-pong -i 127.0.0.1 -p "$port" --mps 1000 -m "$SIZE" -t "$SECS" --full-rtt \
@@ -628,8 +644,10 @@ for ((r = 1; r <= MAIN_ROUNDS; r++)); do
     log "round $r/$ROUNDS: echo"
     if ((r % 2)); then
         volley_echo v.echo; volley_echo v.echo_busy ',"busy_poll_us":1000'; sockperf_echo sockperf.echo; c_echo c.echo
+        volley_echo v.echo_split "" split; sockperf_echo sockperf.echo_split split
     else
         c_echo c.echo; sockperf_echo sockperf.echo; volley_echo v.echo_busy ',"busy_poll_us":1000'; volley_echo v.echo
+        sockperf_echo sockperf.echo_split split; volley_echo v.echo_split "" split
     fi
 done
 stop_agent
@@ -726,16 +744,17 @@ pace_row d2 "pacing: iperf3 -b $((RATE * SIZE * 8)) -l 64 (judged on lo)" iperf.
 pace_row d3 "pacing: sockperf tp --mps $RATE -m 64 (C sink)" sockperf.pace "ref "
 pace_row d4 "pacing: C udpref --rate $RATE (C sink)" c.pace "ref "
 
-# echo_row ID WHAT KEY [REF]: an echo p50 against sockperf's of the same rounds; REF ("ref ") marks a
-# reference row (the C sleeping client), whose ratio shows what this machine allows, not a Volley result.
+# echo_row ID WHAT KEY [REF [SOCKPERF_KEY]]: an echo p50 against sockperf's of the same rounds
+# (sockperf.echo unless SOCKPERF_KEY); REF ("ref ") marks a reference row (the C sleeping client),
+# whose ratio shows what this machine allows, not a Volley result.
 echo_row() {
-    local id=$1 what=$2 k=$3 ref=${4:-} ve se er rounds unit target
+    local id=$1 what=$2 k=$3 ref=${4:-} sk=${5:-sockperf.echo} ve se er rounds unit target
     unit=$([[ -n ${ECHO_WHOLE_US:-} && -z $ref ]] && echo ' (whole µs)' || true)
     target=$([[ -n $ref ]] && echo "(≤ 1.1× for Volley)" || echo "≤ 1.1× sockperf")
     if [[ -n ${NA[$k]:-} ]]; then
-        row "$id" "$what" "n/a (${NA[$k]})" "$(has sockperf.echo && fmt '%.2f µs' "$(median sockperf.echo)" || echo n/a)" n/a "$target" n/a
-    elif has "$k" && has sockperf.echo; then
-        ve=$(median "$k"); se=$(median sockperf.echo); read -r er rounds <<<"$(paired "$k" sockperf.echo)"
+        row "$id" "$what" "n/a (${NA[$k]})" "$(has "$sk" && fmt '%.2f µs' "$(median "$sk")" || echo n/a)" n/a "$target" n/a
+    elif has "$k" && has "$sk"; then
+        ve=$(median "$k"); se=$(median "$sk"); read -r er rounds <<<"$(paired "$k" "$sk")"
         row "$id" "$what" "$(fmt '%.2f µs' "$ve")$unit" "$(fmt '%.2f µs' "$se") (sockperf --full-rtt)" "$(fmt '%.2f×' "$er")${rounds:+ (rounds ${rounds})}" "$target" "$ref$(yes_no "$er <= 1.1")"
     else
         row "$id" "$what" n/a n/a n/a "$target" "n/a (no data)"
@@ -744,6 +763,7 @@ echo_row() {
 echo_row e "echo RTT p50, 1000/s, 64 B" v.echo
 echo_row e2 "echo RTT p50, the echo spinning as sockperf's client does (busy_poll_us 1000)" v.echo_busy
 echo_row e3 "(check) C echo client sleeping between requests as row e's does (udpref ping, udpref reflect)" c.echo "ref "
+echo_row e4 "echo RTT p50, the two ends on different CPUs (echo in the agent, \`volley run reflect\` on the peer's CPU; sockperf's server there too)" v.echo_split "" sockperf.echo_split
 
 # scale_row ID WHAT KEY2 KEY1 [NOTE]: the two-thread figure against the one-thread one; reported, no target.
 scale_row() {
