@@ -65,6 +65,7 @@ gcc -O2 -D_GNU_SOURCE -Wall -o "$UDPREF" Benchmarks/reference/udpref.c
 gcc -O2 -D_GNU_SOURCE -Wall -shared -fPIC -o "$SHIM" Benchmarks/malloc_count.c
 
 DUT=() PEER=() ALL=()   # command prefixes: the side under test, its peer, any CPU
+DUT_CPU='' PEER_CPU=''  # their CPUs when pinned (not taken from the environment)
 if [[ $PIN == 1 ]] && (($(nproc) >= 2)) && command -v taskset >/dev/null; then
     DUT_CPU=${PIN_CPU:-1} PEER_CPU=0
     [[ $DUT_CPU =~ ^[0-9]+$ ]] || die "PIN_CPU=$DUT_CPU: give a CPU number"
@@ -452,7 +453,13 @@ volley_echo() {
 # with "split" (row e4) the server runs on the peer's CPU, as row e4's reflector does.
 sockperf_echo() {
     local key=$1 split=${2:-} port where=("${DUT[@]}")
-    [[ -z $split ]] || where=("${PEER[@]}")
+    if [[ -n $split ]]; then
+        if [[ -z ${PEER_CPU:-} ]]; then
+            na "$key" "needs two CPUs and PIN=1"
+            return
+        fi
+        where=("${PEER[@]}")
+    fi
     port=$(freeport)
     bg "$(limit "$SECS")" "$TMP/sockperf-sr.txt" "${where[@]}" sockperf sr -i 127.0.0.1 -p "$port"
     local server=$BG_PID
