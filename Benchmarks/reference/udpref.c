@@ -35,8 +35,9 @@
  *       A ping-pong client that sleeps between requests, as Volley's echo does by default (and
  *       sockperf's client does not: it busy-waits): one request every 1/rate s on an absolute-time
  *       sleep, sent with send() on a connected socket, then a blocking recv() until the reply that
- *       carries its sequence number (lost after 100 ms; a 100 ms SIGALRM tick ends a receive to check). The round trip is the CLOCK_MONOTONIC time from
- *       just before send() to just after recv(). Prints
+ *       carries its sequence number (lost after 100 ms; a 100 ms SIGALRM tick ends a receive to
+ *       check). The round trip is the CLOCK_MONOTONIC time from just before send() to just after
+ *       recv(); every one is kept (at most 10^8: --seconds x --rate beyond that is refused). Prints
  *       {"sent":N,"received":M,"p50_us":X,"p99_us":Y}.
  *
  *   udpref freeport
@@ -432,7 +433,11 @@ static int cmp_u64(const void *a, const void *b) {
 
 static int cmd_ping(const struct options *o) {
     double rate = o->rate > 0 ? o->rate : 1000;
-    if (!o->target || o->seconds <= 0 || rate > 1e6 || o->size < 8 || o->size > SLOT_BYTES) usage();
+    if (!o->target || o->seconds <= 0) usage();
+    if (rate > 1e6 || o->seconds * rate > 1e8 || o->size < 8 || o->size > SLOT_BYTES) {
+        fprintf(stderr, "udpref ping: --rate at most 1000000, --seconds x --rate at most 10^8, --size 8-%d\n", SLOT_BYTES);
+        return 2;
+    }
     struct sockaddr_storage addr;
     socklen_t addrlen = parse_endpoint(o->target, &addr);
     int fd = socket(addr.ss_family, SOCK_DGRAM, 0);
