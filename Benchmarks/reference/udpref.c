@@ -161,6 +161,17 @@ static void set_buffer(int fd, int force_opt, int opt, int bytes) {
         setsockopt(fd, SOL_SOCKET, opt, &bytes, sizeof bytes);
 }
 
+/* A UDP socket for a loopback endpoint (parse_endpoint): connected to it, or bound to it. */
+static int udp_socket(const char *endpoint, int bound) {
+    struct sockaddr_storage addr;
+    socklen_t addrlen = parse_endpoint(endpoint, &addr);
+    int fd = socket(addr.ss_family, SOCK_DGRAM, 0);
+    if (fd < 0) die("socket");
+    if (bound ? bind(fd, (struct sockaddr *)&addr, addrlen) != 0 : connect(fd, (struct sockaddr *)&addr, addrlen) != 0)
+        die(bound ? "bind" : "connect");
+    return fd;
+}
+
 /* ---------------------------------------------------------------- send */
 
 static int cmd_send(const struct options *o) {
@@ -169,11 +180,7 @@ static int cmd_send(const struct options *o) {
         fprintf(stderr, "udpref: --gso and --rate together are not supported\n");
         return 2;
     }
-    struct sockaddr_storage addr;
-    socklen_t addrlen = parse_endpoint(o->target, &addr);
-    int fd = socket(addr.ss_family, SOCK_DGRAM, 0);
-    if (fd < 0) die("socket");
-    if (connect(fd, (struct sockaddr *)&addr, addrlen) != 0) die("connect");
+    int fd = udp_socket(o->target, 0);
     set_buffer(fd, SO_SNDBUFFORCE, SO_SNDBUF, 4 << 20);
 
     /* Datagrams per message: 1, or with --gso as many segments as fit (at most 64). */
@@ -286,11 +293,7 @@ static int cmd_sink(const struct options *o) {
         if (!ll.sll_ifindex) die("if_nametoindex(lo)");
         if (bind(fd, (struct sockaddr *)&ll, sizeof ll) != 0) die("bind(lo)");
     } else {
-        struct sockaddr_storage addr;
-        socklen_t addrlen = parse_endpoint(o->listen, &addr);
-        fd = socket(addr.ss_family, SOCK_DGRAM, 0);
-        if (fd < 0) die("socket");
-        if (bind(fd, (struct sockaddr *)&addr, addrlen) != 0) die("bind");
+        fd = udp_socket(o->listen, 1);
     }
     set_buffer(fd, SO_RCVBUFFORCE, SO_RCVBUF, 64 << 20);
     struct timeval tv = {.tv_sec = 0, .tv_usec = 20000};
@@ -407,11 +410,7 @@ static void start_ticks(void) {
 
 static int cmd_reflect(const struct options *o) {
     if (!o->listen || o->seconds <= 0) usage();
-    struct sockaddr_storage addr;
-    socklen_t addrlen = parse_endpoint(o->listen, &addr);
-    int fd = socket(addr.ss_family, SOCK_DGRAM, 0);
-    if (fd < 0) die("socket");
-    if (bind(fd, (struct sockaddr *)&addr, addrlen) != 0) die("bind");
+    int fd = udp_socket(o->listen, 1);
     start_ticks();
     char buf[SLOT_BYTES];
     uint64_t answered = 0, deadline = now_ns() + (uint64_t)(o->seconds * 1e9);
@@ -438,11 +437,7 @@ static int cmd_ping(const struct options *o) {
         fprintf(stderr, "udpref ping: --rate at most 1000000, --seconds x --rate at most 10^8, --size 8-%d\n", SLOT_BYTES);
         return 2;
     }
-    struct sockaddr_storage addr;
-    socklen_t addrlen = parse_endpoint(o->target, &addr);
-    int fd = socket(addr.ss_family, SOCK_DGRAM, 0);
-    if (fd < 0) die("socket");
-    if (connect(fd, (struct sockaddr *)&addr, addrlen) != 0) die("connect");
+    int fd = udp_socket(o->target, 0);
     start_ticks();
     prctl(PR_SET_TIMERSLACK, 1UL, 0, 0, 0);
     size_t cap = (size_t)(o->seconds * rate) + 1;
