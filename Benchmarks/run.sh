@@ -837,7 +837,7 @@ COMMIT=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
         echo "$(fmt '%.2f' "$(median v.gso.ipi)"), C $(fmt '%.2f' "$(median c.gso.ipi)"). On loopback they are the kernel's deferred-free kicks: a GSO"
         echo "sender runs at one of two speeds, the slower with more of them, and ~0 means the kernel did not"
         echo "hand frees back to the sender's CPU (Benchmarks/README.md, \"Deferred frees\", has the figures"
-        echo "measured on the VM this harness was written on)."
+        echo "measured on the VM this harness was written on, and a slow state seen without them)."
         echo
     fi
     echo "Rows marked \"ref\" are references on the same judge, not Volley targets: they show what the"
