@@ -108,6 +108,17 @@ bg_wait() { wait "$1" || log "background command $1 exited with $?"; }
 # Seconds for `timeout`: the run time plus a margin.
 limit() { awk -v s="$1" 'BEGIN { printf "%d", s + 15 }'; }
 freeport() { "$UDPREF" freeport; }
+# udp_bound PORT: waits until a UDP socket is bound to PORT (at most 5 s; says so if none is), so a
+# client is not started against a server still starting up on a busy machine.
+udp_bound() {
+    local _
+    for _ in $(seq 50); do
+        ss -uln "sport = :$1" | grep -q ":$1" && return 0
+        sleep 0.1
+    done
+    log "nothing bound UDP port $1 within 5 s"
+    return 1
+}
 # ipis: the function-call IPIs the side under test's CPU has received (the CAL line of
 # /proc/interrupts), when it is pinned; else nothing. On loopback most of them are the kernel's
 # deferred-free kicks: the sink's CPU hands the buffers it frees back to the CPU that allocated them
@@ -237,8 +248,9 @@ volley_send() {   # volley_send KEY EXTRA_JSON: Volley send job into the C sink
     ipi0=$(ipis)
     # The job starts START_AHEAD s after it is submitted (`start_at`, on the agent's clock thread),
     # so the harness's curl and jq are done by then: run on the sink's CPU as the job started, they
-    # tipped the kernel into its slow GSO state in 2-5 of 8 jobs, in none of 16 started this way
-    # (Benchmarks/README.md, "Deferred frees"). The C sender starts with nothing else running.
+    # tipped the kernel into its slow GSO state (the one with the deferred-free IPIs) in 5, 4 and 1
+    # of 8 jobs, in none of 16 started this way (Benchmarks/README.md, "Deferred frees"). The C
+    # sender starts with nothing else running.
     start_at=$(date -u -d "+$START_AHEAD sec" +%Y-%m-%dT%H:%M:%S.%3NZ)
     if submit "{\"mode\":\"send\",\"target\":\"127.0.0.1:$port\",\"duration_s\":$SECS,\"payload_bytes\":$SIZE,\"batch\":64,\"rate_pps\":\"max\",\"start_at\":\"$start_at\"$extra}"; then
         if ! wait_job "$JOB_ID" "$TMP/job.json" "$(calc "$SECS" + "$START_AHEAD")"; then
@@ -423,8 +435,7 @@ volley_echo() {
         echo "$reflect" >"$TMP/reflect-split.json"
         bg "$(limit "$SECS")" "$TMP/reflect-split.out" "${PEER[@]}" "$VOLLEY" run "$TMP/reflect-split.json" --progress none
         reflector=$BG_PID
-        # Its socket is bound once it answers; wait for that rather than a fixed time.
-        for _ in $(seq 50); do ss -uln "sport = :$port" | grep -q ":$port" && break; sleep 0.1; done
+        udp_bound "$port" || true
     elif ! submit "$reflect"; then
         na "$key" "$REFUSAL"
         return
@@ -463,7 +474,7 @@ sockperf_echo() {
     port=$(freeport)
     bg "$(limit "$SECS")" "$TMP/sockperf-sr.txt" "${where[@]}" sockperf sr -i 127.0.0.1 -p "$port"
     local server=$BG_PID
-    sleep 0.5
+    udp_bound "$port" || true
     timeout "$(limit "$SECS")" "${DUT[@]}" sockperf ping-pong -i 127.0.0.1 -p "$port" --mps 1000 -m "$SIZE" -t "$SECS" --full-rtt \
         >"$TMP/sockperf-pp.txt" 2>&1 || log "$key: sockperf ping-pong failed"
     kill -TERM "$server" 2>/dev/null || true
@@ -486,7 +497,7 @@ c_echo() {
     port=$(freeport)
     bg "$(limit "$SECS")" "$TMP/c-reflect.json" "${DUT[@]}" "$UDPREF" reflect --listen "127.0.0.1:$port" --seconds "$(calc "$SECS" + 1)"
     local server=$BG_PID
-    sleep 0.3
+    udp_bound "$port" || true
     timeout "$(limit "$SECS")" "${DUT[@]}" "$UDPREF" ping --target "127.0.0.1:$port" --seconds "$SECS" --rate 1000 --size "$SIZE" \
         >"$TMP/c-ping.json" 2>&1 || log "$key: udpref ping failed: $(tail -3 "$TMP/c-ping.json")"
     bg_wait "$server"

@@ -453,10 +453,12 @@ static int cmd_ping(const struct options *o) {
         uint64_t t0 = now_ns();
         if (send(fd, out, (size_t)o->size, 0) != o->size) continue; /* an earlier ICMP error: next one */
         sent++;
-        for (;;) {
+        /* Until the reply, for at most 100 ms (checked after every datagram too, so a stream of
+         * stale replies cannot hold the loop). */
+        while (now_ns() - t0 < 100000000u) {
             ssize_t r = recv(fd, in, sizeof in, 0);
-            if (r < 0 && errno == EINTR && now_ns() - t0 < 100000000u) continue;
-            if (r < 0) break; /* 100 ms without the reply: lost (or an ICMP error) */
+            if (r < 0 && errno == EINTR) continue;
+            if (r < 0) break; /* an ICMP error: lost */
             uint64_t got;
             if (r < (ssize_t)sizeof got) continue;
             memcpy(&got, in, sizeof got);
