@@ -330,10 +330,10 @@ volley_sink() {
     fi
 }
 
-ref_sink() {
+ref_sink() {   # ref_sink KEY [--sources]: the C sink (with --sources reading each datagram's source, row c2)
     local key=$1 port
     port=$(freeport)
-    bg "$(limit "$SINK_SECS")" "$TMP/sink.json" "${DUT[@]}" "$UDPREF" sink --listen "127.0.0.1:$port" --seconds "$SINK_SECS"
+    bg "$(limit "$SINK_SECS")" "$TMP/sink.json" "${DUT[@]}" "$UDPREF" sink --listen "127.0.0.1:$port" --seconds "$SINK_SECS" "${@:2}"
     local sink=$BG_PID
     sleep 0.3
     timeout "$(limit "$SECS")" "${PEER[@]}" "$UDPREF" send --target "127.0.0.1:$port" --seconds "$SECS" --size "$SIZE" --batch 64 --gso >"$TMP/send.json"
@@ -647,8 +647,8 @@ for ((r = 1; r <= T_MAIN_ROUNDS; r++)); do
 done
 for ((r = 1; r <= T_MAIN_ROUNDS; r++)); do
     log "round $r/$T_ROUNDS: sink"
-    if ((r % 2)); then throughput volley_sink v.sink; throughput ref_sink c.sink
-    else throughput ref_sink c.sink; throughput volley_sink v.sink; fi
+    if ((r % 2)); then throughput volley_sink v.sink; throughput ref_sink c.sink; throughput ref_sink c.sink_src --sources
+    else throughput ref_sink c.sink_src --sources; throughput ref_sink c.sink; throughput volley_sink v.sink; fi
 done
 for ((r = 1; r <= MAIN_ROUNDS; r++)); do
     log "round $r/$ROUNDS: pacing at $RATE pps"
@@ -743,6 +743,7 @@ ratio_row b1 "GSO send, 64 B segments (sender count; C: 64 messages × 64 segmen
 ratio_row b2 "GSO send vs iperf3 -u -b 0 -l 64 (sender count)" v.gso iperf.send "≥ 5× iperf3" ">=" 5
 ratio_row b3 "(check) C GSO send vs iperf3" c.gso iperf.send "(≥ 5× for Volley)" ">=" 5 "" "" "" "ref "
 ratio_row c "sink, fed by the C GSO sender (received/s)" v.sink c.sink "≥ 0.95× C" ">=" 0.95 "offered" v.sink.tx c.sink.tx
+ratio_row c2 "(check) C sink asking for each datagram's source, as Volley's does for its per-sender accounting (udpref sink --sources)" c.sink_src c.sink "(≥ 0.95× for Volley)" ">=" 0.95 "offered" c.sink_src.tx c.sink.tx "ref "
 
 pace_row() {   # pace_row ID WHAT KEY [RESULT_PREFIX]
     local id=$1 what=$2 k=$3 kind=${4:-} t w

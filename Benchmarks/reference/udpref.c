@@ -10,10 +10,13 @@
  *       (absolute-time sleeps, bursts of at most --batch). Prints
  *       {"packets":N,"seconds":S,"pps":X,...}; packets counts datagrams on the wire.
  *
- *   udpref sink --listen 127.0.0.1:PORT --seconds S [--batch 64] [--windows-ms W --expect-pps R]
+ *   udpref sink --listen 127.0.0.1:PORT --seconds S [--batch 64] [--sources] [--windows-ms W --expect-pps R]
  *   udpref sink --tap-port PORT --seconds S [--size N] [--windows-ms W --expect-pps R]
  *       Counts datagrams for S seconds with recvmmsg(MSG_WAITFORONE) (SO_RCVTIMEO 20 ms, large
- *       receive buffer). --tap-port watches the loopback interface with an AF_PACKET socket
+ *       receive buffer). With --sources (not with --tap-port) every datagram's source address is
+ *       asked for and read, as Volley's sink does for its per-sender accounting: the kernel then
+ *       copies a sockaddr out per datagram (row c2 of the benchmarks); the count of datagrams that
+ *       came with an IPv4 or IPv6 source is printed as "with_source". --tap-port watches the loopback interface with an AF_PACKET socket
  *       instead of binding the port (for traffic whose receiver is another program, e.g. the
  *       iperf3 server); it counts IPv4/IPv6 UDP datagrams to PORT (of payload --size if given).
  *       With --windows-ms every datagram is timestamped on arrival and counted in W-ms windows on
@@ -78,7 +81,7 @@
 struct options {
     const char *target, *listen;
     double seconds, rate, windows_ms, expect_pps;
-    int size, batch, gso, tap_port;
+    int size, batch, gso, tap_port, sources;
 };
 
 static void die(const char *what) {
@@ -89,8 +92,8 @@ static void die(const char *what) {
 static void usage(void) {
     fprintf(stderr,
             "usage: udpref send --target HOST:PORT --seconds S [--size N] [--batch N] [--gso] [--rate PPS]\n"
-            "       udpref sink (--listen HOST:PORT | --tap-port PORT) --seconds S [--batch N] [--size N]\n"
-            "                   [--windows-ms W --expect-pps R]\n"
+            "       udpref sink (--listen HOST:PORT [--sources] | --tap-port PORT) --seconds S [--batch N]\n"
+            "                   [--size N] [--windows-ms W --expect-pps R]\n"
             "       udpref reflect --listen HOST:PORT --seconds S\n"
             "       udpref ping --target HOST:PORT --seconds S [--rate PPS] [--size N]\n"
             "       udpref freeport\n");
@@ -277,7 +280,7 @@ static int tap_matches(const unsigned char *p, size_t len, int port, int size) {
 }
 
 static int cmd_sink(const struct options *o) {
-    if ((!o->listen && !o->tap_port) || o->seconds <= 0) usage();
+    if ((!o->listen && !o->tap_port) || o->seconds <= 0 || (o->sources && o->tap_port)) usage();
     int windows_on = o->windows_ms > 0;
     if (windows_on && o->expect_pps <= 0) {
         fprintf(stderr, "udpref: --windows-ms needs --expect-pps\n");
@@ -304,9 +307,10 @@ static int cmd_sink(const struct options *o) {
     struct iovec *iov = calloc((size_t)n, sizeof *iov);
     struct mmsghdr *msgs = calloc((size_t)n, sizeof *msgs);
     struct sockaddr_ll *from = calloc((size_t)n, sizeof *from);
+    struct sockaddr_storage *source = o->sources ? calloc((size_t)n, sizeof *source) : NULL;
     size_t ctl_space = CMSG_SPACE(sizeof(struct timespec));
     char *ctl = calloc((size_t)n, ctl_space);
-    if (!slots || !iov || !msgs || !from || !ctl) die("malloc");
+    if (!slots || !iov || !msgs || !from || !ctl || (o->sources && !source)) die("malloc");
     int on = 1;
     if (windows_on && setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &on, sizeof on) != 0) perror("SO_TIMESTAMPNS");
     int64_t offset = realtime_offset_ns();
@@ -318,6 +322,9 @@ static int cmd_sink(const struct options *o) {
         if (o->tap_port) {
             msgs[i].msg_hdr.msg_name = &from[i];
             msgs[i].msg_hdr.msg_namelen = sizeof from[i];
+        } else if (source) {
+            msgs[i].msg_hdr.msg_name = &source[i];
+            msgs[i].msg_hdr.msg_namelen = sizeof source[i];
         }
     }
 
@@ -326,7 +333,7 @@ static int cmd_sink(const struct options *o) {
     size_t nwindows = windows_on ? (size_t)((deadline - start) / window_ns) + 2 : 0;
     uint64_t *counts = windows_on ? calloc(nwindows, sizeof *counts) : NULL;
     if (windows_on && !counts) die("malloc");
-    uint64_t packets = 0, syscalls = 0, first = 0, last = 0;
+    uint64_t packets = 0, syscalls = 0, first = 0, last = 0, with_source = 0;
 
     for (uint64_t t = start; t < deadline; t = now_ns()) {
         if (windows_on)
@@ -347,6 +354,10 @@ static int cmd_sink(const struct options *o) {
                             tap_matches(iov[i].iov_base, msgs[i].msg_len, o->tap_port, o->size);
                 msgs[i].msg_hdr.msg_namelen = sizeof from[i];
                 if (!match) continue;
+            } else if (source) {
+                sa_family_t family = source[i].ss_family;
+                with_source += family == AF_INET || family == AF_INET6;
+                msgs[i].msg_hdr.msg_namelen = sizeof source[i];
             }
             uint64_t arrival = now;
             if (windows_on) {
@@ -370,6 +381,7 @@ static int cmd_sink(const struct options *o) {
     double active = packets > 1 ? (double)(last - first) / 1e9 : 0;
     printf("{\"packets\":%llu,\"seconds\":%.6f,\"pps\":%.1f,\"syscalls\":%llu", (unsigned long long)packets, active,
            active > 0 ? (double)packets / active : 0.0, (unsigned long long)syscalls);
+    if (source) printf(",\"with_source\":%llu", (unsigned long long)with_source);
     if (windows_on) {
         uint64_t within = 0, total_windows = 0, lo = UINT64_MAX, hi = 0;
         double expected = o->expect_pps * o->windows_ms / 1000.0;
@@ -510,6 +522,7 @@ int main(int argc, char **argv) {
         const char *a = argv[i];
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!strcmp(a, "--gso")) { o.gso = 1; continue; }
+        if (!strcmp(a, "--sources")) { o.sources = 1; continue; }
         if (!v) usage();
         if (!strcmp(a, "--target")) o.target = v;
         else if (!strcmp(a, "--listen")) o.listen = v;
