@@ -24,6 +24,9 @@ public struct EngineOptions: Sendable {
     /// at the deadline (`WakeTimer`). Test seam: false waits with ppoll, as when the system refuses
     /// the timer.
     public var echoWakeTimer = true
+    /// Unstamped datagrams in a row after which a sink stops asking for sources (`SourceReading`).
+    /// Test seam: a small value makes a test's sink switch after a few datagrams.
+    public var sinkSourcesQuietAfter = SourceReading.defaultQuietAfter
 
     public init() {}
 }

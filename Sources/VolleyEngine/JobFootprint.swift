@@ -54,7 +54,9 @@ public struct JobFootprint: Sendable, Equatable {
             perThread += MessageBatch.bytes(capacity: spec.batch, slotBytes: SinkWorker.slotBytes(gro: spec.gro),
                                             withAddresses: true,
                                             controlBytes: SinkWorker.controlBytes(gro: spec.gro, kernelTimestamps: spec.timestamps == .kernel))
-            // Each tracked flow: its window plus its table entry and index slot (about 128 bytes).
+            // Each thread's held datagrams without a source (`SenderTable.sourcelessLimit`); each
+            // tracked flow: its window plus its table entry and index slot (about 128 bytes).
+            perThread += SenderTable.sourcelessBytes
             memoryBytes = threads * perThread + FlowBudget.defaultLimit * (SequenceWindow.defaultBytes + 128)
             sockets = threads
         case .reflect where spec.echoProtocol == .stamp:

@@ -14,6 +14,9 @@ final class MessageBatch {
     /// Per-message control space (`controlBytes` each), for UDP_SEGMENT or UDP_GRO.
     let control: UnsafeMutableRawPointer?
     let controlBytes: Int
+    /// Whether receives ask for each datagram's source (always, when the batch has address slots,
+    /// until `readAddresses(false)`).
+    private(set) var readsAddresses: Bool
 
     init(capacity: Int, slotBytes: Int, withAddresses: Bool, controlBytes: Int = 0) {
         self.capacity = capacity
@@ -24,6 +27,7 @@ final class MessageBatch {
         buffer = .allocate(byteCount: max(1, capacity * slotBytes), alignment: 16)
         buffer.initializeMemory(as: UInt8.self, repeating: 0, count: max(1, capacity * slotBytes))
         addresses = withAddresses ? .allocate(capacity: capacity) : nil
+        readsAddresses = withAddresses
         control = controlBytes > 0 ? .allocate(byteCount: capacity * controlBytes, alignment: 16) : nil
         control?.initializeMemory(as: UInt8.self, repeating: 0, count: capacity * controlBytes)
         for i in 0..<capacity {
@@ -61,7 +65,22 @@ final class MessageBatch {
 
     @inline(__always) func slot(_ i: Int) -> UnsafeMutableRawPointer { buffer + i * slotBytes }
 
-    @inline(__always) func address(_ i: Int) -> UnsafeMutablePointer<sockaddr_storage>? { addresses.map { $0 + i } }
+    /// Message `i`'s source slot; nil when the batch has none or is not reading them.
+    @inline(__always) func address(_ i: Int) -> UnsafeMutablePointer<sockaddr_storage>? {
+        readsAddresses ? addresses.map { $0 + i } : nil
+    }
+
+    /// Starts or stops asking the kernel for each datagram's source (a batch with address slots only):
+    /// the kernel copies a `sockaddr` out per datagram when asked, about 7 % of a sink's time per
+    /// datagram here (Benchmarks/README.md, "A sink's sources").
+    func readAddresses(_ on: Bool) {
+        guard let addresses, on != readsAddresses else { return }
+        readsAddresses = on
+        for i in 0..<capacity {
+            headers[i].msg_hdr.msg_name = on ? UnsafeMutableRawPointer(addresses + i) : nil
+            headers[i].msg_hdr.msg_namelen = on ? socklen_t(MemoryLayout<sockaddr_storage>.size) : 0
+        }
+    }
 
     /// Points the first `count` headers back at their own slots, after a caller moved headers around
     /// (a reflector sends its answered messages from the front of the batch).
@@ -69,7 +88,7 @@ final class MessageBatch {
     func restorePointers(count: Int) {
         for i in 0..<count {
             headers[i].msg_hdr.msg_iov = iovecs + i
-            headers[i].msg_hdr.msg_name = addresses.map { UnsafeMutableRawPointer($0 + i) }
+            headers[i].msg_hdr.msg_name = readsAddresses ? addresses.map { UnsafeMutableRawPointer($0 + i) } : nil
         }
     }
 
@@ -77,7 +96,7 @@ final class MessageBatch {
     @inline(__always)
     func resetForReceive(count: Int) {
         for i in 0..<count {
-            headers[i].msg_hdr.msg_namelen = addresses == nil ? 0 : socklen_t(MemoryLayout<sockaddr_storage>.size)
+            headers[i].msg_hdr.msg_namelen = readsAddresses ? socklen_t(MemoryLayout<sockaddr_storage>.size) : 0
             headers[i].msg_hdr.msg_flags = 0
             iovecs[i].iov_len = slotBytes
             if let control {

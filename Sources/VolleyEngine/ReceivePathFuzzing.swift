@@ -5,7 +5,8 @@ import VolleyModel
 ///
 /// The input is a sequence of datagrams, each framed as
 ///
-///     1 byte   source: bit 7 picks IPv6 ::1 (else 127.0.0.1), bits 0–6 the port 40000 + n
+///     1 byte   source: bit 7 picks IPv6 ::1 (else 127.0.0.1), bits 0–6 the port 40000 + n; n = 127
+///              stands for a datagram read without its source (a sink that stopped asking, `SourceReading`)
 ///     2 bytes  length, big-endian
 ///     length   payload bytes (fewer if the input ends first: a truncated last datagram)
 ///
@@ -27,7 +28,11 @@ package enum ReceivePathFuzzing {
             var address = Self.address(source)
             // An empty datagram has no buffer; a pointer nothing may read through stands in for it.
             let base = UnsafeRawPointer(payload.baseAddress) ?? UnsafeRawPointer(bitPattern: 8)!
-            state.receive(base, length: length, from: &address)
+            if source & 0x7f == 0x7f {
+                state.receive(base, length: length, from: nil)
+            } else {
+                state.receive(base, length: length, from: &address)
+            }
             offset += 3 + length
         }
         state.check()
@@ -44,10 +49,10 @@ package enum ReceivePathFuzzing {
         var stamped: UInt64 = 0
 
         /// One datagram, as the workers handle it after recvmmsg.
-        mutating func receive(_ payload: UnsafeRawPointer, length: Int, from address: inout sockaddr_storage) {
+        mutating func receive(_ payload: UnsafeRawPointer, length: Int, from address: UnsafeMutablePointer<sockaddr_storage>?) {
             datagrams += 1
             // Arrivals a millisecond apart; the stamps' send times are whatever the input says.
-            table.record(payload, length: length, from: &address, arrivalNanos: datagrams &* 1_000_000)
+            table.record(payload, length: length, from: address.map { UnsafePointer($0) }, arrivalNanos: datagrams &* 1_000_000)
             if let stamp = Stamp.read(payload, length: length) {
                 stamped += 1
                 _ = window.mark(stamp.sequence)
@@ -56,11 +61,14 @@ package enum ReceivePathFuzzing {
             } else {
                 precondition(Stamp.kind(payload, length: length) == .unstamped, "a reflector request without a stamp")
             }
-            _ = withUnsafePointer(to: &address) { filter.judge($0) }
+            if let address { _ = filter.judge(address) }
         }
 
-        /// Every datagram lands in exactly one of the table's counts; the window counted each stamp once.
-        func check() {
+        /// Every datagram lands in exactly one of the table's counts once the ones held without a source
+        /// are settled; the window counted each stamp once.
+        mutating func check() {
+            table.settleSourceless()
+            precondition(!table.holdsSourceless && table.stamped == stamped, "held datagrams left after settling")
             let counted = table.senders.reduce(table.unstamped &+ table.untracked) { $0 &+ $1.unique &+ $1.duplicates &+ $1.tooOld }
             precondition(counted == datagrams, "sender table counted \(counted) of \(datagrams) datagrams")
             precondition(table.senders.count <= 8, "sender table past its flow budget")

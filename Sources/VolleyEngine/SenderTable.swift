@@ -29,6 +29,12 @@ final class FlowBudget: Sendable {
 /// `FlowBudget`; datagrams of flows past it are counted in `untracked`, not allocated for. The
 /// per-datagram path only hashes a small key (and skips even that while datagrams keep coming from
 /// the same flow).
+///
+/// A datagram may come without its source: a sink fed only unstamped datagrams stops asking the
+/// kernel for sources (`SourceReading`), and the stamped ones in the batch that shows it must
+/// ask again have none. Those are held (at most `sourcelessLimit`) and handed, in arrival order, to
+/// the first flow with the same tag and flow number that comes with its source; `settleSourceless`
+/// gives the ones no such flow claimed an entry of their own, whose source reads `unknown`.
 struct SenderTable {
     struct Key: Hashable {
         var source: SourceAddress
@@ -52,36 +58,105 @@ struct SenderTable {
     private var lastIndex = 0
     private(set) var unstamped: UInt64 = 0
     private(set) var untracked: UInt64 = 0
+    /// Stamped datagrams seen, tracked or not (a sink compares it across a batch).
+    private(set) var stamped: UInt64 = 0
+    /// Stamped datagrams that came without their source, oldest first, waiting for their flow.
+    private var sourceless: [(stamp: Stamp.Fields, arrival: UInt64)] = []
+    /// How many datagrams without a source are held at most (32 KiB, reserved by `reserveSourceless`).
+    static let sourcelessLimit = 1024
+    static let sourcelessBytes = sourcelessLimit * MemoryLayout<(stamp: Stamp.Fields, arrival: UInt64)>.stride
 
     init(budget: FlowBudget) {
         self.budget = budget
         index.reserveCapacity(64)
     }
 
+    /// Reserves the room for held datagrams, so holding them never allocates. A worker calls it on the
+    /// table its loop owns: a copy still shared with another would be copied, at a new size, by its
+    /// first append.
+    mutating func reserveSourceless() { sourceless.reserveCapacity(Self.sourcelessLimit) }
+
+    /// Whether datagrams without a source are waiting for their flow.
+    var holdsSourceless: Bool { !sourceless.isEmpty }
+
     @inline(__always)
-    mutating func record(_ payload: UnsafeRawPointer, length: Int, from address: UnsafePointer<sockaddr_storage>,
+    /// Records one datagram; `address` is nil when it was read without its source.
+    mutating func record(_ payload: UnsafeRawPointer, length: Int, from address: UnsafePointer<sockaddr_storage>?,
                          arrivalNanos: UInt64) {
         guard let stamp = Stamp.read(payload, length: length) else {
             unstamped &+= 1
+            return
+        }
+        stamped &+= 1
+        guard let address else {
+            if sourceless.count == Self.sourcelessLimit { settleSourceless() }
+            sourceless.append((stamp, arrivalNanos))
+            // The next datagram with a source goes through the lookup, which claims the held ones,
+            // even when it is of the flow seen last before the sink stopped asking.
+            lastKey = nil
             return
         }
         let key = Self.key(address, stamp)
         let slot: Int
         if key == lastKey {
             slot = lastIndex
-        } else if let found = index[key] {
-            slot = found
         } else {
-            guard budget.take() else {
+            guard let found = self.slot(for: key) else {
                 untracked &+= 1
                 return
             }
-            slot = entries.count
-            entries.append(Entry(key: key))
-            index[key] = slot
+            slot = found
+            // The datagrams of its flow that came without a source arrived before this one, so they
+            // are marked first. The scan runs only when the flow differs from the last datagram's,
+            // over at most `sourcelessLimit` held ones, and only until they are settled.
+            if !sourceless.isEmpty { claimSourceless(into: slot, tag: key.tag, flow: key.flow) }
         }
         lastKey = key
         lastIndex = slot
+        mark(slot, stamp, arrivalNanos)
+    }
+
+    /// The entry of `key`, made (within the budget) when it is new; nil when the budget is spent.
+    private mutating func slot(for key: Key) -> Int? {
+        if let found = index[key] { return found }
+        guard budget.take() else { return nil }
+        entries.append(Entry(key: key))
+        index[key] = entries.count - 1
+        return entries.count - 1
+    }
+
+    /// Marks the held datagrams of `tag`/`flow` into entry `slot`, in arrival order, and keeps the rest.
+    private mutating func claimSourceless(into slot: Int, tag: UInt32, flow: UInt32) {
+        var kept = 0
+        for i in sourceless.indices {
+            let held = sourceless[i]
+            if held.stamp.tag == tag && held.stamp.flow == flow {
+                mark(slot, held.stamp, held.arrival)
+            } else {
+                sourceless[kept] = held
+                kept += 1
+            }
+        }
+        sourceless.removeLast(sourceless.count - kept)
+    }
+
+    /// Gives every held datagram that no flow claimed an entry whose source is unknown (per tag and
+    /// flow, within the budget; past it they are counted in `untracked`).
+    mutating func settleSourceless() {
+        guard !sourceless.isEmpty else { return }
+        for i in sourceless.indices {
+            let held = sourceless[i]
+            guard let slot = slot(for: Key(source: .unknown, tag: held.stamp.tag, flow: held.stamp.flow)) else {
+                untracked &+= 1
+                continue
+            }
+            mark(slot, held.stamp, held.arrival)
+        }
+        sourceless.removeAll(keepingCapacity: true)
+    }
+
+    @inline(__always)
+    private mutating func mark(_ slot: Int, _ stamp: Stamp.Fields, _ arrivalNanos: UInt64) {
         // Jitter over first copies only: a duplicate says nothing about the path's delay variation
         // that its original did not.
         switch entries[slot].window.mark(stamp.sequence) {

@@ -15,11 +15,13 @@ final class SinkWorker: @unchecked Sendable {
     private(set) var timeline: WorkerTimeline?
     private let totalSeconds: Double
     private var overhead: AppOverhead?
+    private var sources: SourceReading
 
     /// Builds the worker and its buffers; called on the worker's own thread when the job starts.
     init(socket: UDPSocket, batch: Int, gro: Bool, totalSeconds: Double, flows: FlowBudget, overhead: LatencyCollector? = nil,
          counters: DirectionCounters, options: EngineOptions) {
         self.socket = socket
+        sources = SourceReading(quietAfter: options.sinkSourcesQuietAfter)
         self.counters = counters
         senders = SenderTable(budget: flows)
         self.gro = gro
@@ -52,8 +54,9 @@ final class SinkWorker: @unchecked Sendable {
         // each access took a dynamic exclusivity check (swift_beginAccess/endAccess), two pairs a
         // datagram: ~2.7 % of an overloaded sink's CPU (Benchmarks/README.md, "Throughput rounds").
         // The overhead recorder's histograms are moved, not shared, so its first record does not copy them.
-        var receiver = self.receiver, senders = self.senders, overhead = self.overhead.take()
-        defer { (self.receiver, self.senders, self.overhead) = (receiver, senders, overhead) }
+        var receiver = self.receiver, senders = self.senders, overhead = self.overhead.take(), sources = self.sources
+        defer { (self.receiver, self.senders, self.overhead, self.sources) = (receiver, senders, overhead, sources) }
+        senders.reserveSourceless()
         while !stop.isSet && MonotonicClock.now() < deadline {
             let count = receiver.receive(0, fd: socket.fd, into: batch, counters: counters)
             guard count > 0 else { continue }
@@ -66,16 +69,22 @@ final class SinkWorker: @unchecked Sendable {
             var bytes = 0
             let second = timeline.second(arrival)
             overhead?.beginBatch()
+            let stampedBefore = senders.stamped
             for i in 0..<count {
                 overhead?.record(&batch.headers[i].msg_hdr, handledAt: arrival, second: second)
                 let (d, b) = account(i, arrival: arrival, senders: &senders)
                 datagrams &+= d
                 bytes &+= b
             }
+            let withSources = batch.readsAddresses
+            let step = sources.next(datagrams: datagrams, stamped: senders.stamped &- stampedBefore, withSources: withSources)
+            if step.read != withSources { batch.readAddresses(step.read) }
+            if step.settle { senders.settleSourceless() }
             counters.add(packets: datagrams, bytes: bytes)
             timeline.addReceived(datagrams, at: arrival)
             if let budget, budget.record(datagrams) { stop.set() }
         }
+        senders.settleSourceless()
         receiver.settleDrops(0, fd: socket.fd, counters: counters)
         overhead?.finish(lastSecond: timeline.second(MonotonicClock.now()))
     }
@@ -85,7 +94,8 @@ final class SinkWorker: @unchecked Sendable {
     private func account(_ i: Int, arrival: UInt64, senders: inout SenderTable) -> (datagrams: Int, bytes: Int) {
         let length = Int(batch.headers[i].msg_len)
         let slot = batch.slot(i)
-        let address = UnsafePointer(batch.address(i)!)
+        // nil while the sink is not asking for sources (`SourceReading`).
+        let address: UnsafePointer<sockaddr_storage>? = batch.address(i).map { UnsafePointer($0) }
         let segment = gro ? Int(CBatchIO_gro_segment_size(&batch.headers[i].msg_hdr)) : 0
         guard segment > 0, length > segment else {
             senders.record(slot, length: min(length, batch.slotBytes), from: address, arrivalNanos: arrival)

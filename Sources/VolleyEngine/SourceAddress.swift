@@ -9,6 +9,13 @@ struct SourceAddress: Hashable {
     var port: UInt16
     var family: UInt16
 
+    /// The source of datagrams read without one (`SenderTable`): family 0, written `unknown`.
+    static let unknown = SourceAddress(high: 0, low: 0, port: 0, family: 0)
+
+    private init(high: UInt64, low: UInt64, port: UInt16, family: UInt16) {
+        (self.high, self.low, self.port, self.family) = (high, low, port, family)
+    }
+
     @inline(__always)
     init(_ address: UnsafePointer<sockaddr_storage>) {
         let raw = UnsafeRawPointer(address)
@@ -26,6 +33,7 @@ struct SourceAddress: Hashable {
 
     /// `192.0.2.1:53` or `[2001:db8::1]:53`, for results.
     var description: String {
+        guard family != 0 else { return "unknown" }
         var bytes: [UInt8] = []
         if Int32(family) == AF_INET6 {
             withUnsafeBytes(of: high) { bytes += $0 }
