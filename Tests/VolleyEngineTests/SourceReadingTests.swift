@@ -123,23 +123,31 @@ import VolleyTestSupport
         return false
     }
 
+    /// With the sink's sources off after `received` datagrams: sends sequence `first` alone (read
+    /// without its source), then the rest up to `end`, stops the sink, and returns its sequence
+    /// report and its one flow, checked to carry the sender's source.
+    private func resume(_ sender: StampedSender, at first: Int, until end: Int, run: JobRun, received: UInt64,
+                        report: () -> EngineReport) throws -> (SequenceReport, SenderSequence) {
+        sender.send(sequence: UInt64(first))
+        #expect(waitReceived(run, received + 1))
+        for seq in (first + 1)..<end { sender.send(sequence: UInt64(seq)) }
+        #expect(waitReceived(run, received + UInt64(end - first)))
+        run.stop()
+        let sequence = try #require(report().sequence)
+        #expect(sequence.senders.count == 1)
+        let flow = try #require(sequence.senders.first)
+        #expect(flow.source == "127.0.0.1:\(sender.sourcePort)")
+        return (sequence, flow)
+    }
+
     @Test func aSenderThatStartsWhileSourcesAreOffIsStillOneFlowWithItsSource() throws {
         let port = freeUDPPort()
         let (run, report) = try sink(port)
         #expect(sendDatagrams(count: 500, size: 64, to: port) == 500)
         #expect(waitReceived(run, 500))
-        // The first stamped datagram is read alone, without its source; the next 49 with it.
         let sender = StampedSender(port: port, tag: 42, flow: 0)
-        sender.send(sequence: 0)
-        #expect(waitReceived(run, 501))
-        for seq in 1..<50 { sender.send(sequence: UInt64(seq)) }
-        #expect(waitReceived(run, 550))
-        run.stop()
-        let sequence = try #require(report().sequence)
+        let (sequence, flow) = try resume(sender, at: 0, until: 50, run: run, received: 500, report: report)
         #expect(sequence.unstamped == 500)
-        #expect(sequence.senders.count == 1)
-        let flow = try #require(sequence.senders.first)
-        #expect(flow.source == "127.0.0.1:\(sender.sourcePort)")
         #expect(flow.unique == 50 && flow.gaps == 0 && flow.duplicates == 0 && flow.reordered == 0)
     }
 
@@ -151,15 +159,7 @@ import VolleyTestSupport
         #expect(waitReceived(run, 10))
         #expect(sendDatagrams(count: 500, size: 64, to: port) == 500)
         #expect(waitReceived(run, 510))
-        sender.send(sequence: 10)
-        #expect(waitReceived(run, 511))
-        for seq in 11..<20 { sender.send(sequence: UInt64(seq)) }
-        #expect(waitReceived(run, 520))
-        run.stop()
-        let sequence = try #require(report().sequence)
-        #expect(sequence.senders.count == 1)
-        let flow = try #require(sequence.senders.first)
-        #expect(flow.source == "127.0.0.1:\(sender.sourcePort)")
+        let (_, flow) = try resume(sender, at: 10, until: 20, run: run, received: 510, report: report)
         #expect(flow.unique == 20 && flow.gaps == 0 && flow.reordered == 0)
     }
 
