@@ -79,8 +79,8 @@ struct SenderTable {
     /// Whether datagrams without a source are waiting for their flow.
     var holdsSourceless: Bool { !sourceless.isEmpty }
 
-    @inline(__always)
     /// Records one datagram; `address` is nil when it was read without its source.
+    @inline(__always)
     mutating func record(_ payload: UnsafeRawPointer, length: Int, from address: UnsafePointer<sockaddr_storage>?,
                          arrivalNanos: UInt64) {
         guard let stamp = Stamp.read(payload, length: length) else {
