@@ -32,12 +32,21 @@ final class FlowBudget: Sendable {
 ///
 /// A datagram may come without its source: a sink fed only unstamped datagrams stops asking the
 /// kernel for sources (`SourceReading`), and the stamped ones in the batch that shows it must
-/// ask again have none. Those are held (at most `sourcelessLimit`) and handed, in arrival order, to
-/// the first flow with the same tag and flow number that comes with its source; `settleSourceless`
-/// gives the ones no such flow claimed an entry of their own, whose source reads `unknown`.
+/// ask again have none. One of a tag and flow already tracked joins that flow (the one of that tag
+/// and flow seen last, whatever its source). The others are held (at most `sourcelessLimit`) and
+/// handed, in arrival order, to the first flow with the same tag and flow number that comes with
+/// its source; `settleSourceless` gives the ones no such flow claimed an entry of their own, whose
+/// source reads `unknown`, until a datagram of that tag and flow comes with its source: that entry
+/// then takes the source (so a flow is never split between `unknown` and its source, which would
+/// count the first part as missing from the second).
 struct SenderTable {
     struct Key: Hashable {
         var source: SourceAddress
+        var tag: UInt32
+        var flow: UInt32
+    }
+
+    struct FlowKey: Hashable {
         var tag: UInt32
         var flow: UInt32
     }
@@ -53,6 +62,8 @@ struct SenderTable {
 
     private let budget: FlowBudget
     private var index: [Key: Int] = [:]
+    /// Per tag and flow, the entry seen last: where a datagram read without its source belongs.
+    private var byFlow: [FlowKey: Int] = [:]
     private var entries: [Entry] = []
     private var lastKey: Key?
     private var lastIndex = 0
@@ -90,10 +101,11 @@ struct SenderTable {
         stamped &+= 1
         guard let address else {
             if sourceless.count == Self.sourcelessLimit { settleSourceless() }
-            sourceless.append((stamp, arrivalNanos))
-            // The next datagram with a source goes through the lookup, which claims the held ones,
-            // even when it is of the flow seen last before the sink stopped asking.
-            lastKey = nil
+            if let slot = byFlow[FlowKey(tag: stamp.tag, flow: stamp.flow)] {
+                mark(slot, stamp, arrivalNanos)
+            } else {
+                sourceless.append((stamp, arrivalNanos))
+            }
             return
         }
         let key = Self.key(address, stamp)
@@ -116,12 +128,22 @@ struct SenderTable {
         mark(slot, stamp, arrivalNanos)
     }
 
-    /// The entry of `key`, made (within the budget) when it is new; nil when the budget is spent.
+    /// The entry of `key`, made (within the budget) when it is new; nil when the budget is spent. A
+    /// new key with a source takes over the entry of its tag and flow whose source is unknown.
     private mutating func slot(for key: Key) -> Int? {
         if let found = index[key] { return found }
+        let flowKey = FlowKey(tag: key.tag, flow: key.flow)
+        let unknown = Key(source: .unknown, tag: key.tag, flow: key.flow)
+        if key.source != .unknown, let adopted = index.removeValue(forKey: unknown) {
+            entries[adopted].key = key
+            index[key] = adopted
+            byFlow[flowKey] = adopted
+            return adopted
+        }
         guard budget.take() else { return nil }
         entries.append(Entry(key: key))
         index[key] = entries.count - 1
+        byFlow[flowKey] = entries.count - 1
         return entries.count - 1
     }
 
@@ -140,13 +162,15 @@ struct SenderTable {
         sourceless.removeLast(sourceless.count - kept)
     }
 
-    /// Gives every held datagram that no flow claimed an entry whose source is unknown (per tag and
-    /// flow, within the budget; past it they are counted in `untracked`).
+    /// Gives every held datagram that no flow claimed the flow of its tag and flow number, or an
+    /// entry whose source is unknown (per tag and flow, within the budget; past it they are counted
+    /// in `untracked`).
     mutating func settleSourceless() {
         guard !sourceless.isEmpty else { return }
         for i in sourceless.indices {
             let held = sourceless[i]
-            guard let slot = slot(for: Key(source: .unknown, tag: held.stamp.tag, flow: held.stamp.flow)) else {
+            let known = byFlow[FlowKey(tag: held.stamp.tag, flow: held.stamp.flow)]
+            guard let slot = known ?? slot(for: Key(source: .unknown, tag: held.stamp.tag, flow: held.stamp.flow)) else {
                 untracked &+= 1
                 continue
             }

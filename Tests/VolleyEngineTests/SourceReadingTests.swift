@@ -76,13 +76,35 @@ import VolleyTestSupport
             Stamp.write(payload, tag: 7, flow: 0, sequence: seq, sentNanos: 0)
             table.record(payload, length: 64, from: address, arrivalNanos: 1)
         }
-        // The flow is the last one seen when its datagrams start coming without a source.
+        // The flow is the last one seen when its datagrams start coming without a source: they join
+        // it at once, nothing is held.
         for seq in 0..<5 { record(UInt64(seq), from: &a) }
         record(5, from: nil)
         record(6, from: nil)
-        for seq in 7..<10 { record(UInt64(seq), from: &a) }
         #expect(!table.holdsSourceless)
+        for seq in 7..<10 { record(UInt64(seq), from: &a) }
         #expect(table.senders.count == 1 && table.senders.first?.unique == 10 && table.senders.first?.gaps == 0)
+    }
+
+    @Test func aFlowSettledUnderAnUnknownSourceTakesItsSourceWhenOneComes() {
+        var table = SenderTable(budget: FlowBudget(limit: 8))
+        var a = ipv4(port: 4000)
+        let payload = UnsafeMutableRawPointer.allocate(byteCount: 64, alignment: 8)
+        defer { payload.deallocate() }
+        func record(_ seq: UInt64, from address: UnsafePointer<sockaddr_storage>?) {
+            Stamp.write(payload, tag: 7, flow: 0, sequence: seq, sentNanos: 0)
+            table.record(payload, length: 64, from: address, arrivalNanos: 1)
+        }
+        for seq in 0..<3 { record(UInt64(seq), from: nil) }
+        table.settleSourceless()
+        #expect(table.senders.map(\.source) == ["unknown"])
+        record(3, from: nil)  // joins the unknown flow at once
+        #expect(!table.holdsSourceless)
+        for seq in 4..<7 { record(UInt64(seq), from: &a) }
+        // One flow, now with its source: a split would have counted 0-3 as missing from it.
+        #expect(table.senders.count == 1)
+        #expect(table.senders.first?.source == "127.0.0.1:4000")
+        #expect(table.senders.first?.unique == 7 && table.senders.first?.gaps == 0)
     }
 
     @Test func theHeldDatagramsAreBoundedAndTheBudgetStillHolds() {
@@ -90,14 +112,14 @@ import VolleyTestSupport
         let payload = UnsafeMutableRawPointer.allocate(byteCount: 64, alignment: 8)
         defer { payload.deallocate() }
         // One more than the table holds, over three flows: reaching the limit settles the held ones
-        // (two flows fit the budget, the third's datagrams are untracked), then the last is held.
+        // (two flows fit the budget, the third's datagrams are untracked); the last, of a flow now
+        // tracked, joins it.
         let total = SenderTable.sourcelessLimit + 1
         for i in 0..<total {
             Stamp.write(payload, tag: 1, flow: UInt32(i % 3), sequence: UInt64(i / 3), sentNanos: 0)
             table.record(payload, length: 64, from: nil, arrivalNanos: 1)
         }
-        #expect(table.holdsSourceless)
-        table.settleSourceless()
+        #expect(!table.holdsSourceless)
         let tracked = table.senders.reduce(UInt64(0)) { $0 + $1.unique }
         #expect(table.senders.count == 2 && table.senders.allSatisfy { $0.source == "unknown" })
         #expect(tracked + table.untracked == UInt64(total))
@@ -161,6 +183,30 @@ import VolleyTestSupport
         #expect(waitReceived(run, 510))
         let (_, flow) = try resume(sender, at: 10, until: 20, run: run, received: 510, report: report)
         #expect(flow.unique == 20 && flow.gaps == 0 && flow.reordered == 0)
+    }
+
+    @Test func aLowRateFlowAmongUnstampedBurstsStaysOneFlowWithNoGap() throws {
+        let port = freeUDPPort()
+        let (run, report) = try sink(port)
+        let sender = StampedSender(port: port, tag: 45, flow: 2)
+        for seq in 0..<10 { sender.send(sequence: UInt64(seq)) }
+        #expect(waitReceived(run, 10))
+        // Each burst turns sources off; each stamped datagram after it is read without its source.
+        var received: UInt64 = 10
+        for seq in 10..<13 {
+            #expect(sendDatagrams(count: 500, size: 64, to: port) == 500)
+            received += 500
+            #expect(waitReceived(run, received))
+            sender.send(sequence: UInt64(seq))
+            received += 1
+            #expect(waitReceived(run, received))
+        }
+        run.stop()
+        let sequence = try #require(report().sequence)
+        #expect(sequence.unstamped == 1_500)
+        #expect(sequence.senders.count == 1)
+        #expect(sequence.senders.first?.source == "127.0.0.1:\(sender.sourcePort)")
+        #expect(sequence.senders.first?.unique == 13 && sequence.senders.first?.gaps == 0)
     }
 
     @Test func aLoneStampedDatagramReadWithoutItsSourceIsCountedUnderAnUnknownOne() throws {
