@@ -32,8 +32,8 @@ final class FlowBudget: Sendable {
 ///
 /// A datagram may come without its source: a sink fed only unstamped datagrams stops asking the
 /// kernel for sources (`SourceReading`), and the stamped ones in the batch that shows it must
-/// ask again have none. One of a tag and flow already tracked joins that flow (the one of that tag
-/// and flow seen last, whatever its source). The others are held (at most `sourcelessLimit`) and
+/// ask again have none. One of a tag and flow already tracked joins that flow (the entry of that tag
+/// and flow made last, whatever its source). The others are held (at most `sourcelessLimit`) and
 /// handed, in arrival order, to the first flow with the same tag and flow number that comes with
 /// its source; `settleSourceless` gives the ones no such flow claimed an entry of their own, whose
 /// source reads `unknown`, until a datagram of that tag and flow comes with its source: that entry
@@ -62,7 +62,8 @@ struct SenderTable {
 
     private let budget: FlowBudget
     private var index: [Key: Int] = [:]
-    /// Per tag and flow, the entry seen last: where a datagram read without its source belongs.
+    /// Per tag and flow, the entry made (or taken over) last: where a datagram read without its
+    /// source belongs.
     private var byFlow: [FlowKey: Int] = [:]
     private var entries: [Entry] = []
     private var lastKey: Key?
@@ -80,6 +81,7 @@ struct SenderTable {
     init(budget: FlowBudget) {
         self.budget = budget
         index.reserveCapacity(64)
+        byFlow.reserveCapacity(64)
     }
 
     /// Reserves the room for held datagrams, so holding them never allocates. A worker calls it on the
