@@ -1,4 +1,5 @@
 import Foundation
+import Glibc
 import VolleyEngine
 import VolleyModel
 
@@ -40,4 +41,17 @@ func sendSpec(to port: UInt16, duration: Double = 0.5, rate: Int = 0, payload: I
               threads: Int = 1, maxPackets: Int = 0) -> JobSpec {
     JobSpec(mode: .send, target: loopback(port), durationSeconds: duration, ratePPS: rate, payloadBytes: payload,
             batch: batch, threads: threads, maxPackets: maxPackets)
+}
+
+/// 127.0.0.1:`port` as a receive call fills it in, for tests that feed a sender table by hand.
+func loopbackSource(port: UInt16) -> sockaddr_storage {
+    var address = sockaddr_storage()
+    withUnsafeMutableBytes(of: &address) { raw in
+        var sin = sockaddr_in()
+        sin.sin_family = sa_family_t(AF_INET)
+        sin.sin_port = port.bigEndian
+        sin.sin_addr.s_addr = UInt32(0x7f00_0001).bigEndian
+        raw.storeBytes(of: sin, as: sockaddr_in.self)
+    }
+    return address
 }

@@ -43,14 +43,7 @@ import Testing
 
     @Test func theSenderTableKeepsJitterPerFlowOverFirstCopiesOnly() {
         var table = SenderTable(budget: FlowBudget(limit: 4))
-        var address = sockaddr_storage()
-        withUnsafeMutableBytes(of: &address) { raw in
-            var sin = sockaddr_in()
-            sin.sin_family = sa_family_t(AF_INET)
-            sin.sin_port = UInt16(4000).bigEndian
-            sin.sin_addr.s_addr = UInt32(0x7f00_0001).bigEndian
-            raw.storeBytes(of: sin, as: sockaddr_in.self)
-        }
+        var address = loopbackSource(port: 4000)
         let payload = UnsafeMutableRawPointer.allocate(byteCount: 64, alignment: 8)
         defer { payload.deallocate() }
         // Flow 0: the hand-worked series above, plus a duplicate of sequence 1 arriving very late.

@@ -7,19 +7,29 @@ import VolleyTestSupport
 
 /// A sink stops asking for sources after a long run of unstamped datagrams and asks again when a
 /// stamped one comes; the stamped datagrams read meanwhile still land in their sender's flow.
-@Suite struct SourceReadingTests {
-    private func ipv4(port: UInt16) -> sockaddr_storage {
-        var address = sockaddr_storage()
-        withUnsafeMutableBytes(of: &address) { raw in
-            var sin = sockaddr_in()
-            sin.sin_family = sa_family_t(AF_INET)
-            sin.sin_port = port.bigEndian
-            sin.sin_addr.s_addr = UInt32(0x7f00_0001).bigEndian
-            raw.storeBytes(of: sin, as: sockaddr_in.self)
-        }
-        return address
-    }
+/// A sender table fed stamped datagrams by hand, from 127.0.0.1:4000 or without a source.
+private final class Feed {
+    var table: SenderTable
+    private var source = loopbackSource(port: 4000)
+    private let payload = UnsafeMutableRawPointer.allocate(byteCount: 64, alignment: 8)
 
+    init(limit: Int = 8) { table = SenderTable(budget: FlowBudget(limit: limit)) }
+
+    deinit { payload.deallocate() }
+
+    /// Sequence `seq` of `tag`/`flow`, sent at `seq` ms and arriving 0.5 ms later.
+    func record(tag: UInt32 = 7, flow: UInt32 = 0, _ seq: UInt64, withSource: Bool) {
+        Stamp.write(payload, tag: tag, flow: flow, sequence: seq, sentNanos: seq * 1_000_000)
+        let arrival = seq * 1_000_000 + 500_000
+        if withSource {
+            table.record(payload, length: 64, from: &source, arrivalNanos: arrival)
+        } else {
+            table.record(payload, length: 64, from: nil, arrivalNanos: arrival)
+        }
+    }
+}
+
+@Suite struct SourceReadingTests {
     @Test func thePolicyStopsAfterTheQuietRunAndAsksAgainOnAStamp() {
         var reading = SourceReading(quietAfter: 100)
         // Unstamped batches: reading goes on until 100 in a row, a stamped one starts the run over.
@@ -39,72 +49,53 @@ import VolleyTestSupport
     }
 
     @Test func heldDatagramsGoToTheirFlowFirstAndTheRestToAnUnknownSource() {
-        var table = SenderTable(budget: FlowBudget(limit: 8))
-        var a = ipv4(port: 4000)
-        let payload = UnsafeMutableRawPointer.allocate(byteCount: 64, alignment: 8)
-        defer { payload.deallocate() }
-        func record(tag: UInt32, flow: UInt32, seq: UInt64, from address: UnsafePointer<sockaddr_storage>?) {
-            Stamp.write(payload, tag: tag, flow: flow, sequence: seq, sentNanos: seq * 1_000_000)
-            table.record(payload, length: 64, from: address, arrivalNanos: seq * 1_000_000 + 500_000)
-        }
+        let feed = Feed()
         // Sequences 0-2 of flow 1 and 0 of flow 2 come without a source, then flow 1 with its source.
-        for seq in 0..<3 { record(tag: 7, flow: 1, seq: UInt64(seq), from: nil) }
-        record(tag: 7, flow: 2, seq: 0, from: nil)
-        #expect(table.holdsSourceless && table.senders.isEmpty && table.stamped == 4)
-        for seq in 3..<10 { record(tag: 7, flow: 1, seq: UInt64(seq), from: &a) }
-        let flow1 = table.senders
+        for seq in 0..<3 { feed.record(flow: 1, UInt64(seq), withSource: false) }
+        feed.record(flow: 2, 0, withSource: false)
+        #expect(feed.table.holdsSourceless && feed.table.senders.isEmpty && feed.table.stamped == 4)
+        for seq in 3..<10 { feed.record(flow: 1, UInt64(seq), withSource: true) }
+        let flow1 = feed.table.senders
         #expect(flow1.count == 1)
         #expect(flow1.first?.source == "127.0.0.1:4000" && flow1.first?.flow == 1)
         // All ten, in order: no gap, nothing reordered; the jitter saw a constant delay.
         #expect(flow1.first?.unique == 10 && flow1.first?.gaps == 0 && flow1.first?.reordered == 0)
         #expect(flow1.first?.jitterUs == 0)
-        #expect(table.holdsSourceless)
+        #expect(feed.table.holdsSourceless)
         // Flow 2 never came with a source: settled under an unknown one.
-        table.settleSourceless()
-        #expect(!table.holdsSourceless)
-        let unknown = table.senders.first { $0.flow == 2 }
+        feed.table.settleSourceless()
+        #expect(!feed.table.holdsSourceless)
+        let unknown = feed.table.senders.first { $0.flow == 2 }
         #expect(unknown?.source == "unknown" && unknown?.unique == 1)
-        #expect(table.stamped == 11 && table.untracked == 0 && table.unstamped == 0)
+        #expect(feed.table.stamped == 11 && feed.table.untracked == 0 && feed.table.unstamped == 0)
     }
 
     @Test func aFlowThatPausedAndCameBackClaimsWhatCameWithoutItsSource() {
-        var table = SenderTable(budget: FlowBudget(limit: 8))
-        var a = ipv4(port: 4000)
-        let payload = UnsafeMutableRawPointer.allocate(byteCount: 64, alignment: 8)
-        defer { payload.deallocate() }
-        func record(_ seq: UInt64, from address: UnsafePointer<sockaddr_storage>?) {
-            Stamp.write(payload, tag: 7, flow: 0, sequence: seq, sentNanos: 0)
-            table.record(payload, length: 64, from: address, arrivalNanos: 1)
-        }
+        let feed = Feed()
         // The flow is the last one seen when its datagrams start coming without a source: they join
         // it at once, nothing is held.
-        for seq in 0..<5 { record(UInt64(seq), from: &a) }
-        record(5, from: nil)
-        record(6, from: nil)
-        #expect(!table.holdsSourceless)
-        for seq in 7..<10 { record(UInt64(seq), from: &a) }
-        #expect(table.senders.count == 1 && table.senders.first?.unique == 10 && table.senders.first?.gaps == 0)
+        for seq in 0..<5 { feed.record(UInt64(seq), withSource: true) }
+        feed.record(5, withSource: false)
+        feed.record(6, withSource: false)
+        #expect(!feed.table.holdsSourceless)
+        for seq in 7..<10 { feed.record(UInt64(seq), withSource: true) }
+        let senders = feed.table.senders
+        #expect(senders.count == 1 && senders.first?.unique == 10 && senders.first?.gaps == 0)
     }
 
     @Test func aFlowSettledUnderAnUnknownSourceTakesItsSourceWhenOneComes() {
-        var table = SenderTable(budget: FlowBudget(limit: 8))
-        var a = ipv4(port: 4000)
-        let payload = UnsafeMutableRawPointer.allocate(byteCount: 64, alignment: 8)
-        defer { payload.deallocate() }
-        func record(_ seq: UInt64, from address: UnsafePointer<sockaddr_storage>?) {
-            Stamp.write(payload, tag: 7, flow: 0, sequence: seq, sentNanos: 0)
-            table.record(payload, length: 64, from: address, arrivalNanos: 1)
-        }
-        for seq in 0..<3 { record(UInt64(seq), from: nil) }
-        table.settleSourceless()
-        #expect(table.senders.map(\.source) == ["unknown"])
-        record(3, from: nil)  // joins the unknown flow at once
-        #expect(!table.holdsSourceless)
-        for seq in 4..<7 { record(UInt64(seq), from: &a) }
+        let feed = Feed()
+        for seq in 0..<3 { feed.record(UInt64(seq), withSource: false) }
+        feed.table.settleSourceless()
+        #expect(feed.table.senders.map(\.source) == ["unknown"])
+        feed.record(3, withSource: false)  // joins the unknown flow at once
+        #expect(!feed.table.holdsSourceless)
+        for seq in 4..<7 { feed.record(UInt64(seq), withSource: true) }
         // One flow, now with its source: a split would have counted 0-3 as missing from it.
-        #expect(table.senders.count == 1)
-        #expect(table.senders.first?.source == "127.0.0.1:4000")
-        #expect(table.senders.first?.unique == 7 && table.senders.first?.gaps == 0)
+        let senders = feed.table.senders
+        #expect(senders.count == 1)
+        #expect(senders.first?.source == "127.0.0.1:4000")
+        #expect(senders.first?.unique == 7 && senders.first?.gaps == 0)
     }
 
     @Test func theHeldDatagramsAreBoundedAndTheBudgetStillHolds() {
@@ -173,12 +164,18 @@ import VolleyTestSupport
         #expect(flow.unique == 50 && flow.gaps == 0 && flow.duplicates == 0 && flow.reordered == 0)
     }
 
-    @Test func aSenderThatPausesWhileOtherTrafficTurnsSourcesOffKeepsOneFlow() throws {
+    /// A sink, and a stamped flow whose sequences 0-9 it has read with their source.
+    private func sinkWithAFlow(tag: UInt32, flow: UInt32) throws -> (UInt16, JobRun, () -> EngineReport, StampedSender) {
         let port = freeUDPPort()
         let (run, report) = try sink(port)
-        let sender = StampedSender(port: port, tag: 44, flow: 1)
+        let sender = StampedSender(port: port, tag: tag, flow: flow)
         for seq in 0..<10 { sender.send(sequence: UInt64(seq)) }
         #expect(waitReceived(run, 10))
+        return (port, run, report, sender)
+    }
+
+    @Test func aSenderThatPausesWhileOtherTrafficTurnsSourcesOffKeepsOneFlow() throws {
+        let (port, run, report, sender) = try sinkWithAFlow(tag: 44, flow: 1)
         #expect(sendDatagrams(count: 500, size: 64, to: port) == 500)
         #expect(waitReceived(run, 510))
         let (_, flow) = try resume(sender, at: 10, until: 20, run: run, received: 510, report: report)
@@ -186,11 +183,7 @@ import VolleyTestSupport
     }
 
     @Test func aLowRateFlowAmongUnstampedBurstsStaysOneFlowWithNoGap() throws {
-        let port = freeUDPPort()
-        let (run, report) = try sink(port)
-        let sender = StampedSender(port: port, tag: 45, flow: 2)
-        for seq in 0..<10 { sender.send(sequence: UInt64(seq)) }
-        #expect(waitReceived(run, 10))
+        let (port, run, report, sender) = try sinkWithAFlow(tag: 45, flow: 2)
         // Each burst turns sources off; each stamped datagram after it is read without its source.
         var received: UInt64 = 10
         for seq in 10..<13 {
