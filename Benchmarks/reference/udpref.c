@@ -16,8 +16,8 @@
  *       receive buffer). With --sources (not with --tap-port) every datagram's source address is
  *       asked for and read, as Volley's sink does for its per-sender accounting: the kernel then
  *       copies a sockaddr out per datagram (row c2 of the benchmarks); the count of datagrams that
- *       came with an IPv4 or IPv6 source is printed as "with_source". --tap-port watches the loopback interface with an AF_PACKET socket
- *       instead of binding the port (for traffic whose receiver is another program, e.g. the
+ *       came with an IPv4 or IPv6 source is printed as "with_source". --tap-port watches the
+ *       loopback interface with an AF_PACKET socket instead of binding the port (for traffic whose receiver is another program, e.g. the
  *       iperf3 server); it counts IPv4/IPv6 UDP datagrams to PORT (of payload --size if given).
  *       With --windows-ms every datagram is timestamped on arrival and counted in W-ms windows on
  *       a grid starting at the sink's start; over the active period (the window of the first

@@ -1,6 +1,6 @@
 /// When a sink asks the kernel for its datagrams' sources. Only stamped datagrams use one (the
 /// per-sender statistics, `SenderTable`), and asking costs a `sockaddr` copy per datagram, about 7 %
-/// of a sink's time per datagram here (Benchmarks/README.md, "A sink's sources"). So a sink that has
+/// more kernel samples for a C sink here (Benchmarks/README.md, "A sink's sources"). So a sink that has
 /// read `quietAfter` datagrams in a row without a stamp stops asking, and asks again from the batch
 /// after the first stamped datagram it reads without a source. The stamped datagrams of that batch
 /// are held by the sender table for their flow; `settleAfter` batches read with sources later, the
