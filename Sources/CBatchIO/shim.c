@@ -5,6 +5,7 @@
 #include <poll.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <netinet/in.h>
 #include <netinet/udp.h>
 #include <stddef.h>
@@ -284,6 +285,17 @@ int CBatchIO_path_mtu(int fd, int family) {
     int rc = family == AF_INET6 ? getsockopt(fd, IPPROTO_IPV6, IPV6_MTU, &mtu, &len)
                                 : getsockopt(fd, IPPROTO_IP, IP_MTU, &mtu, &len);
     return rc == 0 ? mtu : -errno;
+}
+
+int CBatchIO_get_thread_usage(CBatchIO_thread_usage *out) {
+    struct rusage ru;
+    if (getrusage(RUSAGE_THREAD, &ru) != 0) return -errno;
+    uint64_t user = (uint64_t)ru.ru_utime.tv_sec * 1000000000u + (uint64_t)ru.ru_utime.tv_usec * 1000u;
+    uint64_t sys = (uint64_t)ru.ru_stime.tv_sec * 1000000000u + (uint64_t)ru.ru_stime.tv_usec * 1000u;
+    out->cpu_ns = user + sys;
+    out->voluntary_switches = (uint64_t)ru.ru_nvcsw;
+    out->involuntary_switches = (uint64_t)ru.ru_nivcsw;
+    return 0;
 }
 
 void CBatchIO_set_timer_slack(unsigned long ns) { prctl(PR_SET_TIMERSLACK, ns, 0, 0, 0); }

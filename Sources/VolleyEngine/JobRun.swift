@@ -101,6 +101,10 @@ public final class JobRun: Sendable {
         let idleWakeNanos = UInt64(max(1, options.socketTimeoutMilliseconds)) * 1_000_000
         for slot in slots {
             spawn("volley-\(spec.mode.rawValue)-\(slot.index)", finish) { [self] in
+                let usageAtStart = ThreadUsage.current()
+                defer {
+                    if let usageAtStart, let now = ThreadUsage.current() { slot.usage.withLock { $0 = now.since(usageAtStart) } }
+                }
                 if SchedulerSlice.wanted(spec) {
                     let granted = SchedulerSlice.request()
                     slot.grantedSlice.withLock { $0 = granted }
@@ -213,6 +217,13 @@ public final class JobRun: Sendable {
         }
     }
 
+    /// The worker threads' CPU time and context switches, summed; nil if any thread's could not be read.
+    private var workerUsage: ThreadUsage? {
+        let each = slots.compactMap { $0.usage.withLock { $0 } }
+        guard !each.isEmpty, each.count == slots.count else { return nil }
+        return each.reduce(ThreadUsage(), +)
+    }
+
     /// The scheduler slice every worker of the job was granted, in µs; nil when none asked for one or
     /// any of them was refused (the result then claims nothing for the job).
     private var grantedSlice: Int? {
@@ -279,7 +290,12 @@ public final class JobRun: Sendable {
                                                  sendBufferBytes: grantedBuffer(receive: false),
                                                  receiveBufferBytes: grantedBuffer(receive: true),
                                                  schedulerSliceMicroseconds: grantedSlice,
-                                                 warmUps: warmUps, warmUpError: warmUpError),
+                                                 warmUps: warmUps, warmUpError: warmUpError,
+                                                 workers: workerUsage.map {
+                                                     JobResult.WorkerUsage(cpuSeconds: Double($0.cpuNanos) / 1e9,
+                                                                           voluntarySwitches: $0.voluntarySwitches,
+                                                                           involuntarySwitches: $0.involuntarySwitches)
+                                                 }),
                             stoppedEarly: timing.withLock { $0.stopRequested },
                             echo: echo, latency: latency?.summary, appOverhead: overhead?.summary,
                             sequence: sequence, reflect: reflect, stamp: stampReport,

@@ -15,9 +15,12 @@ enum MonotonicClock {
         while nanosleep(&request, &remaining) == -1 && errno == EINTR { request = remaining }
     }
 
+    /// How long `wait` spins at the end of a wait: more than a timer's usual lateness here.
+    static let defaultSpinNanos: UInt64 = 60_000
+
     /// Waits until `deadline` precisely: sleeps while more than `spinNanos` remain (the thread's timer
     /// slack is set low by the worker), then spins on the clock for the last stretch.
-    static func wait(until deadline: UInt64, spinNanos: UInt64 = 60_000) {
+    static func wait(until deadline: UInt64, spinNanos: UInt64 = defaultSpinNanos) {
         var now = self.now()
         if deadline > now + spinNanos { sleep(nanoseconds: deadline - now - spinNanos) }
         now = self.now()

@@ -37,6 +37,12 @@ final class SendWorker: @unchecked Sendable, OutgoingMessages {
     private(set) var warmUp: KernelWarmUp?
     /// Echo with `warm_up`: why the warm-up socket could not be made (the job runs without it).
     private(set) var warmUpSetupError: SocketError?
+    /// Send: how much of each wait for the next batch is spent spinning on the clock rather than
+    /// asleep: the last 60 µs (a timer's lateness), or the job's `busy_poll_us` when longer, so a wait
+    /// no longer than that never sleeps. A thread that never sleeps keeps its CPU from going idle,
+    /// and a kernel thread woken meanwhile is placed on an idle CPU rather than in front of it
+    /// (Benchmarks/README.md, "A spinning pacer").
+    private let waitSpinNanos: UInt64
 
     /// Builds the worker and its buffers; called on the worker's own thread when the job starts.
     init(flows: [UDPSocket], thread: Int, tag: UInt32, spec: JobSpec, limit: UInt64?, collector: LatencyCollector?,
@@ -53,6 +59,7 @@ final class SendWorker: @unchecked Sendable, OutgoingMessages {
         self.tag = tag
         self.limit = limit
         firstFlow = UInt32(thread * spec.flows)
+        waitSpinNanos = max(MonotonicClock.defaultSpinNanos, UInt64(max(0, spec.busyPollMicroseconds)) &* 1000)
         plan = PayloadPlan(spec: spec, thread: thread)
         schedule = RateSchedule(spec: spec, share: 1 / Double(spec.threads))
         let shape = Self.shape(spec, slotBytes: plan.slotBytes)
@@ -132,7 +139,7 @@ final class SendWorker: @unchecked Sendable, OutgoingMessages {
             var want = pacer.allowance(sent: sent, now: now)
             if want == 0 {
                 let until = Self.waitEnd(pacer, sent: sent, now: now)
-                if let echo { slept = echo.waitAndDrain(until: until) || slept } else { MonotonicClock.wait(until: until) }
+                if let echo { slept = echo.waitAndDrain(until: until) || slept } else { MonotonicClock.wait(until: until, spinNanos: waitSpinNanos) }
                 now = MonotonicClock.now()
                 continue
             }

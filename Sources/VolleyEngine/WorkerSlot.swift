@@ -19,6 +19,9 @@ final class WorkerSlot: Sendable {
     /// The scheduler slice the kernel granted this worker's thread, in µs (`SchedulerSlice`); nil
     /// when none was asked for or the kernel did not take it.
     let grantedSlice = Locked<Int?>(nil)
+    /// What the worker's thread used from its start to its end (`ThreadUsage`); set by that thread
+    /// as it exits, nil before or when the kernel would not say.
+    let usage = Locked<ThreadUsage?>(nil)
 
     init(index: Int, sockets: [UDPSocket]) {
         self.index = index

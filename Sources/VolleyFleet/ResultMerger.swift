@@ -29,6 +29,7 @@ public enum ResultMerger {
             rate: .init(targetPPS: results.reduce(0) { $0 &+ $1.rate.targetPPS },
                         achievedPPS: Double(counted.packets) / rateBase, achievedBPS: Double(counted.bytes) * 8 / rateBase),
             io: first.io, timeline: timeline(results, mode: spec.mode))
+        merged.io.workers = workers(results)
         if spec.mode == .echo {
             // The first agent's system call names and buffer sizes stand for the fleet; the
             // warm-up count adds up, and a warm-up failure names its agent.
@@ -54,6 +55,24 @@ public enum ResultMerger {
         // Thresholds hold for the fleet as a whole: checked on the merged counts and histogram.
         merged.verdict = Verdict.evaluate(merged)
         return merged
+    }
+
+    /// Every agent's worker threads' usage, summed: present only when every agent reported it (a
+    /// part would pass for the whole). A forged figure cannot make the sum unencodable: CPU seconds
+    /// that are not a finite non-negative number count as 0, the total stops at the largest finite
+    /// number, and switch counts saturate.
+    static func workers(_ results: [JobResult]) -> JobResult.WorkerUsage? {
+        let each = results.compactMap(\.io.workers)
+        guard !each.isEmpty, each.count == results.count else { return nil }
+        var total = JobResult.WorkerUsage(cpuSeconds: 0, voluntarySwitches: 0, involuntarySwitches: 0)
+        for usage in each {
+            if usage.cpuSeconds.isFinite && usage.cpuSeconds > 0 {
+                total.cpuSeconds = min(total.cpuSeconds + usage.cpuSeconds, .greatestFiniteMagnitude)
+            }
+            total.voluntarySwitches = total.voluntarySwitches.addingSaturated(usage.voluntarySwitches)
+            total.involuntarySwitches = total.involuntarySwitches.addingSaturated(usage.involuntarySwitches)
+        }
+        return total
     }
 
     /// The sum of every agent's latency histogram (`latency_us`, or another summary of the same

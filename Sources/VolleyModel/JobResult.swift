@@ -32,6 +32,28 @@ public struct JobResult: Codable, Equatable, Sendable {
         }
     }
 
+    /// What the job's worker threads used, summed over them, from each thread's start to its end
+    /// (getrusage RUSAGE_THREAD): the CPU the traffic cost on this host, and how often the threads
+    /// blocked (voluntary switches: sleeps between paced batches, blocking receives) or lost the CPU
+    /// to another task (involuntary switches).
+    public struct WorkerUsage: Codable, Equatable, Sendable {
+        public var cpuSeconds: Double
+        public var voluntarySwitches: UInt64
+        public var involuntarySwitches: UInt64
+
+        public init(cpuSeconds: Double, voluntarySwitches: UInt64, involuntarySwitches: UInt64) {
+            self.cpuSeconds = cpuSeconds
+            self.voluntarySwitches = voluntarySwitches
+            self.involuntarySwitches = involuntarySwitches
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case cpuSeconds = "cpu_s"
+            case voluntarySwitches = "voluntary_switches"
+            case involuntarySwitches = "involuntary_switches"
+        }
+    }
+
     /// Which system calls moved the datagrams (`sendmmsg`/`recvmmsg`, or the `sendmsg`/`recvmsg` loop).
     public struct IOPath: Codable, Equatable, Sendable {
         public var send: String
@@ -51,9 +73,13 @@ public struct JobResult: Codable, Equatable, Sendable {
         /// Echo jobs with `warm_up`: why a worker could not warm up (the first failed call); its
         /// round trips were measured without. Absent when every worker could.
         public var warmUpError: String?
+        /// The worker threads' CPU time and context switches (`WorkerUsage`); absent in results
+        /// stored before it was reported, or when the kernel would not say.
+        public var workers: WorkerUsage?
 
         public init(send: String, receive: String, sendBufferBytes: Int? = nil, receiveBufferBytes: Int? = nil,
-                    schedulerSliceMicroseconds: Int? = nil, warmUps: UInt64? = nil, warmUpError: String? = nil) {
+                    schedulerSliceMicroseconds: Int? = nil, warmUps: UInt64? = nil, warmUpError: String? = nil,
+                    workers: WorkerUsage? = nil) {
             self.send = send
             self.receive = receive
             self.sendBufferBytes = sendBufferBytes
@@ -61,6 +87,7 @@ public struct JobResult: Codable, Equatable, Sendable {
             self.schedulerSliceMicroseconds = schedulerSliceMicroseconds
             self.warmUps = warmUps
             self.warmUpError = warmUpError
+            self.workers = workers
         }
 
         enum CodingKeys: String, CodingKey {
@@ -70,6 +97,7 @@ public struct JobResult: Codable, Equatable, Sendable {
             case schedulerSliceMicroseconds = "scheduler_slice_us"
             case warmUps = "warm_ups"
             case warmUpError = "warm_up_error"
+            case workers
         }
     }
 

@@ -88,6 +88,8 @@ public struct JobSpec: Sendable, Equatable {
     public var echoTimeoutMilliseconds: Int
     /// Echo and reflect: after each wait begins, poll the sockets without sleeping for up to this
     /// many microseconds before blocking (0: block at once). Trades a CPU for wake-up latency.
+    /// Send (paced): spin on the clock for the last this many microseconds of each wait for the next
+    /// batch instead of sleeping (a shorter wait never sleeps). Trades a CPU for steadier pacing.
     public var busyPollMicroseconds: Int = 0
     /// Echo: before a request that follows a sleep, send one datagram to a loopback socket of the
     /// worker's own and read it back, so the kernel's UDP paths are not cold after the sleep's VM exit.
@@ -189,7 +191,7 @@ public struct JobSpec: Sendable, Equatable {
         let common: Set<CodingKeys> = [.mode, .id, .startAt, .durationSeconds, .batch, .threads, .maxPackets, .tags, .thresholds]
         let originating: Set<CodingKeys> = [.target, .ratePPS, .rateBPS, .profile, .payloadBytes, .sizes, .seed, .flows]
         switch mode {
-        case .send: return common.union(originating).union([.payloadHex, .gso])
+        case .send: return common.union(originating).union([.payloadHex, .gso, .busyPollMicroseconds])
         case .echo:
             return common.union(originating).union([.echoTimeoutMilliseconds, .timestamps, .busyPollMicroseconds, .warmUp,
                                                     .echoProtocol, .stateful, .ssid, .timestampFormat])

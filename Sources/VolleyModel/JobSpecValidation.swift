@@ -46,6 +46,9 @@ extension JobSpec {
         }
         try check(echoTimeoutMilliseconds, in: 1...60_000, "echo_timeout_ms")
         try check(busyPollMicroseconds, in: 0...10_000, "busy_poll_us")
+        if mode == .send && busyPollMicroseconds > 0 && profile == nil && ratePPS == Self.unlimitedRate {
+            throw SpecError(field: "busy_poll_us", "'busy_poll_us' spins through a paced send's waits between batches; with rate_pps \"max\" a send never waits (give a rate, or leave 'busy_poll_us' out)")
+        }
         try validatePayload()
         try validateStamp()
         if gso && sizes != nil {

@@ -181,8 +181,8 @@ import Testing
         #expect(reflect.gro && reflect.mode == .reflect)
     }
 
-    /// busy_poll_us (#13 item 2, a prototype): echo and reflect only, 0...10000, written back only when set.
-    @Test func busyPollIsForEchoAndReflectAndRoundTrips() throws {
+    /// busy_poll_us: echo, reflect and paced send, 0...10000, written back only when set.
+    @Test func busyPollIsForEchoReflectAndPacedSendAndRoundTrips() throws {
         let echo = try decode(#"{"mode":"echo","target":"127.0.0.1:7","busy_poll_us":50}"#)
         #expect(echo.busyPollMicroseconds == 50)
         let json = try #require(try JSONSerialization.jsonObject(with: VolleyJSON.encode(echo)) as? [String: Any])
@@ -196,7 +196,16 @@ import Testing
         #expect(failure(#"{"mode":"reflect","listen":"127.0.0.1:7","busy_poll_us":10001}"#)?.field == "busy_poll_us")
         #expect(failure(#"{"mode":"echo","target":"127.0.0.1:7","busy_poll_us":-1}"#)?.field == "busy_poll_us")
         #expect(failure(#"{"mode":"sink","listen":"127.0.0.1:7","busy_poll_us":5}"#)?.field == "busy_poll_us")
-        #expect(failure(#"{"mode":"send","target":"127.0.0.1:7","busy_poll_us":5}"#)?.field == "busy_poll_us")
+        let send = try decode(#"{"mode":"send","target":"127.0.0.1:7","rate_pps":1000,"busy_poll_us":300}"#)
+        #expect(send.busyPollMicroseconds == 300)
+        #expect(try JobSpec.decode(json: VolleyJSON.encode(send)) == send)
+        #expect(try decode(#"{"mode":"send","target":"127.0.0.1:7","profile":[{"rate_pps":10,"duration_s":1}],"busy_poll_us":1}"#)
+            .busyPollMicroseconds == 1)
+        // A send at "max" never waits, so there is nothing to spin through: refused, not ignored.
+        let unpaced = failure(#"{"mode":"send","target":"127.0.0.1:7","rate_pps":"max","busy_poll_us":5}"#)
+        #expect(unpaced?.field == "busy_poll_us")
+        #expect(unpaced?.message.contains("\"max\"") == true)
+        #expect(failure(#"{"mode":"send","target":"127.0.0.1:7","rate_pps":1000,"busy_poll_us":10001}"#)?.field == "busy_poll_us")
     }
 
     /// warm_up: echo only, a boolean, on by default, written back only when turned off.

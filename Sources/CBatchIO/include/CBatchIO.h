@@ -90,6 +90,17 @@ void CBatchIO_wake_timer_delete(CBatchIO_wake_timer *timer);
 /// for a thread under another policy (left as it is).
 int64_t CBatchIO_request_slice(uint64_t slice_ns);
 
+/// The calling thread's own CPU time (user and system) and context switches so far, from
+/// getrusage(RUSAGE_THREAD): a voluntary switch is the thread blocking (a sleep, a blocking call),
+/// an involuntary one the scheduler taking the CPU from it.
+typedef struct {
+    uint64_t cpu_ns;
+    uint64_t voluntary_switches;
+    uint64_t involuntary_switches;
+} CBatchIO_thread_usage;
+/// 0, or -errno (then `out` is untouched).
+int CBatchIO_get_thread_usage(CBatchIO_thread_usage *out);
+
 /// SO_RXQ_OVFL: the count of datagrams the kernel dropped at this socket's receive queue (full
 /// buffer) as of when this message was queued, or -1 when the message carries no such cmsg.
 int64_t CBatchIO_rxq_drops(const struct msghdr *msg);
