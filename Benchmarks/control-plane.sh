@@ -44,8 +44,9 @@ BARE_PORT=$(( (PORT % 20000) + 30000 ))
 # gets the same pool, so the ratio compares the work per request, not the thread count.
 "$BUILD/mhd_bare" "$BARE_PORT" "$TMP/job.json" 4 >"$TMP/bare.out" &
 PIDS+=($!)
-sleep 0.3
 BARE=http://127.0.0.1:$BARE_PORT
+# Until it answers (at most 5 s), rather than a fixed pause that a busy machine can outlast.
+for _ in $(seq 50); do curl -s -o /dev/null --max-time 1 "$BARE/v1/health" && break; sleep 0.1; done
 
 # rps URL: requests/s from a wrk run (2 threads, 16 connections, G_SECS).
 rps() { wrk -t2 -c16 -d"${G_SECS}s" "$1" | awk '/Requests\/sec/ { print $2 }'; }

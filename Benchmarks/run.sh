@@ -243,7 +243,7 @@ volley_send() {   # volley_send KEY EXTRA_JSON: Volley send job into the C sink
     port=$(freeport)
     bg "$(limit "$SECS")" "$TMP/sink.json" "${PEER[@]}" "$UDPREF" sink --listen "127.0.0.1:$port" --seconds "$(calc "$SECS" + 1 + "$START_AHEAD")"
     local sink=$BG_PID
-    sleep 0.3
+    udp_bound "$port" || true
     local ipi0 start_at
     ipi0=$(ipis)
     # The job starts START_AHEAD s after it is submitted (`start_at`, on the agent's clock thread),
@@ -279,7 +279,7 @@ ref_send() {   # ref_send KEY [--gso]: the C sender into the C sink
     port=$(freeport)
     bg "$(limit "$SECS")" "$TMP/sink.json" "${PEER[@]}" "$UDPREF" sink --listen "127.0.0.1:$port" --seconds "$(calc "$SECS" + 1)"
     local sink=$BG_PID
-    sleep 0.3
+    udp_bound "$port" || true
     local ipi0
     ipi0=$(ipis)
     timeout "$(limit "$SECS")" "${DUT[@]}" "$UDPREF" send --target "127.0.0.1:$port" --seconds "$SECS" --size "$SIZE" --batch 64 "$@" >"$TMP/send.json"
@@ -317,7 +317,7 @@ volley_sink() {
     local key=$1 port
     port=$(freeport)
     if submit "{\"mode\":\"sink\",\"listen\":\"127.0.0.1:$port\",\"duration_s\":$SINK_SECS,\"batch\":64}"; then
-        sleep 0.3
+        udp_bound "$port" || true
         timeout "$(limit "$SECS")" "${PEER[@]}" "$UDPREF" send --target "127.0.0.1:$port" --seconds "$SECS" --size "$SIZE" --batch 64 --gso >"$TMP/send.json"
         wait_job "$JOB_ID" "$TMP/job.json" || { na "$key" "job did not finish"; return; }
         local got
@@ -335,7 +335,7 @@ ref_sink() {   # ref_sink KEY [--sources]: the C sink (with --sources reading ea
     port=$(freeport)
     bg "$(limit "$SINK_SECS")" "$TMP/sink.json" "${DUT[@]}" "$UDPREF" sink --listen "127.0.0.1:$port" --seconds "$SINK_SECS" "${@:2}"
     local sink=$BG_PID
-    sleep 0.3
+    udp_bound "$port" || true
     timeout "$(limit "$SECS")" "${PEER[@]}" "$UDPREF" send --target "127.0.0.1:$port" --seconds "$SECS" --size "$SIZE" --batch 64 --gso >"$TMP/send.json"
     bg_wait "$sink"
     add "$key" "$(calc "$(jq .packets "$TMP/sink.json") / $(jq .seconds "$TMP/send.json")")"
@@ -358,17 +358,21 @@ judged() {
     log "$key: $(jq -c '{packets, windows, windows_within_5pct, window_min, window_max}' "$f")"
 }
 
+# pace_volley KEY [EXTRA_JSON]: EXTRA_JSON goes into the job's spec (row d5: busy_poll_us). Also
+# records KEY.cpu, the worker's CPU seconds per second of the job (io.workers).
 pace_volley() {
-    local key=$1 port
+    local key=$1 extra=${2:-} port
     port=$(freeport)
     bg "$(limit "$SECS")" "$TMP/judge.json" "${PEER[@]}" "$UDPREF" sink --listen "127.0.0.1:$port" --seconds "$(calc "$SECS" + 1)" "${JUDGE[@]}"
     local sink=$BG_PID
-    sleep 0.3
-    if submit "{\"mode\":\"send\",\"target\":\"127.0.0.1:$port\",\"duration_s\":$SECS,\"payload_bytes\":$SIZE,\"batch\":64,\"rate_pps\":$RATE}"; then
-        local finished=1
+    udp_bound "$port" || true
+    if submit "{\"mode\":\"send\",\"target\":\"127.0.0.1:$port\",\"duration_s\":$SECS,\"payload_bytes\":$SIZE,\"batch\":64,\"rate_pps\":$RATE$extra}"; then
+        local finished=1 cpu
         wait_job "$JOB_ID" "$TMP/job.json" "$SECS" || finished=0
         bg_wait "$sink"
         if ((finished)); then judged "$key" "$TMP/judge.json"; else na "$key" "job did not finish"; fi
+        cpu=$(jq -r '(.io.workers.cpu_s // empty) / .elapsed_s' "$TMP/job.json" 2>/dev/null) || cpu=
+        [[ -z $cpu ]] || add "$key.cpu" "$cpu"
     else
         na "$key" "$REFUSAL"
         kill -TERM "$sink" 2>/dev/null || true
@@ -381,7 +385,7 @@ pace_ref() {
     port=$(freeport)
     bg "$(limit "$SECS")" "$TMP/judge.json" "${PEER[@]}" "$UDPREF" sink --listen "127.0.0.1:$port" --seconds "$(calc "$SECS" + 1)" "${JUDGE[@]}"
     local sink=$BG_PID
-    sleep 0.3
+    udp_bound "$port" || true
     timeout "$(limit "$SECS")" "${DUT[@]}" "$UDPREF" send --target "127.0.0.1:$port" --seconds "$SECS" --size "$SIZE" --batch 64 --rate "$RATE" >/dev/null
     bg_wait "$sink"
     judged "$key" "$TMP/judge.json"
@@ -411,7 +415,7 @@ pace_sockperf() {
     port=$(freeport)
     bg "$(limit "$SECS")" "$TMP/judge.json" "${PEER[@]}" "$UDPREF" sink --listen "127.0.0.1:$port" --seconds "$(calc "$SECS" + 3.5)" "${JUDGE[@]}"
     local sink=$BG_PID
-    sleep 0.3
+    udp_bound "$port" || true
     timeout "$(limit "$SECS")" "${DUT[@]}" sockperf tp -i 127.0.0.1 -p "$port" --mps "$RATE" -m "$SIZE" -t "$SECS" >"$TMP/sockperf-tp.txt" 2>&1 ||
         log "$key: sockperf failed: $(tail -3 "$TMP/sockperf-tp.txt")"
     bg_wait "$sink"
@@ -522,7 +526,7 @@ alloc_run() {
     if [[ $kind == send ]]; then
         bg "$(limit "$d")" "$TMP/sink.json" "${PEER[@]}" "$UDPREF" sink --listen "127.0.0.1:$port" --seconds "$(calc "$d" + 1)"
         local sink=$BG_PID
-        sleep 0.3
+        udp_bound "$port" || true
         echo "{\"mode\":\"send\",\"target\":\"127.0.0.1:$port\",\"duration_s\":$d,\"payload_bytes\":$SIZE,\"batch\":64,\"rate_pps\":\"max\"}" |
             LD_PRELOAD=$SHIM timeout "$(limit "$d")" "${DUT[@]}" "$VOLLEY" run - --progress none >"$out" 2>"$err" || true
         packets=$(jq '.sent.packets // empty' "$out" 2>/dev/null)
@@ -531,7 +535,7 @@ alloc_run() {
         echo "{\"mode\":\"sink\",\"listen\":\"127.0.0.1:$port\",\"duration_s\":$(calc "$d" + 1),\"batch\":64}" |
             LD_PRELOAD=$SHIM timeout "$(limit "$d")" "${DUT[@]}" "$VOLLEY" run - --progress none >"$out" 2>"$err" &
         local run=$!
-        sleep 0.3
+        udp_bound "$port" || true
         timeout "$(limit "$d")" "${PEER[@]}" "$UDPREF" send --target "127.0.0.1:$port" --seconds "$d" --size "$SIZE" --gso >/dev/null
         wait "$run" || true
         packets=$(jq '.received.packets // empty' "$out" 2>/dev/null)
@@ -569,7 +573,7 @@ scale_sink() {
         na "$key" "$REFUSAL"
         return
     fi
-    sleep 0.3
+    udp_bound "$port" || true
     for ((i = 0; i < feeders; i++)); do
         timeout "$(limit "$SECS")" "${PEER[@]}" "$UDPREF" send --target "127.0.0.1:$port" --seconds "$SECS" --size "$SIZE" --batch 64 --gso >"$TMP/send$i.json" &
         pids+=($!)
@@ -650,12 +654,14 @@ for ((r = 1; r <= T_MAIN_ROUNDS; r++)); do
     if ((r % 2)); then throughput volley_sink v.sink; throughput ref_sink c.sink; throughput ref_sink c.sink_src --sources
     else throughput ref_sink c.sink_src --sources; throughput ref_sink c.sink; throughput volley_sink v.sink; fi
 done
+# Row d5: the paced worker spinning through its waits instead of sleeping, as sockperf's sender does.
+SPIN=',"busy_poll_us":1000'
 for ((r = 1; r <= MAIN_ROUNDS; r++)); do
     log "round $r/$ROUNDS: pacing at $RATE pps"
     if ((r % 2)); then
-        pace_volley v.pace; pace_iperf iperf.pace; pace_sockperf sockperf.pace; pace_ref c.pace
+        pace_volley v.pace; pace_volley v.pace_spin "$SPIN"; pace_iperf iperf.pace; pace_sockperf sockperf.pace; pace_ref c.pace
     else
-        pace_ref c.pace; pace_sockperf sockperf.pace; pace_iperf iperf.pace; pace_volley v.pace
+        pace_ref c.pace; pace_sockperf sockperf.pace; pace_iperf iperf.pace; pace_volley v.pace_spin "$SPIN"; pace_volley v.pace
     fi
 done
 for ((r = 1; r <= MAIN_ROUNDS; r++)); do
@@ -753,12 +759,14 @@ pace_row() {   # pace_row ID WHAT KEY [RESULT_PREFIX]
     t=$(median "$k.total"); w=$(median "$k.windows")
     local cell
     cell="total $(fmt '%+.3f' "$t") %, $(fmt '%.1f' "$w") % of windows"
+    ! has "$k.cpu" || cell+=", worker CPU $(fmt '%.2f' "$(median "$k.cpu")") s per s"
     local res
     res=$(yes_no "($t >= -0.5 && $t <= 0.5) && $w >= 99.5")
     if [[ -n $kind ]]; then row "$id" "$what" "" "$cell" "" "$target" "$kind$res"
     else row "$id" "$what" "$cell" "" "" "$target" "$res"; fi
 }
 pace_row d "pacing $RATE pps: Volley (judged by the C sink)" v.pace
+pace_row d5 "pacing $RATE pps: Volley spinning through its waits as sockperf does (busy_poll_us 1000)" v.pace_spin
 pace_row d2 "pacing: iperf3 -b $((RATE * SIZE * 8)) -l 64 (judged on lo)" iperf.pace "ref "
 pace_row d3 "pacing: sockperf tp --mps $RATE -m 64 (C sink)" sockperf.pace "ref "
 pace_row d4 "pacing: C udpref --rate $RATE (C sink)" c.pace "ref "
