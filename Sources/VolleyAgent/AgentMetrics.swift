@@ -10,6 +10,8 @@ final class AgentMetrics: Sendable {
     let registry: PrometheusCollectorRegistry
     private let traffic: [JobSpec.Mode: Traffic]
     private let finished: [JobState: [JobSpec.Mode: Counter]]
+    /// CPU seconds the finished jobs' worker threads used (`io.workers.cpu_s`), by mode.
+    private let workerCPU: [JobSpec.Mode: Counter]
     private let verdicts: [Bool: [JobSpec.Mode: Counter]]
     private let jobsByState: [JobState: Gauge]
     private let running: Gauge
@@ -59,6 +61,11 @@ final class AgentMetrics: Sendable {
             })
         }
         self.finished = finished
+        workerCPU = Dictionary(uniqueKeysWithValues: JobSpec.Mode.allCases.map { mode in
+            (mode, registry.makeCounter(descriptor: Self.name("worker_cpu_seconds", "total",
+                                                              "CPU time the worker threads of finished jobs used, by mode"),
+                                        labels: [("mode", mode.rawValue)]))
+        })
         var verdicts: [Bool: [JobSpec.Mode: Counter]] = [:]
         for passed in [true, false] {
             verdicts[passed] = Dictionary(uniqueKeysWithValues: JobSpec.Mode.allCases.map { mode in
@@ -100,6 +107,12 @@ final class AgentMetrics: Sendable {
         if let verdict, verdict.checks.contains(where: { $0.severity == .threshold }) {
             verdicts[verdict.passed]?[mode]?.increment()
         }
+    }
+
+    /// Adds a finished job's worker CPU time; anything but a finite positive figure adds nothing.
+    func addWorkerCPU(_ mode: JobSpec.Mode, seconds: Double) {
+        guard seconds.isFinite, seconds > 0 else { return }
+        workerCPU[mode]?.increment(by: seconds)
     }
 
     func addErrors(_ totals: DirectionTotals, direction: String) {

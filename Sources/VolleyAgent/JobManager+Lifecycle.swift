@@ -61,6 +61,7 @@ extension JobManager {
             metrics.addTraffic(entry.job.spec.mode, from: entry.reported, to: final)
             metrics.addErrors(result.sent, direction: "send")
             metrics.addErrors(result.received, direction: "receive")
+            if let workers = result.io.workers { metrics.addWorkerCPU(entry.job.spec.mode, seconds: workers.cpuSeconds) }
             entry.reported = final
             entry.job.move(to: result.state, at: result.finishedAt)
             entry.job.progress = final

@@ -66,9 +66,9 @@ enum Summary {
             let buffer = r.io.receiveBufferBytes.map { " (receive buffer \(Int($0).grouped) bytes)" } ?? ""
             lines.append(label("dropped") + "\(drops.grouped) by this host's socket queue\(buffer)")
         }
+        // Summed over the threads (and, in a fleet's result, the agents): no per-thread figure.
         if let w = r.io.workers {
-            let threads = r.spec.threads
-            lines.append(label("CPU") + String(format: "%.2f s", w.cpuSeconds) + " in \(threads) worker thread\(threads == 1 ? "" : "s")"
+            lines.append(label("CPU") + String(format: "%.2f s", w.cpuSeconds) + " used by the worker threads"
                          + "  (blocked \(w.voluntarySwitches.grouped) times, preempted \(w.involuntarySwitches.grouped))")
         }
         lines.append(label("errors") + errors(r) + extras(["skipped": r.sent.skipped ?? 0, "backoffs": r.sent.backoffs ?? 0]))

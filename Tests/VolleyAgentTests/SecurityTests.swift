@@ -82,6 +82,10 @@ import VolleyTestSupport
         #expect(text.contains(#"volley_jobs_finished_total{state="completed",mode="send"} 2"#))
         #expect(text.contains(#"volley_jobs_finished_total{state="failed",mode="send"} 0"#))
         #expect(text.contains(#"volley_kernel_drops_total{mode="sink"} 0"#))
+        // The two send jobs' worker threads used some CPU; no sink ran.
+        let cpu = text.split(separator: "\n").first { $0.hasPrefix(#"volley_worker_cpu_seconds_total{mode="send"} "#) }
+        #expect(cpu.flatMap { Double($0.split(separator: " ").last ?? "") }.map { $0 > 0 } == true, "\(cpu ?? "no line")")
+        #expect(text.contains(#"volley_worker_cpu_seconds_total{mode="sink"} 0"#))
         #expect(text.contains("volley_jobs_running 0"))
         #expect(text.contains(#"volley_build_info{version="\#(Volley.version)"} 1"#))
         #expect(text.contains(#"volley_http_requests_total{route="/v1/jobs",status="201"} 2"#))

@@ -162,6 +162,16 @@ import VolleyModel
         #expect(!Summary.text(r).contains("warm-up"))  // working as it should: nothing to say
     }
 
+    /// The workers' CPU (`io.workers`) goes just above the errors, and only when the result has it.
+    @Test func theWorkersCPUIsShownWhenTheResultHasIt() throws {
+        var r = try Self.echoResult()
+        #expect(!Summary.text(r).contains("  CPU "))
+        r.io.workers = .init(cpuSeconds: 4.987, voluntarySwitches: 0, involuntarySwitches: 1_234)
+        let lines = Summary.text(r).split(separator: "\n").map(String.init)
+        let errors = try #require(lines.firstIndex { $0.hasPrefix("  errors ") })
+        #expect(lines[errors - 1] == "  CPU        4.99 s used by the worker threads  (blocked 0 times, preempted 1,234)")
+    }
+
     @Test func aSinkSummaryShowsLossByGapsAndJitter() throws {
         let spec = try JobSpec.decode(json: Data(#"{"mode":"sink","listen":"0.0.0.0:9000","duration_s":6}"#.utf8))
         let flows = [SenderSequence(source: "198.18.0.1:4000", jobTag: 1, flow: 0, unique: 999_000, duplicates: 0, reordered: 7,
