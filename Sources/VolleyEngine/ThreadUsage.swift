@@ -1,4 +1,5 @@
 import CBatchIO
+import VolleyModel
 
 /// A worker thread's own CPU time and context switches (getrusage RUSAGE_THREAD), so a result says
 /// what its traffic cost: a `busy_poll_us` spin shows as CPU time without voluntary switches, a
@@ -20,14 +21,14 @@ struct ThreadUsage: Sendable, Equatable {
 
     /// What was used between `earlier` and this reading (the counters only grow; a wrap reads 0).
     func since(_ earlier: ThreadUsage) -> ThreadUsage {
-        ThreadUsage(cpuNanos: cpuNanos >= earlier.cpuNanos ? cpuNanos - earlier.cpuNanos : 0,
-                    voluntarySwitches: voluntarySwitches >= earlier.voluntarySwitches ? voluntarySwitches - earlier.voluntarySwitches : 0,
-                    involuntarySwitches: involuntarySwitches >= earlier.involuntarySwitches
-                        ? involuntarySwitches - earlier.involuntarySwitches : 0)
+        ThreadUsage(cpuNanos: cpuNanos.subtractingSaturated(earlier.cpuNanos),
+                    voluntarySwitches: voluntarySwitches.subtractingSaturated(earlier.voluntarySwitches),
+                    involuntarySwitches: involuntarySwitches.subtractingSaturated(earlier.involuntarySwitches))
     }
 
     static func + (a: ThreadUsage, b: ThreadUsage) -> ThreadUsage {
-        ThreadUsage(cpuNanos: a.cpuNanos &+ b.cpuNanos, voluntarySwitches: a.voluntarySwitches &+ b.voluntarySwitches,
-                    involuntarySwitches: a.involuntarySwitches &+ b.involuntarySwitches)
+        ThreadUsage(cpuNanos: a.cpuNanos.addingSaturated(b.cpuNanos),
+                    voluntarySwitches: a.voluntarySwitches.addingSaturated(b.voluntarySwitches),
+                    involuntarySwitches: a.involuntarySwitches.addingSaturated(b.involuntarySwitches))
     }
 }
