@@ -2,6 +2,7 @@
 #include "CBatchIO.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <string.h>
 #include <sys/prctl.h>
@@ -296,6 +297,25 @@ int CBatchIO_get_thread_usage(CBatchIO_thread_usage *out) {
     out->voluntary_switches = (uint64_t)ru.ru_nvcsw;
     out->involuntary_switches = (uint64_t)ru.ru_nivcsw;
     return 0;
+}
+
+int CBatchIO_cpu_latency_open(const char *path) {
+    int fd = open(path, O_RDWR | O_CLOEXEC);
+    return fd >= 0 ? fd : -errno;
+}
+
+int CBatchIO_cpu_latency_set(int fd, int32_t us) {
+    // Exactly four bytes: the device reads them as a binary s32 (other lengths as hex text).
+    ssize_t n = write(fd, &us, sizeof(us));
+    if (n < 0) return -errno;
+    return n == (ssize_t)sizeof(us) ? 0 : -EIO;
+}
+
+int64_t CBatchIO_cpu_latency_read(int fd) {
+    int32_t value = 0;
+    ssize_t n = pread(fd, &value, sizeof(value), 0);
+    if (n < 0) return -errno;
+    return n == (ssize_t)sizeof(value) ? (int64_t)value : -EIO;
 }
 
 void CBatchIO_set_timer_slack(unsigned long ns) { prctl(PR_SET_TIMERSLACK, ns, 0, 0, 0); }

@@ -82,6 +82,7 @@ public final class Agent: Sendable {
         logger.info("capabilities probed", metadata: [
             "sendmmsg": "\(capabilities.sendmmsg)", "recvmmsg": "\(capabilities.recvmmsg)",
             "udp_gso": "\(capabilities.udpGSO)", "udp_gro": "\(capabilities.udpGRO)",
+            "cpu_latency": "\(capabilities.cpuLatency)",
         ])
     }
 

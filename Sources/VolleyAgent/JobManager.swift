@@ -286,6 +286,10 @@ public final class JobManager: Sendable {
         if spec.gro && !capabilities.udpGRO {
             throw APIError(.invalidSpec, "'gro' needs UDP_GRO, which this agent's kernel does not offer (see GET /v1/agent)", field: "gro")
         }
+        if spec.cpuLatencyMicroseconds != nil && !capabilities.cpuLatency {
+            throw APIError(.permissionDenied, "'cpu_latency_us' needs a CPU latency request at \(CPULatencyRequest.devicePath), which this agent cannot open (it needs write access to that device; see GET /v1/agent); leave 'cpu_latency_us' out",
+                           field: "cpu_latency_us")
+        }
         if let startAt = spec.startAt, startAt.date < Date().addingTimeInterval(-1) {
             throw APIError(.invalidSpec, "'start_at' \(startAt) is more than 1 s in the past", field: "start_at")
         }
@@ -334,6 +338,9 @@ extension APIError {
             self.init(.invalidSpec, error.description, field: error.field ?? field)
         case .socket:
             self.init(.socketError, error.description, field: field)
+        case .cpuLatencyUnavailable(_, let code):
+            self.init(code == EACCES || code == EPERM ? .permissionDenied : .invalidSpec, error.description,
+                      field: error.field ?? field)
         }
     }
 }

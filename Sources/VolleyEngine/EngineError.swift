@@ -15,11 +15,16 @@ public enum EngineError: Error, Equatable, Sendable, CustomStringConvertible {
     case segmentExceedsPath(payloadBytes: Int, largest: Int, mtu: Int)
     /// Any other socket set-up failure.
     case socket(SocketError)
+    /// `cpu_latency_us`: the PM QoS device could not be opened (missing, or no write access).
+    case cpuLatencyUnavailable(path: String, errno: Int32)
 
     /// The spec field the error is about, when it is not the job's address.
     public var field: String? {
-        if case .segmentExceedsPath = self { return "payload_bytes" }
-        return nil
+        switch self {
+        case .segmentExceedsPath: "payload_bytes"
+        case .cpuLatencyUnavailable: "cpu_latency_us"
+        default: nil
+        }
     }
 
     public var description: String {
@@ -31,6 +36,8 @@ public enum EngineError: Error, Equatable, Sendable, CustomStringConvertible {
         case .segmentExceedsPath(let payload, let largest, let mtu):
             "field 'payload_bytes' is \(payload); with 'gso' each segment is one datagram, and the path to the target (MTU \(mtu)) carries at most \(largest) payload bytes"
         case .socket(let error): "socket set-up failed: \(error)"
+        case .cpuLatencyUnavailable(let path, let code):
+            "field 'cpu_latency_us' needs a CPU latency request at \(path), which could not be opened (\(String(cString: strerror(code))))\(code == EACCES || code == EPERM ? ": the agent needs write access to it (it runs as root, or the device's group is given to it)" : code == ENOENT ? ": this kernel has no PM QoS CPU latency device" : ""); leave 'cpu_latency_us' out"
         }
     }
 

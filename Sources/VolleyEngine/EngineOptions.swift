@@ -28,6 +28,10 @@ public struct EngineOptions: Sendable {
     /// Test seam: a small value makes a test's sink switch after a few datagrams.
     public var sinkSourcesQuietAfter = SourceReading.defaultQuietAfter
 
+    /// The PM QoS CPU latency device a job's `cpu_latency_us` holds a request on. Test seam: a path
+    /// that cannot be opened makes the refusal testable on any host.
+    public var cpuLatencyDevice = CPULatencyRequest.devicePath
+
     public init() {}
 }
 

@@ -72,6 +72,9 @@ public struct JobFootprint: Sendable, Equatable {
             memoryBytes = threads * perThread
             sockets = threads
         }
+        // `cpu_latency_us`: the PM QoS device's descriptor, held from set-up like the sockets (the
+        // budget is one of descriptors).
+        if spec.cpuLatencyMicroseconds != nil { sockets += 1 }
         // Kernel timestamps: each receiving thread's two app-overhead histograms, and the merged one.
         if spec.timestamps == .kernel { memoryBytes += (threads * 2 + 1) * Self.histogramBytes }
     }

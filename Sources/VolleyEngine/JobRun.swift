@@ -21,6 +21,10 @@ public final class JobRun: Sendable {
     private let stamp: StampEchoSetup?
     /// Sinks: the flows the whole job may track.
     private let flows: FlowBudget?
+    /// `cpu_latency_us`: the PM QoS request, opened at set-up, lowered while the traffic runs.
+    private let cpuLatency: CPULatencyRequest?
+    /// The system's CPU latency limit read back when the request was lowered (nil: none asked, or not taken).
+    private let cpuLatencyHeld = Locked<Int?>(nil)
     private let stopSignal = StopSignal()
     private let timing = Locked<(startNanos: UInt64, stopRequested: Bool)>((0, false))
 
@@ -28,6 +32,9 @@ public final class JobRun: Sendable {
         self.spec = spec
         self.options = options
         tag = UInt32.random(in: 1 ... .max)
+        cpuLatency = try spec.cpuLatencyMicroseconds.map { (us) throws(EngineError) in
+            try CPULatencyRequest(microseconds: us, path: options.cpuLatencyDevice)
+        }
         var slots: [WorkerSlot] = []
         latency = spec.mode == .echo ? LatencyCollector(workers: spec.threads) : nil
         overhead = spec.timestamps == .kernel ? LatencyCollector(workers: spec.threads) : nil
@@ -54,6 +61,7 @@ public final class JobRun: Sendable {
     /// Checks that the job's address can be used now (bound or connected, then closed at once), for
     /// a job that will open its sockets only when it starts.
     public static func probe(_ spec: JobSpec, options: EngineOptions = EngineOptions()) throws(EngineError) {
+        if spec.cpuLatencyMicroseconds != nil { try CPULatencyRequest.probe(path: options.cpuLatencyDevice) }
         try SocketSetup.probe(spec, options: options)
     }
 
@@ -86,6 +94,7 @@ public final class JobRun: Sendable {
         let startedAt = Date()
         timing.withLock { $0.startNanos = startNanos }
         let deadline = startNanos + UInt64(spec.durationSeconds * 1e9)
+        if let cpuLatency { cpuLatencyHeld.withLock { $0 = cpuLatency.apply() } }
         let budget = spec.maxPackets > 0 ? ReceiveBudget(limit: UInt64(spec.maxPackets)) : nil
         let stop = stopSignal
         // The last worker to exit measures the elapsed time and reports, on its own thread: no queue
@@ -94,6 +103,7 @@ public final class JobRun: Sendable {
         let finish: @Sendable () -> Void = {
             guard remaining.tick() else { return }
             let elapsed = Double(MonotonicClock.now() - startNanos) / 1e9
+            self.cpuLatency?.release()  // the traffic is over: idle CPUs may halt again
             onFinish(self.report(startedAt: startedAt, elapsed: elapsed))
         }
         let filter = spec.mode == .reflect ? peerFilter() : nil
@@ -290,6 +300,7 @@ public final class JobRun: Sendable {
                                                  sendBufferBytes: grantedBuffer(receive: false),
                                                  receiveBufferBytes: grantedBuffer(receive: true),
                                                  schedulerSliceMicroseconds: grantedSlice,
+                                                 cpuLatencyMicroseconds: cpuLatencyHeld.withLock { $0 },
                                                  warmUps: warmUps, warmUpError: warmUpError,
                                                  workers: workerUsage.map {
                                                      JobResult.WorkerUsage(cpuSeconds: Double($0.cpuNanos) / 1e9,

@@ -30,6 +30,9 @@ public enum ResultMerger {
                         achievedPPS: Double(counted.packets) / rateBase, achievedBPS: Double(counted.bytes) * 8 / rateBase),
             io: first.io, timeline: timeline(results, mode: spec.mode))
         merged.io.workers = workers(results)
+        // Each agent's host limit: the fleet's claim is the loosest of them, and only when all held one.
+        let held = results.compactMap(\.io.cpuLatencyMicroseconds)
+        merged.io.cpuLatencyMicroseconds = held.count == results.count ? held.max() : nil
         if spec.mode == .echo {
             // The first agent's system call names and buffer sizes stand for the fleet; the
             // warm-up count adds up, and a warm-up failure names its agent.

@@ -66,6 +66,10 @@ public struct JobResult: Codable, Equatable, Sendable {
         /// The scheduler slice the job's workers asked for and the kernel granted, in µs (paced
         /// senders, echo and reflect ask for a short one; Linux ≥ 6.12); absent otherwise.
         public var schedulerSliceMicroseconds: Int?
+        /// `cpu_latency_us`: the host's CPU latency limit (PM QoS) read back once the job's request
+        /// was in place, in µs: the smallest request of anyone, so at most the job's. Absent when
+        /// the job asked for none, or the kernel did not take it.
+        public var cpuLatencyMicroseconds: Int?
         /// Echo jobs with `warm_up`: the loopback warm-ups done, one before each request (or batch)
         /// that followed a sleep; these datagrams go to a socket of the worker's own, never to the
         /// target, and are not in `sent`, `received` or the system call counts. Absent otherwise.
@@ -78,13 +82,14 @@ public struct JobResult: Codable, Equatable, Sendable {
         public var workers: WorkerUsage?
 
         public init(send: String, receive: String, sendBufferBytes: Int? = nil, receiveBufferBytes: Int? = nil,
-                    schedulerSliceMicroseconds: Int? = nil, warmUps: UInt64? = nil, warmUpError: String? = nil,
+                    schedulerSliceMicroseconds: Int? = nil, cpuLatencyMicroseconds: Int? = nil, warmUps: UInt64? = nil, warmUpError: String? = nil,
                     workers: WorkerUsage? = nil) {
             self.send = send
             self.receive = receive
             self.sendBufferBytes = sendBufferBytes
             self.receiveBufferBytes = receiveBufferBytes
             self.schedulerSliceMicroseconds = schedulerSliceMicroseconds
+            self.cpuLatencyMicroseconds = cpuLatencyMicroseconds
             self.warmUps = warmUps
             self.warmUpError = warmUpError
             self.workers = workers
@@ -95,6 +100,7 @@ public struct JobResult: Codable, Equatable, Sendable {
             case sendBufferBytes = "send_buffer_bytes"
             case receiveBufferBytes = "receive_buffer_bytes"
             case schedulerSliceMicroseconds = "scheduler_slice_us"
+            case cpuLatencyMicroseconds = "cpu_latency_us"
             case warmUps = "warm_ups"
             case warmUpError = "warm_up_error"
             case workers

@@ -91,6 +91,12 @@ public struct JobSpec: Sendable, Equatable {
     /// Send (paced): spin on the clock for the last this many microseconds of each wait for the next
     /// batch instead of sleeping (a shorter wait never sleeps). Trades a CPU for steadier pacing.
     public var busyPollMicroseconds: Int = 0
+    /// While the job's traffic runs, hold a Linux PM QoS CPU latency request of this many µs
+    /// (`/dev/cpu_dma_latency`): no CPU of the host enters an idle state slower than that to leave.
+    /// 0 keeps idle CPUs polling instead of halting, so a wake-up on another CPU (a reply, a timer)
+    /// does not wait for a halted (v)CPU. Host-wide, and every idle CPU spins meanwhile; needs write
+    /// access to the device. nil: no request.
+    public var cpuLatencyMicroseconds: Int?
     /// Echo: before a request that follows a sleep, send one datagram to a loopback socket of the
     /// worker's own and read it back, so the kernel's UDP paths are not cold after the sleep's VM exit.
     public var warmUp = true
@@ -179,6 +185,7 @@ public struct JobSpec: Sendable, Equatable {
         case maxPackets = "max_packets"
         case echoTimeoutMilliseconds = "echo_timeout_ms"
         case busyPollMicroseconds = "busy_poll_us"
+        case cpuLatencyMicroseconds = "cpu_latency_us"
         case warmUp = "warm_up"
         case gso, gro, tags, thresholds, timestamps
         case echoProtocol = "protocol"
@@ -188,7 +195,8 @@ public struct JobSpec: Sendable, Equatable {
 
     /// Fields that mean something for a mode; any other known field is refused rather than ignored.
     static func fields(for mode: Mode) -> Set<CodingKeys> {
-        let common: Set<CodingKeys> = [.mode, .id, .startAt, .durationSeconds, .batch, .threads, .maxPackets, .tags, .thresholds]
+        let common: Set<CodingKeys> = [.mode, .id, .startAt, .durationSeconds, .batch, .threads, .maxPackets, .tags, .thresholds,
+                                       .cpuLatencyMicroseconds]
         let originating: Set<CodingKeys> = [.target, .ratePPS, .rateBPS, .profile, .payloadBytes, .sizes, .seed, .flows]
         switch mode {
         case .send: return common.union(originating).union([.payloadHex, .gso, .busyPollMicroseconds])
@@ -279,6 +287,7 @@ extension JobSpec: Encodable {
         if used.contains(.busyPollMicroseconds) && busyPollMicroseconds > 0 {
             try c.encode(busyPollMicroseconds, forKey: .busyPollMicroseconds)
         }
+        try c.encodeIfPresent(cpuLatencyMicroseconds, forKey: .cpuLatencyMicroseconds)
         if used.contains(.warmUp) && !warmUp { try c.encode(warmUp, forKey: .warmUp) }
         if used.contains(.gso) { try c.encode(gso, forKey: .gso) }
         if used.contains(.gro) { try c.encode(gro, forKey: .gro) }

@@ -79,6 +79,7 @@ extension JobSpec: Decodable {
         maxPackets = try c.integer(.maxPackets) ?? 0
         echoTimeoutMilliseconds = try c.integer(.echoTimeoutMilliseconds) ?? Self.defaultEchoTimeoutMilliseconds
         busyPollMicroseconds = try c.integer(.busyPollMicroseconds) ?? 0
+        cpuLatencyMicroseconds = try c.integer(.cpuLatencyMicroseconds)
         warmUp = try c.field(.warmUp, "true or false") ?? true
         gso = try c.field(.gso, "true or false") ?? false
         gro = try c.field(.gro, "true or false") ?? false

@@ -4,6 +4,8 @@ extension JobSpec {
     public static let maxDurationSeconds = 3600.0
     public static let batchRange = 1...1024
     public static let threadRange = 1...64
+    /// `cpu_latency_us`: up to 100 ms (the deepest idle states of common CPUs take well under 1 ms to leave).
+    public static let cpuLatencyRange = 0...100_000
     public static let maxRatePPS = 100_000_000
     /// 1 Tbit/s: far above any single host, low enough that no conversion can overflow.
     public static let maxRateBPS = 1_000_000_000_000
@@ -46,6 +48,9 @@ extension JobSpec {
         }
         try check(echoTimeoutMilliseconds, in: 1...60_000, "echo_timeout_ms")
         try check(busyPollMicroseconds, in: 0...10_000, "busy_poll_us")
+        if let cpuLatencyMicroseconds {
+            try check(cpuLatencyMicroseconds, in: Self.cpuLatencyRange, "cpu_latency_us", "(0 keeps idle CPUs polling)")
+        }
         if mode == .send && busyPollMicroseconds > 0 && profile == nil && ratePPS == Self.unlimitedRate {
             throw SpecError(field: "busy_poll_us", "'busy_poll_us' spins through a paced send's waits between batches; with rate_pps \"max\" a send never waits (give a rate, or leave 'busy_poll_us' out)")
         }

@@ -28,12 +28,19 @@ struct QuickFlags: ParsableArguments {
     var echoProtocol: EchoProtocol?
     @Flag(help: "STAMP: the reflector keeps per-session sequence numbers (echo: split loss by direction; reflect: be one).")
     var stateful = false
+    @Option(help: ArgumentHelp("Echo and reflect: poll this long before each blocking wait; paced send: spin the last this long of each wait (a CPU for steadier timing).",
+                               valueName: "µs"))
+    var busyPollUs: Int?
+    @Option(help: ArgumentHelp("Hold a CPU latency request (PM QoS) while the job runs: 0 keeps idle CPUs polling instead of halting, for wake-ups across CPUs without the (v)CPU's sleep. Host-wide; needs root.",
+                               valueName: "µs"))
+    var cpuLatencyUs: Int?
 
     /// Spec fields and the flag each comes from, to name the flag in errors.
     static let flagOf = ["target": "--target", "listen": "--listen", "rate_pps": "--rate", "rate_bps": "--bitrate",
                          "payload_bytes": "--size", "duration_s": "--time", "threads": "--threads",
                          "thresholds.loss_ratio": "--max-loss", "thresholds.rtt_us.p99": "--max-rtt-p99",
-                         "protocol": "--protocol", "stateful": "--stateful"]
+                         "protocol": "--protocol", "stateful": "--stateful", "busy_poll_us": "--busy-poll-us",
+                         "cpu_latency_us": "--cpu-latency-us"]
 
     /// The spec's JSON object for `mode` (checked only by `spec(mode:)`).
     func object(mode: JobSpec.Mode, thresholds withThresholds: Bool = true) throws -> [String: Any] {
@@ -78,6 +85,8 @@ struct QuickFlags: ParsableArguments {
         }
         // The spec's own check names --stateful when STAMP is missing (see flagOf).
         if stateful { o["stateful"] = true }
+        if let busyPollUs { o["busy_poll_us"] = busyPollUs }
+        if let cpuLatencyUs { o["cpu_latency_us"] = cpuLatencyUs }
         var thresholds: [String: Any] = [:]
         if let maxLoss { thresholds["loss_ratio"] = ["max": maxLoss] }
         if let maxRttP99 { thresholds["rtt_us.p99"] = ["max": maxRttP99] }
@@ -104,7 +113,7 @@ struct QuickFlags: ParsableArguments {
     /// True when any quick flag was given (they make no sense next to a spec file).
     var anyGiven: Bool {
         target != nil || listen != nil || rate != nil || bitrate != nil || size != nil || time != nil || threads != nil
-            || maxLoss != nil || maxRttP99 != nil || echoProtocol != nil || stateful
+            || maxLoss != nil || maxRttP99 != nil || echoProtocol != nil || stateful || busyPollUs != nil || cpuLatencyUs != nil
     }
 }
 

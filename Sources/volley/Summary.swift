@@ -71,6 +71,10 @@ enum Summary {
             lines.append(label("CPU") + String(format: "%.2f s", w.cpuSeconds) + " used by the worker threads"
                          + "  (blocked \(w.voluntarySwitches.grouped) times, preempted \(w.involuntarySwitches.grouped))")
         }
+        if let asked = r.spec.cpuLatencyMicroseconds {
+            let held = r.io.cpuLatencyMicroseconds.map { "held to \($0) µs to wake (asked \(asked) µs)" }
+            lines.append(label("idle CPUs") + (held ?? "not held: the kernel did not take the request for \(asked) µs"))
+        }
         lines.append(label("errors") + errors(r) + extras(["skipped": r.sent.skipped ?? 0, "backoffs": r.sent.backoffs ?? 0]))
         return lines
     }

@@ -19,7 +19,7 @@ import VolleyTestSupport
         let time = try #require(info["time"] as? String)
         #expect(time.range(of: #"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$"#, options: .regularExpression) != nil)
         let caps = try #require(info["capabilities"] as? [String: Bool])
-        #expect(Set(caps.keys) == ["sendmmsg", "recvmmsg", "udp_gso", "udp_gro"])
+        #expect(Set(caps.keys) == ["sendmmsg", "recvmmsg", "udp_gso", "udp_gro", "cpu_latency"])
     }
 
     @Test func specErrorsNameTheField() async throws {

@@ -16,6 +16,7 @@ final class InProcessAgent: @unchecked Sendable {  // fields are set once in ini
     let dataDirectory: URL
 
     init(dataDirectory: URL = AgentProcess.temporaryDirectory(), start: Bool = true,
+         capabilities: Capabilities = Capabilities.probe(), engineOptions: EngineOptions = EngineOptions(),
          configure: (inout AgentConfig) -> Void = { _ in }) throws {
         self.dataDirectory = dataDirectory
         var logger = Logger(label: "volley-test")
@@ -24,9 +25,8 @@ final class InProcessAgent: @unchecked Sendable {  // fields are set once in ini
         configure(&config)
         store = FaultyStore(try JobStore(dataDirectory: dataDirectory))
         let metrics = AgentMetrics(version: Volley.version)
-        let capabilities = Capabilities.probe()
         jobs = JobManager(store: store, config: config, agent: .init(hostname: "test", version: Volley.version),
-                          capabilities: capabilities, metrics: metrics, logger: logger)
+                          capabilities: capabilities, metrics: metrics, engineOptions: engineOptions, logger: logger)
         router = Routes.make(jobs: jobs, hostname: "test", capabilities: capabilities, metrics: metrics)
         if start { jobs.start() }
     }

@@ -36,6 +36,19 @@ import Testing
 
     /// `io.workers` adds up over the agents, only when every agent reported it; forged figures
     /// (an infinite sum, a negative or huge CPU time, counts at the top) leave an encodable result.
+    /// `io.cpu_latency_us`: the loosest agent's limit, and only when every agent held one.
+    @Test func cpuLatencyIsTheLoosestAndOnlyWhenEveryAgentHeldOne() throws {
+        func held(_ host: String, _ us: Int?) -> JobResult {
+            var r = Self.result(host, warmUps: 1)
+            r.io.cpuLatencyMicroseconds = us
+            return r
+        }
+        let fleet = JobID("fleet-cpu")!
+        #expect(try ResultMerger.merge([held("a", 0), held("b", 20)], fleetID: fleet, spec: Self.spec).io.cpuLatencyMicroseconds == 20)
+        #expect(try ResultMerger.merge([held("a", 0), held("b", nil)], fleetID: fleet, spec: Self.spec).io.cpuLatencyMicroseconds == nil)
+        #expect(try ResultMerger.merge([held("a", nil), held("b", 0)], fleetID: fleet, spec: Self.spec).io.cpuLatencyMicroseconds == nil)
+    }
+
     @Test func workerUsageAddsUpOnlyWhenEveryAgentReportsIt() throws {
         func usage(_ cpu: Double, _ voluntary: UInt64, _ involuntary: UInt64) -> JobResult.WorkerUsage {
             .init(cpuSeconds: cpu, voluntarySwitches: voluntary, involuntarySwitches: involuntary)

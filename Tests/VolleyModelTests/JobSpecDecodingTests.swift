@@ -208,6 +208,29 @@ import Testing
         #expect(failure(#"{"mode":"send","target":"127.0.0.1:7","rate_pps":1000,"busy_poll_us":10001}"#)?.field == "busy_poll_us")
     }
 
+    /// cpu_latency_us: every mode, 0...100000, absent unless given, and written back only then.
+    @Test func cpuLatencyIsForEveryModeAndRoundTrips() throws {
+        for mode in ["\"mode\":\"send\",\"target\"", "\"mode\":\"echo\",\"target\"",
+                     "\"mode\":\"sink\",\"listen\"", "\"mode\":\"reflect\",\"listen\""] {
+            let spec = try decode("{\(mode):\"127.0.0.1:7\",\"cpu_latency_us\":0}")
+            #expect(spec.cpuLatencyMicroseconds == 0)
+            let json = try #require(try JSONSerialization.jsonObject(with: VolleyJSON.encode(spec)) as? [String: Any])
+            #expect(json["cpu_latency_us"] as? Int == 0)
+            #expect(try JobSpec.decode(json: VolleyJSON.encode(spec)) == spec)
+        }
+        let plain = try decode(#"{"mode":"echo","target":"127.0.0.1:7"}"#)
+        #expect(plain.cpuLatencyMicroseconds == nil)
+        let plainJSON = try #require(try JSONSerialization.jsonObject(with: VolleyJSON.encode(plain)) as? [String: Any])
+        #expect(plainJSON["cpu_latency_us"] == nil)
+        #expect(try decode(#"{"mode":"sink","listen":"127.0.0.1:7","cpu_latency_us":100000}"#).cpuLatencyMicroseconds == 100_000)
+        let over = failure(#"{"mode":"sink","listen":"127.0.0.1:7","cpu_latency_us":100001}"#)
+        #expect(over?.field == "cpu_latency_us")
+        #expect(over?.message.contains("0 to 100000") == true)
+        #expect(failure(#"{"mode":"echo","target":"127.0.0.1:7","cpu_latency_us":-1}"#)?.field == "cpu_latency_us")
+        #expect(failure(#"{"mode":"echo","target":"127.0.0.1:7","cpu_latency_us":"0"}"#)?.field == "cpu_latency_us")
+        #expect(failure(#"{"mode":"echo","target":"127.0.0.1:7","cpu_latency_us":1.5}"#)?.field == "cpu_latency_us")
+    }
+
     /// warm_up: echo only, a boolean, on by default, written back only when turned off.
     @Test func warmUpIsForEchoAndRoundTrips() throws {
         let plain = try decode(#"{"mode":"echo","target":"127.0.0.1:7"}"#)

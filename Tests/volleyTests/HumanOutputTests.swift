@@ -172,6 +172,17 @@ import VolleyModel
         #expect(lines[errors - 1] == "  CPU        4.99 s used by the worker threads  (blocked 0 times, preempted 1,234)")
     }
 
+    /// `cpu_latency_us`: what the host's limit was while the job ran, or that it was not held.
+    @Test func theCPULatencyRequestIsShownWhenTheSpecAskedForOne() throws {
+        var r = try Self.echoResult()
+        #expect(!Summary.text(r).contains("idle CPUs"))
+        r.spec.cpuLatencyMicroseconds = 5
+        r.io.cpuLatencyMicroseconds = 0
+        #expect(Summary.text(r).contains("  idle CPUs  held to 0 µs to wake (asked 5 µs)"))
+        r.io.cpuLatencyMicroseconds = nil
+        #expect(Summary.text(r).contains("  idle CPUs  not held: the kernel did not take the request for 5 µs"))
+    }
+
     @Test func aSinkSummaryShowsLossByGapsAndJitter() throws {
         let spec = try JobSpec.decode(json: Data(#"{"mode":"sink","listen":"0.0.0.0:9000","duration_s":6}"#.utf8))
         let flows = [SenderSequence(source: "198.18.0.1:4000", jobTag: 1, flow: 0, unique: 999_000, duplicates: 0, reordered: 7,

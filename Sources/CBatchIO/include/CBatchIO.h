@@ -101,6 +101,18 @@ typedef struct {
 /// 0, or -errno (then `out` is untouched).
 int CBatchIO_get_thread_usage(CBatchIO_thread_usage *out);
 
+/// A Linux PM QoS CPU latency request (the misc device /dev/cpu_dma_latency). Opening the device
+/// adds a request at the default value, which constrains nothing; writing a 32-bit value of µs
+/// lowers it: while it is held, no CPU enters an idle state that takes longer than that to leave
+/// (0: idle CPUs poll instead of halting). Reading gives the whole system's current limit, the
+/// smallest of everyone's requests. Closing removes the request, and so does the process dying.
+/// Open: the descriptor (O_RDWR, close-on-exec), or -errno.
+int CBatchIO_cpu_latency_open(const char *path);
+/// Sets the request held by `fd` to `us`: 0, or -errno.
+int CBatchIO_cpu_latency_set(int fd, int32_t us);
+/// The system's current CPU latency limit in µs, read through `fd`, or -errno.
+int64_t CBatchIO_cpu_latency_read(int fd);
+
 /// SO_RXQ_OVFL: the count of datagrams the kernel dropped at this socket's receive queue (full
 /// buffer) as of when this message was queued, or -1 when the message carries no such cmsg.
 int64_t CBatchIO_rxq_drops(const struct msghdr *msg);
