@@ -11,7 +11,9 @@
 # Environment: ROUNDS (3), SECS (5), VOLLEY, EXTRA (JSON members added to both Volley jobs, e.g.
 # ',"busy_poll_us":50'), ECHO_EXTRA (members for the echo job only, e.g. ',"warm_up":false'),
 # SOCKPERF_EXTRA (flags for both sockperf ends, e.g. '--nonblocked', which makes them spin in
-# recvfrom), ONLY (space-separated case names to run, default all).
+# recvfrom), ONLY (space-separated case names to run, default all), HOLD (1: idle CPUs poll instead
+# of halting — the Volley jobs get "cpu_latency_us": 0 and each sockperf pair runs while this script
+# holds the same PM QoS request on /dev/cpu_dma_latency; needs root).
 # Prints one line per case and round, then the medians, with the load average next to each.
 set -euo pipefail
 
@@ -22,6 +24,8 @@ SECS=${SECS:-5}
 EXTRA=${EXTRA:-}
 ECHO_EXTRA=${ECHO_EXTRA:-}
 SOCKPERF_EXTRA=${SOCKPERF_EXTRA:-}
+HOLD=${HOLD:-0}
+[[ $HOLD != 1 ]] || EXTRA="$EXTRA,\"cpu_latency_us\":0"
 ONLY=${ONLY:-same/agent same/run split/run same/sockperf split/sockperf}
 BIN=$ROOT/.build-bench
 mkdir -p "$BIN"
@@ -78,8 +82,12 @@ volley_agent() {   # one agent on CPU 1 with both jobs, as Benchmarks/run.sh row
 }
 
 sockperf_pair() {   # sockperf_pair CASE SERVER_CPU CLIENT_CPU
-    local port
+    local port qos=''
     port=$(freeport)
+    if [[ $HOLD == 1 ]]; then
+        exec {qos}>/dev/cpu_dma_latency   # one byte "0": the device reads it as hex
+        printf 0 >&"$qos"
+    fi
     timeout $((SECS + 20)) taskset -c "$2" sockperf sr -i 127.0.0.1 -p "$port" $SOCKPERF_EXTRA >"$TMP/sr.txt" 2>&1 &
     local server=$!
     sleep 0.5
@@ -87,6 +95,7 @@ sockperf_pair() {   # sockperf_pair CASE SERVER_CPU CLIENT_CPU
         >"$TMP/pp.txt" 2>&1 || true
     kill -TERM "$server" 2>/dev/null || true
     wait "$server" 2>/dev/null || true
+    [[ -z $qos ]] || exec {qos}>&-
     record "$1" "$(sed -n 's/.*percentile 50\.000 = *\([0-9.]*\).*/\1/p' "$TMP/pp.txt" | head -1)" \
         "$(sed -n 's/.*percentile 99\.000 = *\([0-9.]*\).*/\1/p' "$TMP/pp.txt" | head -1)"
 }
@@ -101,7 +110,7 @@ run_case() {
     esac
 }
 
-echo "# echo placement: $ROUNDS rounds of $SECS s; EXTRA='$EXTRA' ECHO_EXTRA='$ECHO_EXTRA' SOCKPERF_EXTRA='$SOCKPERF_EXTRA'; load $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "# echo placement: $ROUNDS rounds of $SECS s; HOLD=$HOLD EXTRA='$EXTRA' ECHO_EXTRA='$ECHO_EXTRA' SOCKPERF_EXTRA='$SOCKPERF_EXTRA'; load $(cut -d' ' -f1-3 /proc/loadavg)"
 read -ra cases <<<"$ONLY"
 for ((r = 1; r <= ROUNDS; r++)); do
     if ((r % 2)); then order=("${cases[@]}"); else order=(); for ((i = ${#cases[@]} - 1; i >= 0; i--)); do order+=("${cases[i]}"); done; fi

@@ -425,7 +425,7 @@ pace_sockperf() {
 # ------------------------------------------------------------------ e. echo
 
 # volley_echo KEY [EXTRA_JSON [split]]: EXTRA_JSON goes into the echo job's spec (row e2:
-# busy_poll_us). With "split" the reflector is `volley run reflect` on the peer's CPU instead of a
+# busy_poll_us; rows e5 and e6: cpu_latency_us). With "split" the reflector is `volley run reflect` on the peer's CPU instead of a
 # reflect job in the agent (row e4: every request and every reply wakes a thread on the other CPU).
 volley_echo() {
     local key=$1 extra=${2:-} split=${3:-} port reflector='' reflect
@@ -467,13 +467,22 @@ volley_echo() {
 # Both sockperf ends run where the agent runs, as Volley's echo and reflect jobs share the agent;
 # with "split" (row e4) the server runs on the peer's CPU, as row e4's reflector does.
 sockperf_echo() {
-    local key=$1 split=${2:-} port where=("${DUT[@]}")
+    local key=$1 split=${2:-} poll=${3:-} port where=("${DUT[@]}") qos=''
     if [[ -n $split ]]; then
         if [[ -z ${PEER_CPU:-} ]]; then
             na "$key" "needs two CPUs and PIN=1"
             return
         fi
         where=("${PEER[@]}")
+    fi
+    # "poll" (row e5): the harness holds the PM QoS request that Volley's `cpu_latency_us` 0 holds
+    # (idle CPUs poll instead of halting) for as long as sockperf runs; one byte "0" is read as hex.
+    if [[ -n $poll ]]; then
+        if ! { exec {qos}>/dev/cpu_dma_latency; } 2>/dev/null; then
+            na "$key" "cannot open /dev/cpu_dma_latency (needs root)"
+            return
+        fi
+        printf 0 >&"$qos"
     fi
     port=$(freeport)
     bg "$(limit "$SECS")" "$TMP/sockperf-sr.txt" "${where[@]}" sockperf sr -i 127.0.0.1 -p "$port"
@@ -483,6 +492,7 @@ sockperf_echo() {
         >"$TMP/sockperf-pp.txt" 2>&1 || log "$key: sockperf ping-pong failed"
     kill -TERM "$server" 2>/dev/null || true
     wait "$server" 2>/dev/null || true
+    [[ -z $qos ]] || exec {qos}>&-
     local p50
     p50=$(sed -n 's/.*percentile 50\.000 = *\([0-9.]*\).*/\1/p' "$TMP/sockperf-pp.txt" | head -1)
     if [[ -n $p50 ]]; then
@@ -664,14 +674,18 @@ for ((r = 1; r <= MAIN_ROUNDS; r++)); do
         pace_ref c.pace; pace_sockperf sockperf.pace; pace_iperf iperf.pace; pace_volley v.pace_spin "$SPIN"; pace_volley v.pace
     fi
 done
+# Rows e5 and e6: idle CPUs polling instead of halting while the echo job runs (`cpu_latency_us` 0).
+POLL=',"cpu_latency_us":0'
 for ((r = 1; r <= MAIN_ROUNDS; r++)); do
     log "round $r/$ROUNDS: echo"
     if ((r % 2)); then
         volley_echo v.echo; volley_echo v.echo_busy ',"busy_poll_us":1000'; sockperf_echo sockperf.echo; c_echo c.echo
         volley_echo v.echo_split "" split; sockperf_echo sockperf.echo_split split
+        volley_echo v.echo_split_poll "$POLL" split; sockperf_echo sockperf.echo_split_poll split poll; volley_echo v.echo_poll "$POLL"
     else
         c_echo c.echo; sockperf_echo sockperf.echo; volley_echo v.echo_busy ',"busy_poll_us":1000'; volley_echo v.echo
         sockperf_echo sockperf.echo_split split; volley_echo v.echo_split "" split
+        volley_echo v.echo_poll "$POLL"; sockperf_echo sockperf.echo_split_poll split poll; volley_echo v.echo_split_poll "$POLL" split
     fi
 done
 stop_agent
@@ -791,6 +805,8 @@ echo_row e "echo RTT p50, 1000/s, 64 B" v.echo
 echo_row e2 "echo RTT p50, the echo spinning as sockperf's client does (busy_poll_us 1000)" v.echo_busy
 echo_row e3 "(check) C echo client sleeping between requests as row e's does (udpref ping, udpref reflect)" c.echo "ref "
 echo_row e4 "echo RTT p50, the two ends on different CPUs (echo in the agent, \`volley run reflect\` on the peer's CPU; sockperf's server there too)" v.echo_split "" sockperf.echo_split
+echo_row e5 "echo RTT p50, row e4's placement with idle CPUs polling (cpu_latency_us 0; the harness holds the same request while sockperf runs)" v.echo_split_poll "" sockperf.echo_split_poll
+echo_row e6 "echo RTT p50, row e's placement with idle CPUs polling (cpu_latency_us 0), against row e's sockperf" v.echo_poll
 
 # scale_row ID WHAT KEY2 KEY1 [NOTE]: the two-thread figure against the one-thread one; reported, no target.
 scale_row() {
