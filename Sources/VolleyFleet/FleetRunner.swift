@@ -38,16 +38,14 @@ public final class FleetRunner: Sendable {
     /// Checks every agent in parallel. Returns the agents that cannot take part, with why.
     public func preflight() async -> [FleetAgentOutcome] {
         let list = agents.withLock { $0 }
-        let needs = (gso: plan.spec.gso, gro: plan.spec.gro)
+        let spec = plan.spec
         let checked = await withTaskGroup(of: (Int, Double?, String?).self) { group in
             for (index, agent) in list.enumerated() {
                 group.addTask {
                     do {
                         try await agent.client.health()
                         let (offset, caps) = try await Self.clockOffset(agent.client)
-                        if needs.gso && !caps.udpGSO { return (index, offset, "the agent's kernel has no UDP GSO ('gso' is set)") }
-                        if needs.gro && !caps.udpGRO { return (index, offset, "the agent's kernel has no UDP GRO ('gro' is set)") }
-                        return (index, offset, nil)
+                        return (index, offset, Self.missing(for: spec, caps))
                     } catch let error as AgentClientError {
                         return (index, nil, error.description)
                     } catch {
@@ -95,10 +93,23 @@ public final class FleetRunner: Sendable {
     struct Capabilities: Codable, Sendable {
         var udpGSO = false
         var udpGRO = false
+        /// Absent from agents older than `cpu_latency_us`, which would refuse the field anyway.
+        var cpuLatency: Bool?
         enum CodingKeys: String, CodingKey {
             case udpGSO = "udp_gso"
             case udpGRO = "udp_gro"
+            case cpuLatency = "cpu_latency"
         }
+    }
+
+    /// Why an agent with these capabilities cannot run the spec, or nil when it can.
+    static func missing(for spec: JobSpec, _ caps: Capabilities) -> String? {
+        if spec.gso && !caps.udpGSO { return "the agent's kernel has no UDP GSO ('gso' is set)" }
+        if spec.gro && !caps.udpGRO { return "the agent's kernel has no UDP GRO ('gro' is set)" }
+        if spec.cpuLatencyMicroseconds != nil && caps.cpuLatency != true {
+            return "the agent cannot hold a CPU latency request ('cpu_latency_us' is set; its GET /v1/agent says cpu_latency is \(caps.cpuLatency.map(String.init) ?? "absent"))"
+        }
+        return nil
     }
 
     /// Submits every agent's job with the same start (in each agent's clock). Agents that failed

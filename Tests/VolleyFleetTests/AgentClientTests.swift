@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import VolleyModel
 import VolleyTestSupport
 @testable import VolleyFleet
 
@@ -41,5 +42,23 @@ import VolleyTestSupport
         } catch {
             #expect(error.status == 404)
         }
+    }
+
+    /// Preflight: an agent that cannot hold the PM QoS request (or does not say) is left out of a
+    /// fleet whose spec asks for `cpu_latency_us`, with the reason; a real agent's answer is read.
+    @Test func preflightNamesAMissingCPULatencyRequest() async throws {
+        var spec = JobSpec(mode: .echo, target: Endpoint(address: IPAddress("127.0.0.1")!, port: 9), durationSeconds: 1)
+        let able = FleetRunner.Capabilities(udpGSO: true, udpGRO: true, cpuLatency: true)
+        #expect(FleetRunner.missing(for: spec, FleetRunner.Capabilities(cpuLatency: nil)) == nil)
+        spec.cpuLatencyMicroseconds = 0
+        #expect(FleetRunner.missing(for: spec, able) == nil)
+        let unable = FleetRunner.missing(for: spec, FleetRunner.Capabilities(udpGSO: true, udpGRO: true, cpuLatency: false))
+        #expect(unable?.contains("'cpu_latency_us' is set") == true && unable?.contains("is false") == true)
+        #expect(FleetRunner.missing(for: spec, FleetRunner.Capabilities(cpuLatency: nil))?.contains("is absent") == true)
+
+        let agent = try AgentProcess()
+        defer { agent.stop() }
+        let (_, caps) = try await FleetRunner.clockOffset(AgentClient(base: URL(string: "http://127.0.0.1:\(agent.port)")!))
+        #expect(caps.cpuLatency == FileManager.default.isWritableFile(atPath: "/dev/cpu_dma_latency"))
     }
 }
