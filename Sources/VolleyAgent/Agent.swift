@@ -27,7 +27,9 @@ public final class Agent: Sendable {
         }
         _ = ThreadLauncher.shared  // created here, at full priority, before any thread is lowered
         let hostname = Self.hostname()
-        let capabilities = Capabilities.probe()
+        var capabilities = Capabilities.probe()
+        // An operator's --deny-cpu-latency: the agent says it cannot, so fleets leave it out up front.
+        if !config.limits.allowCPULatency { capabilities.cpuLatency = false }
         let metrics = AgentMetrics(version: Volley.version)
         let jobs = JobManager(store: store, config: config, agent: .init(hostname: hostname, version: Volley.version),
                               capabilities: capabilities, metrics: metrics, logger: logger)

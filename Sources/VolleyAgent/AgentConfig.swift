@@ -54,6 +54,9 @@ public struct AgentLimits: Sendable {
     public var maxSockets: Int?
     /// How far ahead `start_at` may be, in seconds (7 days by default).
     public var maxStartAheadSeconds: Double = 7 * 86_400
+    /// Whether jobs may hold a host-wide PM QoS CPU latency request (`cpu_latency_us`) where the
+    /// agent can open the device; `--deny-cpu-latency` refuses them on a shared host.
+    public var allowCPULatency = true
 
     public init() {}
 
@@ -81,6 +84,10 @@ public struct AgentLimits: Sendable {
         }
         if let max = maxThreads, spec.threads > max {
             throw refuse("max-threads", "threads", "\(spec.threads)", "\(max)")
+        }
+        if !allowCPULatency, spec.cpuLatencyMicroseconds != nil {
+            throw APIError(.limitExceeded, "'cpu_latency_us' holds a host-wide CPU latency request, which this agent does not allow (--deny-cpu-latency)",
+                           field: "cpu_latency_us")
         }
         if let max = maxPayloadBytes, spec.mode.originates, spec.largestPayload > max {
             let field = spec.payloadHex != nil ? "payload_hex" : (spec.sizes != nil ? "sizes" : "payload_bytes")

@@ -58,6 +58,8 @@ struct LimitOptions: ParsableArguments {
     var maxSockets: Int?
     @Option(help: "How far ahead start_at may be, in seconds (default 7 days).")
     var maxStartAheadS: Double = AgentLimits().maxStartAheadSeconds
+    @Flag(help: "Refuse jobs with cpu_latency_us (a host-wide PM QoS request that keeps idle CPUs polling), even where the agent could hold one.")
+    var denyCpuLatency = false
 
     func validate() throws {
         guard maxJobs >= 1, maxQueued >= 0 else { throw ValidationError("--max-jobs must be ≥ 1 and --max-queued ≥ 0") }
@@ -87,6 +89,7 @@ struct LimitOptions: ParsableArguments {
         limits.maxMemoryBytes = maxMemory.bytes
         limits.maxSockets = maxSockets
         limits.maxStartAheadSeconds = maxStartAheadS
+        limits.allowCPULatency = !denyCpuLatency
         return limits
     }
 }

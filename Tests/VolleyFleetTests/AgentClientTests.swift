@@ -61,4 +61,27 @@ import VolleyTestSupport
         let (_, caps) = try await FleetRunner.clockOffset(AgentClient(base: URL(string: "http://127.0.0.1:\(agent.port)")!))
         #expect(caps.cpuLatency == FileManager.default.isWritableFile(atPath: "/dev/cpu_dma_latency"))
     }
+
+    /// `serve --deny-cpu-latency`: the agent says it cannot hold the request (so a fleet leaves it
+    /// out in preflight) and refuses such a job, 403 naming the field and the flag.
+    @Test func anOperatorCanDenyTheCPULatencyRequest() async throws {
+        let agent = try AgentProcess(arguments: ["--deny-cpu-latency"])
+        defer { agent.stop() }
+        let client = AgentClient(base: URL(string: "http://127.0.0.1:\(agent.port)")!)
+        let (_, caps) = try await FleetRunner.clockOffset(client)
+        #expect(caps.cpuLatency == false)
+        do {
+            _ = try await client.submit(json: Data(#"{"mode":"sink","listen":"127.0.0.1:\#(freeUDPPort())","duration_s":1,"cpu_latency_us":0}"#.utf8))
+            Issue.record("a denied cpu_latency_us job was accepted")
+        } catch {
+            guard case .api(let status, let code, let message, let field) = error else {
+                Issue.record("not an API error: \(error)")
+                return
+            }
+            #expect(status == 403 && code == "limit_exceeded" && field == "cpu_latency_us")
+            #expect(message.contains("--deny-cpu-latency"))
+        }
+        let page = try await client.jobs()
+        #expect(page.jobs.isEmpty)
+    }
 }
