@@ -29,7 +29,10 @@ public final class Agent: Sendable {
         let hostname = Self.hostname()
         var capabilities = Capabilities.probe()
         // An operator's --deny-cpu-latency: the agent says it cannot, so fleets leave it out up front.
-        if !config.limits.allowCPULatency { capabilities.cpuLatency = false }
+        if !config.limits.allowCPULatency {
+            capabilities.cpuLatency = false
+            capabilities.cpuLatencyProblem = nil  // refused by the limit, with its own message
+        }
         let metrics = AgentMetrics(version: Volley.version)
         let jobs = JobManager(store: store, config: config, agent: .init(hostname: hostname, version: Volley.version),
                               capabilities: capabilities, metrics: metrics, logger: logger)
@@ -86,6 +89,9 @@ public final class Agent: Sendable {
             "udp_gso": "\(capabilities.udpGSO)", "udp_gro": "\(capabilities.udpGRO)",
             "cpu_latency": "\(capabilities.cpuLatency)",
         ])
+        if let problem = capabilities.cpuLatencyProblem {
+            logger.info("jobs with cpu_latency_us will be refused", metadata: ["reason": "\(problem)"])
+        }
     }
 
     /// Stops the API, then cancels active jobs; their results are stored as `cancelled`.

@@ -286,10 +286,7 @@ public final class JobManager: Sendable {
         if spec.gro && !capabilities.udpGRO {
             throw APIError(.invalidSpec, "'gro' needs UDP_GRO, which this agent's kernel does not offer (see GET /v1/agent)", field: "gro")
         }
-        if spec.cpuLatencyMicroseconds != nil && !capabilities.cpuLatency {
-            throw APIError(.permissionDenied, "'cpu_latency_us' needs a CPU latency request at \(CPULatencyRequest.devicePath), which this agent cannot open (it needs write access to that device; see GET /v1/agent); leave 'cpu_latency_us' out",
-                           field: "cpu_latency_us")
-        }
+        if spec.cpuLatencyMicroseconds != nil && !capabilities.cpuLatency { throw APIError(cpuLatencyUnavailable: capabilities) }
         if let startAt = spec.startAt, startAt.date < Date().addingTimeInterval(-1) {
             throw APIError(.invalidSpec, "'start_at' \(startAt) is more than 1 s in the past", field: "start_at")
         }
@@ -341,6 +338,17 @@ extension APIError {
         case .cpuLatencyUnavailable(_, let code):
             self.init(code == EACCES || code == EPERM ? .permissionDenied : .invalidSpec, error.description,
                       field: error.field ?? field)
+        }
+    }
+
+    /// A job with `cpu_latency_us` where the request cannot be held: the probe's own reason (403 for
+    /// missing access, 400 for a missing device), or, when none was kept, a 403 saying so.
+    init(cpuLatencyUnavailable capabilities: Capabilities) {
+        if let problem = capabilities.cpuLatencyProblem {
+            self.init(engine: problem, field: "cpu_latency_us")
+        } else {
+            self.init(.permissionDenied, "'cpu_latency_us' needs a CPU latency request at \(CPULatencyRequest.devicePath), which cannot be held here (see GET /v1/agent); leave 'cpu_latency_us' out",
+                      field: "cpu_latency_us")
         }
     }
 }

@@ -24,10 +24,7 @@ public final class LocalRun: Sendable {
         if spec.gro && !capabilities.udpGRO {
             throw APIError(.invalidSpec, "'gro' needs UDP_GRO, which this kernel does not offer", field: "gro")
         }
-        if spec.cpuLatencyMicroseconds != nil && !capabilities.cpuLatency {
-            throw APIError(.permissionDenied, "'cpu_latency_us' needs a CPU latency request at \(CPULatencyRequest.devicePath), which this process cannot open (run as root, or give it write access to that device); leave 'cpu_latency_us' out",
-                           field: "cpu_latency_us")
-        }
+        if spec.cpuLatencyMicroseconds != nil && !capabilities.cpuLatency { throw APIError(cpuLatencyUnavailable: capabilities) }
         // The same per-job memory limit an agent applies by default: a typo in batch or threads must
         // not take gigabytes here either.
         try ResourceBudget(jobMemoryBytes: ResourceBudget.defaultJobMemoryBytes, memoryBytes: .max, sockets: .max)

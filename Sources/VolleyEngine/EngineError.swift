@@ -37,7 +37,7 @@ public enum EngineError: Error, Equatable, Sendable, CustomStringConvertible {
             "field 'payload_bytes' is \(payload); with 'gso' each segment is one datagram, and the path to the target (MTU \(mtu)) carries at most \(largest) payload bytes"
         case .socket(let error): "socket set-up failed: \(error)"
         case .cpuLatencyUnavailable(let path, let code):
-            "field 'cpu_latency_us' needs a CPU latency request at \(path), which could not be opened (\(String(cString: strerror(code))))\(code == EACCES || code == EPERM ? ": the agent needs write access to it (it runs as root, or the device's group is given to it)" : code == ENOENT ? ": this kernel has no PM QoS CPU latency device" : ""); leave 'cpu_latency_us' out"
+            "field 'cpu_latency_us' needs a CPU latency request at \(path), which could not be opened (\(String(cString: strerror(code))))\(code == EACCES || code == EPERM ? ": this process needs write access to it (run as root, or give its user the device)" : code == ENOENT ? ": this kernel has no PM QoS CPU latency device" : ""); leave 'cpu_latency_us' out"
         }
     }
 

@@ -27,6 +27,21 @@ import VolleyTestSupport
             #expect((error["message"] as? String)?.contains("/dev/cpu_dma_latency") == true)
         }
         #expect(a.jobs.countsByState().values.reduce(0, +) == 0)
+        // With the probe's reason kept, the refusal gives it: no access is 403, no device 400.
+        for (code, status, errorCode, reason) in [(EACCES, 403, "permission_denied", "Permission denied"),
+                                                  (ENOENT, 400, "invalid_spec", "No such file or directory")] {
+            var caps = cannot
+            caps.cpuLatencyProblem = .cpuLatencyUnavailable(path: "/dev/cpu_dma_latency", errno: code)
+            let b = try InProcessAgent(capabilities: caps)
+            defer { b.shutdown() }
+            let reply = b.request("POST", "/v1/jobs", json: spec)
+            #expect(reply.status == status)
+            #expect(reply.errorCode == errorCode)
+            let error = try #require(reply.json["error"] as? [String: Any])
+            #expect(error["field"] as? String == "cpu_latency_us")
+            #expect((error["message"] as? String)?.contains(reason) == true)
+            #expect(b.jobs.countsByState().values.reduce(0, +) == 0)
+        }
         // The same job without the field is taken.
         let plain = #"{"mode":"sink","listen":"127.0.0.1:\#(freeUDPPort())","duration_s":0.2}"#
         #expect(a.request("POST", "/v1/jobs", json: plain).status == 201)
